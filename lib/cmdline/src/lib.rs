@@ -1,0 +1,186 @@
+//! The kernel command line: space-separated `key=value` words and bare flags.
+//!
+//! | key          | meaning                                              |
+//! |--------------|------------------------------------------------------|
+//! | `log=LEVEL`  | most verbose level printed: error, warn, info, debug, trace |
+//! | `test=NAME`  | run the named in-kernel test scenario, then exit QEMU |
+//!
+//! Unknown keys and bad values are not fatal (a typo must not stop a boot)
+//! but are reported as [`Problem`]s so the kernel logs them.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+use core::fmt;
+
+/// Log verbosity, most severe first; same names as the `log` crate's levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Error = 1,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn parse(s: &str) -> Option<LogLevel> {
+        Some(match s {
+            "error" => LogLevel::Error,
+            "warn" => LogLevel::Warn,
+            "info" => LogLevel::Info,
+            "debug" => LogLevel::Debug,
+            "trace" => LogLevel::Trace,
+            _ => return None,
+        })
+    }
+}
+
+/// Something on the command line the kernel did not accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem<'a> {
+    UnknownKey(&'a str),
+    BadValue { key: &'a str, value: &'a str },
+    MissingValue(&'a str),
+    Duplicate(&'a str),
+}
+
+impl fmt::Display for Problem<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::UnknownKey(k) => write!(f, "unknown option `{k}` ignored"),
+            Problem::BadValue { key, value } => write!(f, "bad value `{value}` for `{key}` ignored"),
+            Problem::MissingValue(k) => write!(f, "option `{k}` needs a value"),
+            Problem::Duplicate(k) => write!(f, "option `{k}` given twice; the last one wins"),
+        }
+    }
+}
+
+/// Most problems reported from one command line; the rest are counted.
+pub const MAX_PROBLEMS: usize = 8;
+
+/// The parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelOptions<'a> {
+    pub log: LogLevel,
+    pub test: Option<&'a str>,
+    problems: [Option<Problem<'a>>; MAX_PROBLEMS],
+    dropped_problems: usize,
+}
+
+impl<'a> KernelOptions<'a> {
+    pub const DEFAULT_LOG: LogLevel = LogLevel::Info;
+
+    pub fn parse(cmdline: &'a str) -> KernelOptions<'a> {
+        let mut opts = KernelOptions {
+            log: Self::DEFAULT_LOG,
+            test: None,
+            problems: [None; MAX_PROBLEMS],
+            dropped_problems: 0,
+        };
+        let (mut seen_log, mut seen_test) = (false, false);
+        for word in cmdline.split_ascii_whitespace() {
+            let (key, value) = match word.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (word, None),
+            };
+            match (key, value) {
+                ("log" | "test", None | Some("")) => opts.report(Problem::MissingValue(key)),
+                ("log", Some(v)) => {
+                    if core::mem::replace(&mut seen_log, true) {
+                        opts.report(Problem::Duplicate(key));
+                    }
+                    match LogLevel::parse(v) {
+                        Some(level) => opts.log = level,
+                        None => opts.report(Problem::BadValue { key, value: v }),
+                    }
+                }
+                ("test", Some(v)) => {
+                    if core::mem::replace(&mut seen_test, true) {
+                        opts.report(Problem::Duplicate(key));
+                    }
+                    opts.test = Some(v);
+                }
+                _ => opts.report(Problem::UnknownKey(key)),
+            }
+        }
+        opts
+    }
+
+    fn report(&mut self, p: Problem<'a>) {
+        match self.problems.iter_mut().find(|s| s.is_none()) {
+            Some(slot) => *slot = Some(p),
+            None => self.dropped_problems += 1,
+        }
+    }
+
+    /// Problems found, in command-line order.
+    pub fn problems(&self) -> impl Iterator<Item = &Problem<'a>> {
+        self.problems.iter().flatten()
+    }
+
+    /// Problems beyond [`MAX_PROBLEMS`] that were counted but not kept.
+    pub fn dropped_problems(&self) -> usize {
+        self.dropped_problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+
+
+    #[test]
+    fn defaults() {
+        let o = KernelOptions::parse("");
+        assert_eq!(o.log, LogLevel::Info);
+        assert_eq!(o.test, None);
+        assert_eq!(o.problems().count(), 0);
+    }
+
+    #[test]
+    fn known_options() {
+        let o = KernelOptions::parse("  log=trace   test=panic ");
+        assert_eq!(o.log, LogLevel::Trace);
+        assert_eq!(o.test, Some("panic"));
+        assert_eq!(o.problems().count(), 0);
+    }
+
+    #[test]
+    fn problems_are_reported_not_fatal() {
+        let o = KernelOptions::parse("log=loud quiet test= log=warn test=a test=b");
+        let p: Vec<_> = o.problems().copied().collect();
+        assert_eq!(
+            p,
+            [
+                Problem::BadValue { key: "log", value: "loud" },
+                Problem::UnknownKey("quiet"),
+                Problem::MissingValue("test"),
+                Problem::Duplicate("log"),
+                Problem::Duplicate("test"),
+            ]
+        );
+        assert_eq!(o.log, LogLevel::Warn);
+        assert_eq!(o.test, Some("b"));
+    }
+
+    #[test]
+    fn overflowing_problems_are_counted() {
+        let o = KernelOptions::parse("a b c d e f g h i j");
+        assert_eq!(o.problems().count(), MAX_PROBLEMS);
+        assert_eq!(o.dropped_problems(), 2);
+    }
+
+    #[test]
+    fn levels_are_ordered_by_verbosity() {
+        assert!(LogLevel::Error < LogLevel::Warn && LogLevel::Debug < LogLevel::Trace);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_input_never_panics(s in ".{0,300}") {
+            let o = KernelOptions::parse(&s);
+            proptest::prop_assert!(o.problems().count() <= MAX_PROBLEMS);
+        }
+    }
+}
