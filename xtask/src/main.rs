@@ -1,1 +1,156 @@
-fn main() {}
+//! `cargo xtask`: build, run, test and debug Ferrous. Host-only.
+//!
+//! ```text
+//! cargo xtask build [--release]
+//! cargo xtask run   [--release] [--smp N] [--mem SIZE] [-- KERNEL CMDLINE...]
+//! cargo xtask test  [--release] [--scenarios-only] [SCENARIO...]
+//! cargo xtask gdb   [--release] [--launch] [-- KERNEL CMDLINE...]
+//! ```
+
+mod build;
+mod esp;
+mod qemu;
+mod scenario;
+mod test;
+
+use std::process::ExitCode;
+
+/// Options shared by the commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub release: bool,
+    pub smp: u32,
+    pub mem: String,
+    pub launch_gdb: bool,
+    pub scenarios_only: bool,
+    /// Words after `--` (kernel command line) or positional filters (test).
+    pub rest: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            release: false,
+            smp: 1,
+            mem: "512M".into(),
+            launch_gdb: false,
+            scenarios_only: false,
+            rest: Vec::new(),
+        }
+    }
+}
+
+pub fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--release" => o.release = true,
+            "--launch" => o.launch_gdb = true,
+            "--scenarios-only" => o.scenarios_only = true,
+            "--smp" => {
+                let v = it.next().ok_or("--smp needs a number")?;
+                o.smp = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=255).contains(n))
+                    .ok_or(format!("--smp {v}: expected 1..=255"))?;
+            }
+            "--mem" => {
+                let v = it.next().ok_or("--mem needs a size such as 512M")?;
+                if !v
+                    .trim_end_matches(['M', 'G'])
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+                    || v.is_empty()
+                {
+                    return Err(format!("--mem {v}: expected a size such as 512M or 1G"));
+                }
+                o.mem = v.clone();
+            }
+            "--" => {
+                o.rest.extend(it.by_ref().cloned());
+            }
+            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
+            s => o.rest.push(s.to_string()),
+        }
+    }
+    Ok(o)
+}
+
+const USAGE: &str = "usage: cargo xtask <command> [options]
+
+commands:
+  build   build the kernel and the UEFI loader
+  run     boot Ferrous in QEMU with the serial console on this terminal
+          --smp N, --mem SIZE, --release, then `-- <kernel command line>`
+  test    the whole test suite: fmt, clippy, host tests, QEMU scenarios
+          --release, --scenarios-only, [SCENARIO names to run only those]
+  gdb     start QEMU paused with a gdb stub on :1234 and print the gdb command
+          --launch starts gdb too; -- <kernel command line>
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let opts = match parse_options(rest) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("xtask: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cmd.as_str() {
+        "build" => build::build_all(opts.release).map(|_| ()),
+        "run" => qemu::run_interactive(&opts),
+        "gdb" => qemu::run_gdb(&opts),
+        "test" => test::run(&opts),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn options_parse() {
+        let o = parse_options(&args("--release --smp 4 --mem 1G -- log=debug test=boot")).unwrap();
+        assert!(o.release);
+        assert_eq!(o.smp, 4);
+        assert_eq!(o.mem, "1G");
+        assert_eq!(o.rest, ["log=debug", "test=boot"]);
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        assert!(parse_options(&args("--smp 0")).is_err());
+        assert!(parse_options(&args("--smp")).is_err());
+        assert!(parse_options(&args("--mem lots")).is_err());
+        assert!(parse_options(&args("--frobnicate")).is_err());
+    }
+
+    #[test]
+    fn positional_words_are_filters() {
+        let o = parse_options(&args("boot panic")).unwrap();
+        assert_eq!(o.rest, ["boot", "panic"]);
+    }
+}

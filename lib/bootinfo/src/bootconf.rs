@@ -24,16 +24,35 @@ pub enum Entry<'a> {
 /// A defect in `boot.conf`, with its 1-based line number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConfError<'a> {
-    MissingEquals { line: usize },
-    UnknownKey { line: usize, key: &'a str },
-    EmptyValue { line: usize, key: &'a str },
+    MissingEquals {
+        line: usize,
+    },
+    UnknownKey {
+        line: usize,
+        key: &'a str,
+    },
+    EmptyValue {
+        line: usize,
+        key: &'a str,
+    },
     /// `module =` needs exactly a name and a file.
-    BadModule { line: usize },
+    BadModule {
+        line: usize,
+    },
     /// Module name longer than [`MODULE_NAME_LEN`] or with a path separator.
-    BadModuleName { line: usize, name: &'a str },
+    BadModuleName {
+        line: usize,
+        name: &'a str,
+    },
     /// A file name that would leave `\ferrous\`.
-    BadPath { line: usize, path: &'a str },
-    Duplicate { line: usize, key: &'a str },
+    BadPath {
+        line: usize,
+        path: &'a str,
+    },
+    Duplicate {
+        line: usize,
+        key: &'a str,
+    },
 }
 
 impl fmt::Display for ConfError<'_> {
@@ -50,7 +69,10 @@ impl fmt::Display for ConfError<'_> {
                 "line {line}: module name `{name}` is longer than {MODULE_NAME_LEN} bytes or has a path separator"
             ),
             ConfError::BadPath { line, path } => {
-                write!(f, "line {line}: file `{path}` must be a plain name under \\ferrous\\")
+                write!(
+                    f,
+                    "line {line}: file `{path}` must be a plain name under \\ferrous\\"
+                )
             }
             ConfError::Duplicate { line, key } => write!(f, "line {line}: `{key}` given twice"),
         }
@@ -122,12 +144,18 @@ impl<'a> BootConf<'a> {
             match parse_line(line, raw)? {
                 Some(Entry::Kernel(k)) => {
                     if kernel.replace(k).is_some() {
-                        return Err(ConfError::Duplicate { line, key: "kernel" });
+                        return Err(ConfError::Duplicate {
+                            line,
+                            key: "kernel",
+                        });
                     }
                 }
                 Some(Entry::Cmdline(c)) => {
                     if cmdline.replace(c).is_some() {
-                        return Err(ConfError::Duplicate { line, key: "cmdline" });
+                        return Err(ConfError::Duplicate {
+                            line,
+                            key: "cmdline",
+                        });
                     }
                 }
                 Some(Entry::Module { .. }) | None => {}
@@ -183,11 +211,17 @@ mod tests {
         );
         assert_eq!(
             BootConf::parse("\nkernal = x"),
-            Err(ConfError::UnknownKey { line: 2, key: "kernal" })
+            Err(ConfError::UnknownKey {
+                line: 2,
+                key: "kernal"
+            })
         );
         assert_eq!(
             BootConf::parse("kernel ="),
-            Err(ConfError::EmptyValue { line: 1, key: "kernel" })
+            Err(ConfError::EmptyValue {
+                line: 1,
+                key: "kernel"
+            })
         );
         assert_eq!(
             BootConf::parse("module = onlyname"),
@@ -199,19 +233,31 @@ mod tests {
         );
         assert_eq!(
             BootConf::parse("module = a/b f"),
-            Err(ConfError::BadModuleName { line: 1, name: "a/b" })
+            Err(ConfError::BadModuleName {
+                line: 1,
+                name: "a/b"
+            })
         );
         assert_eq!(
             BootConf::parse("kernel = ..\\x"),
-            Err(ConfError::BadPath { line: 1, path: "..\\x" })
+            Err(ConfError::BadPath {
+                line: 1,
+                path: "..\\x"
+            })
         );
         assert_eq!(
             BootConf::parse("module = a .."),
-            Err(ConfError::BadPath { line: 1, path: ".." })
+            Err(ConfError::BadPath {
+                line: 1,
+                path: ".."
+            })
         );
         assert_eq!(
             BootConf::parse("kernel = a\nkernel = b"),
-            Err(ConfError::Duplicate { line: 2, key: "kernel" })
+            Err(ConfError::Duplicate {
+                line: 2,
+                key: "kernel"
+            })
         );
     }
 

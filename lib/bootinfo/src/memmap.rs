@@ -158,17 +158,30 @@ pub fn normalize(regions: &mut [MemoryRegion]) -> usize {
 pub enum MapError {
     Empty,
     /// Entry `index` has length zero.
-    EmptyRegion { index: usize },
+    EmptyRegion {
+        index: usize,
+    },
     /// Entry `index` wraps around the address space.
-    Wraps { index: usize },
+    Wraps {
+        index: usize,
+    },
     /// Entry `index` does not start or end on a 4 KiB boundary.
-    Unaligned { index: usize },
+    Unaligned {
+        index: usize,
+    },
     /// Entry `index` has a kind this version does not define.
-    UnknownKind { index: usize, kind: u32 },
+    UnknownKind {
+        index: usize,
+        kind: u32,
+    },
     /// Entry `index` starts below entry `index - 1`.
-    Unsorted { index: usize },
+    Unsorted {
+        index: usize,
+    },
     /// Entries `index - 1` and `index` overlap.
-    Overlap { index: usize },
+    Overlap {
+        index: usize,
+    },
     /// No usable RAM at all.
     NoUsableMemory,
 }
@@ -296,7 +309,10 @@ mod tests {
         let n = normalize(&mut map);
         assert_eq!(
             &map[..n],
-            &[r(0, 12, MemoryKind::USABLE), r(12, 1, MemoryKind::KERNEL_IMAGE)]
+            &[
+                r(0, 12, MemoryKind::USABLE),
+                r(12, 1, MemoryKind::KERNEL_IMAGE)
+            ]
         );
         let s = validate(&map[..n]).unwrap();
         assert_eq!(s.bytes(MemoryKind::USABLE), 12 * K);

@@ -48,7 +48,9 @@ impl fmt::Display for Problem<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::UnknownKey(k) => write!(f, "unknown option `{k}` ignored"),
-            Problem::BadValue { key, value } => write!(f, "bad value `{value}` for `{key}` ignored"),
+            Problem::BadValue { key, value } => {
+                write!(f, "bad value `{value}` for `{key}` ignored")
+            }
             Problem::MissingValue(k) => write!(f, "option `{k}` needs a value"),
             Problem::Duplicate(k) => write!(f, "option `{k}` given twice; the last one wins"),
         }
@@ -129,7 +131,6 @@ mod tests {
 
     use super::*;
 
-
     #[test]
     fn defaults() {
         let o = KernelOptions::parse("");
@@ -153,7 +154,10 @@ mod tests {
         assert_eq!(
             p,
             [
-                Problem::BadValue { key: "log", value: "loud" },
+                Problem::BadValue {
+                    key: "log",
+                    value: "loud"
+                },
                 Problem::UnknownKey("quiet"),
                 Problem::MissingValue("test"),
                 Problem::Duplicate("log"),

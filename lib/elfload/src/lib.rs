@@ -54,18 +54,31 @@ impl fmt::Display for ElfError {
             ElfError::Malformed(why) => write!(f, "malformed ELF: {why}"),
             ElfError::Not64Bit => write!(f, "not a 64-bit little-endian ELF"),
             ElfError::WrongMachine(m) => write!(f, "machine {m} is not x86_64"),
-            ElfError::NotExecutable(t) => write!(f, "type {t} is not a static executable (ET_EXEC)"),
+            ElfError::NotExecutable(t) => {
+                write!(f, "type {t} is not a static executable (ET_EXEC)")
+            }
             ElfError::NoLoadableSegments => write!(f, "no loadable segments"),
             ElfError::TooManySegments => write!(f, "more than {MAX_SEGMENTS} loadable segments"),
             ElfError::UnsupportedSegment(t) => write!(f, "unsupported segment type {t:#x}"),
-            ElfError::FileSizeExceedsMemSize(i) => write!(f, "segment {i}: file size exceeds memory size"),
+            ElfError::FileSizeExceedsMemSize(i) => {
+                write!(f, "segment {i}: file size exceeds memory size")
+            }
             ElfError::SegmentOutsideFile(i) => write!(f, "segment {i}: data lies outside the file"),
             ElfError::AddressOverflow(i) => write!(f, "segment {i}: address range overflows"),
-            ElfError::Misaligned(i) => write!(f, "segment {i}: address and offset not congruent mod page size"),
-            ElfError::WritableAndExecutable(i) => write!(f, "segment {i}: writable and executable (W^X)"),
-            ElfError::OutsideAllowedRange(i) => write!(f, "segment {i}: outside the allowed address range"),
+            ElfError::Misaligned(i) => write!(
+                f,
+                "segment {i}: address and offset not congruent mod page size"
+            ),
+            ElfError::WritableAndExecutable(i) => {
+                write!(f, "segment {i}: writable and executable (W^X)")
+            }
+            ElfError::OutsideAllowedRange(i) => {
+                write!(f, "segment {i}: outside the allowed address range")
+            }
             ElfError::OverlappingSegments(a, b) => write!(f, "segments {a} and {b} share a page"),
-            ElfError::EntryNotExecutable(e) => write!(f, "entry {e:#x} is not in an executable segment"),
+            ElfError::EntryNotExecutable(e) => {
+                write!(f, "entry {e:#x} is not in an executable segment")
+            }
         }
     }
 }
@@ -96,7 +109,13 @@ pub struct Perms {
 impl fmt::Display for Perms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = |b, ch| if b { ch } else { '-' };
-        write!(f, "{}{}{}", c(self.read, 'r'), c(self.write, 'w'), c(self.execute, 'x'))
+        write!(
+            f,
+            "{}{}{}",
+            c(self.read, 'r'),
+            c(self.write, 'w'),
+            c(self.execute, 'x')
+        )
     }
 }
 

@@ -3,7 +3,6 @@
 use super::*;
 use proptest::prelude::*;
 
-
 const BASE: u64 = 0xffff_ffff_8000_0000;
 const KERNEL: Range<u64> = BASE..u64::MAX - PAGE_SIZE + 1;
 
@@ -92,7 +91,10 @@ fn header_defects() {
     assert_eq!(plan(&build(&s), KERNEL), Err(ElfError::NotExecutable(3)));
     let mut f = build(&good());
     f[4] = 1; // ELFCLASS32
-    assert!(matches!(plan(&f, KERNEL), Err(ElfError::Malformed(_) | ElfError::Not64Bit)));
+    assert!(matches!(
+        plan(&f, KERNEL),
+        Err(ElfError::Malformed(_) | ElfError::Not64Bit)
+    ));
 }
 
 #[test]
@@ -107,25 +109,40 @@ fn truncated_files_are_refused() {
 fn segment_defects() {
     let mut s = good();
     s.segs[1].3 = PF_R | PF_W | PF_X;
-    assert_eq!(plan(&build(&s), KERNEL), Err(ElfError::WritableAndExecutable(1)));
+    assert_eq!(
+        plan(&build(&s), KERNEL),
+        Err(ElfError::WritableAndExecutable(1))
+    );
 
     let mut s = good();
     s.segs[1].2 = 0x2000;
     s.segs[1].1 = 0x80;
-    assert_eq!(plan(&build(&s), KERNEL), Err(ElfError::FileSizeExceedsMemSize(1)));
+    assert_eq!(
+        plan(&build(&s), KERNEL),
+        Err(ElfError::FileSizeExceedsMemSize(1))
+    );
 
     let mut s = good();
     s.segs[1].0 = BASE + 0x80; // shares the text page
-    assert_eq!(plan(&build(&s), KERNEL), Err(ElfError::OverlappingSegments(0, 1)));
+    assert_eq!(
+        plan(&build(&s), KERNEL),
+        Err(ElfError::OverlappingSegments(0, 1))
+    );
 
     let mut s = good();
     s.segs[0].0 = 0x40_0000;
     s.entry = 0x40_0010;
-    assert_eq!(plan(&build(&s), KERNEL), Err(ElfError::OutsideAllowedRange(0)));
+    assert_eq!(
+        plan(&build(&s), KERNEL),
+        Err(ElfError::OutsideAllowedRange(0))
+    );
 
     let mut s = good();
     s.entry = BASE + 0x1010; // read-only data
-    assert_eq!(plan(&build(&s), KERNEL), Err(ElfError::EntryNotExecutable(BASE + 0x1010)));
+    assert_eq!(
+        plan(&build(&s), KERNEL),
+        Err(ElfError::EntryNotExecutable(BASE + 0x1010))
+    );
 
     let mut s = good();
     s.segs[2].1 = u64::MAX;

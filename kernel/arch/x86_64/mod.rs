@@ -1,0 +1,14 @@
+//! x86_64: everything that touches the hardware. The portable kernel
+//! (`kernel/src`) calls only the functions re-exported here; an aarch64 port
+//! provides the same surface.
+
+pub mod backtrace;
+pub mod boot;
+pub mod cpu;
+mod entry;
+mod gdt;
+mod idt;
+pub mod qemu;
+pub mod serial;
+
+pub use boot::BootData;

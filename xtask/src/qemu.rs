@@ -1,0 +1,287 @@
+//! Finding (or installing) QEMU and OVMF, and running Ferrous under them.
+//! TCG only: KVM on these machines cannot run OVMF (see docs/adr/0001).
+
+use crate::Options;
+use crate::build::{self, Artifacts};
+use crate::esp::{self, EspTweaks};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+pub const QEMU: &str = "qemu-system-x86_64";
+const DEBIAN_PACKAGES: [&str; 2] = ["qemu-system-x86", "ovmf"];
+/// `isa-debug-exit` statuses: (value << 1) | 1 for the kernel's 0x10 / 0x11.
+pub const EXIT_PASS: i32 = 33;
+pub const EXIT_FAIL: i32 = 35;
+
+/// OVMF as a single image for `-bios`, or split code + variable store.
+#[derive(Debug, Clone)]
+pub enum Firmware {
+    Bios(PathBuf),
+    Pflash { code: PathBuf, vars: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct Tools {
+    pub qemu: PathBuf,
+    pub firmware: Firmware,
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+fn find_firmware() -> Option<Firmware> {
+    if let Some(p) = std::env::var_os("FERROUS_OVMF") {
+        return Some(Firmware::Bios(PathBuf::from(p)));
+    }
+    let bios = Path::new("/usr/share/ovmf/OVMF.fd");
+    if bios.is_file() {
+        return Some(Firmware::Bios(bios.into()));
+    }
+    let code = Path::new("/usr/share/OVMF/OVMF_CODE_4M.fd");
+    let vars = Path::new("/usr/share/OVMF/OVMF_VARS_4M.fd");
+    (code.is_file() && vars.is_file()).then(|| Firmware::Pflash {
+        code: code.into(),
+        vars: vars.into(),
+    })
+}
+
+fn is_root() -> bool {
+    // Effective uid is the second field of "Uid:" in /proc/self/status.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+fn apt_install() -> Result<(), String> {
+    println!(
+        "xtask: installing Debian packages {} (apt-get)",
+        DEBIAN_PACKAGES.join(" ")
+    );
+    build::run_checked(
+        Command::new("apt-get")
+            .args(["update", "-q"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    build::run_checked(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(DEBIAN_PACKAGES)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// QEMU and OVMF, installed from Debian's packages if missing and we are root.
+pub fn ensure_tools() -> Result<Tools, String> {
+    let found = || Some((which(QEMU)?, find_firmware()?));
+    if let Some((qemu, firmware)) = found() {
+        return Ok(Tools { qemu, firmware });
+    }
+    if !is_root() {
+        return Err(format!(
+            "{QEMU} or the OVMF firmware is missing. Install the Debian packages: \
+             sudo apt-get install {} (or point FERROUS_OVMF at an OVMF.fd)",
+            DEBIAN_PACKAGES.join(" ")
+        ));
+    }
+    apt_install()?;
+    let (qemu, firmware) = found().ok_or_else(|| {
+        format!(
+            "installed {} but still cannot find {QEMU} and OVMF",
+            DEBIAN_PACKAGES.join(" ")
+        )
+    })?;
+    Ok(Tools { qemu, firmware })
+}
+
+/// Where the serial console goes.
+pub enum Serial<'a> {
+    /// This terminal, with QEMU's monitor multiplexed (Ctrl-A X quits).
+    Terminal,
+    File(&'a Path),
+}
+
+pub struct Machine<'a> {
+    pub smp: u32,
+    pub mem: &'a str,
+    pub esp: &'a Path,
+    /// Folder for per-run files (a copy of the OVMF variable store).
+    pub run_dir: &'a Path,
+    pub serial: Serial<'a>,
+    pub gdb: bool,
+}
+
+/// The one QEMU configuration every run uses (tests, run, gdb, bench).
+pub fn command(tools: &Tools, m: &Machine) -> Result<Command, String> {
+    let mut c = Command::new(&tools.qemu);
+    c.args(["-machine", "q35", "-cpu", "max", "-accel", "tcg"]);
+    c.args(["-m", m.mem, "-smp", &m.smp.to_string()]);
+    match &tools.firmware {
+        Firmware::Bios(p) => {
+            c.arg("-bios").arg(p);
+        }
+        Firmware::Pflash { code, vars } => {
+            let copy = m.run_dir.join("OVMF_VARS.fd");
+            std::fs::copy(vars, &copy).map_err(|e| format!("copying OVMF vars: {e}"))?;
+            c.arg("-drive").arg(format!(
+                "if=pflash,format=raw,readonly=on,file={}",
+                code.display()
+            ));
+            c.arg("-drive")
+                .arg(format!("if=pflash,format=raw,file={}", copy.display()));
+        }
+    }
+    c.arg("-drive")
+        .arg(format!("format=raw,file=fat:rw:{}", m.esp.display()));
+    c.args(["-nic", "none", "-no-reboot", "-display", "none"]);
+    c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+    match m.serial {
+        Serial::Terminal => {
+            c.args(["-serial", "mon:stdio"]);
+        }
+        Serial::File(p) => {
+            c.arg("-serial").arg(format!("file:{}", p.display()));
+            c.args(["-monitor", "none"]);
+        }
+    }
+    if m.gdb {
+        c.args(["-s", "-S"]);
+    }
+    Ok(c)
+}
+
+/// How a QEMU run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The kernel reported success through isa-debug-exit.
+    Pass,
+    /// The kernel reported failure (panic, exception, failed test).
+    Fail,
+    /// QEMU exited 0: a power-off (the loader's clean stop) or, with
+    /// -no-reboot, a triple fault / reset.
+    PowerOff,
+    /// Killed after the time limit.
+    Timeout,
+    /// Any other exit status: QEMU itself failed.
+    QemuError(i32),
+}
+
+pub fn classify(status: ExitStatus) -> RunEnd {
+    match status.code() {
+        Some(EXIT_PASS) => RunEnd::Pass,
+        Some(EXIT_FAIL) => RunEnd::Fail,
+        Some(0) => RunEnd::PowerOff,
+        Some(c) => RunEnd::QemuError(c),
+        None => RunEnd::QemuError(-1),
+    }
+}
+
+/// Has QEMU ended, and how? `None` while it still runs.
+pub fn try_end(child: &mut Child) -> Result<Option<RunEnd>, String> {
+    child
+        .try_wait()
+        .map(|s| s.map(classify))
+        .map_err(|e| format!("waiting for QEMU: {e}"))
+}
+
+/// Ends a run that overstayed its time limit.
+pub fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Builds and lays out the ESP for an interactive run under target/qemu/NAME.
+fn prepare_interactive(opts: &Options, name: &str) -> Result<(Tools, Artifacts, PathBuf), String> {
+    let tools = ensure_tools()?;
+    let art = build::build_all(opts.release)?;
+    let dir = build::target_dir().join("qemu").join(name);
+    esp::prepare(
+        &dir.join("esp"),
+        &art,
+        &opts.rest.join(" "),
+        &EspTweaks::default(),
+    )?;
+    Ok((tools, art, dir))
+}
+
+pub fn run_interactive(opts: &Options) -> Result<(), String> {
+    let (tools, _art, dir) = prepare_interactive(opts, "run")?;
+    let esp = dir.join("esp");
+    let mut cmd = command(
+        &tools,
+        &Machine {
+            smp: opts.smp,
+            mem: &opts.mem,
+            esp: &esp,
+            run_dir: &dir,
+            serial: Serial::Terminal,
+            gdb: false,
+        },
+    )?;
+    eprintln!("xtask: {}", build::describe(&cmd));
+    eprintln!("xtask: serial console follows; quit with Ctrl-A X");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+    match classify(status) {
+        RunEnd::Pass | RunEnd::PowerOff => Ok(()),
+        RunEnd::Fail => Err("the kernel reported failure".into()),
+        other => Err(format!("QEMU ended with {other:?}")),
+    }
+}
+
+pub fn run_gdb(opts: &Options) -> Result<(), String> {
+    let (tools, art, dir) = prepare_interactive(opts, "gdb")?;
+    let esp = dir.join("esp");
+    let log = dir.join("serial.log");
+    let gdb_cmd = format!("gdb -q {} -ex 'target remote :1234'", art.kernel.display());
+    let launch = opts.launch_gdb;
+    let mut cmd = command(
+        &tools,
+        &Machine {
+            smp: opts.smp,
+            mem: &opts.mem,
+            esp: &esp,
+            run_dir: &dir,
+            serial: if launch {
+                Serial::File(&log)
+            } else {
+                Serial::Terminal
+            },
+            gdb: true,
+        },
+    )?;
+    if !launch {
+        eprintln!("xtask: QEMU is paused with a gdb stub on :1234. In another terminal run:");
+        eprintln!("    {gdb_cmd}");
+        eprintln!("xtask: (e.g. `break kmain`, then `continue`); serial console follows");
+        let status = cmd
+            .status()
+            .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+        println!("xtask: QEMU ended with {:?}", classify(status));
+        return Ok(());
+    }
+    let gdb = which("gdb").ok_or("gdb is not installed (Debian package gdb)")?;
+    let mut qemu = cmd
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+    eprintln!("xtask: serial console in {}", log.display());
+    let status = Command::new(gdb)
+        .arg("-q")
+        .arg(&art.kernel)
+        .args(["-ex", "target remote :1234"])
+        .status();
+    let _ = qemu.kill();
+    let _ = qemu.wait();
+    status.map(|_| ()).map_err(|e| format!("gdb: {e}"))
+}

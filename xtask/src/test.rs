@@ -1,0 +1,335 @@
+//! `cargo xtask test`: the one test command. Lints, host tests, then every
+//! QEMU scenario in tests/scenarios.toml; ends with `N passed, N failed`.
+
+use crate::Options;
+use crate::build::{self, Artifacts};
+use crate::esp::{self, EspTweaks};
+use crate::qemu::{self, Machine, RunEnd, Serial, Tools};
+use crate::scenario::{self, Scenario};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Lines of serial log shown when a scenario fails.
+const TAIL_LINES: usize = 40;
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, name: &str, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.failures.push(name.to_string());
+        }
+    }
+}
+
+pub fn run(opts: &Options) -> Result<(), String> {
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let tools = qemu::ensure_tools()?;
+    if !opts.scenarios_only {
+        lint_and_host_tests(&mut tally);
+    }
+    println!("==> building kernel and loader");
+    match build::build_all(opts.release) {
+        Ok(art) => run_scenarios(opts, &tools, &art, &mut tally)?,
+        Err(e) => {
+            println!("  FAIL  build: {e}");
+            tally.record("build", false);
+        }
+    }
+    println!();
+    if !tally.failures.is_empty() {
+        println!("failed: {}", tally.failures.join(", "));
+    }
+    println!("test suite took {:.1}s", started.elapsed().as_secs_f64());
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{} failed", tally.failed))
+    }
+}
+
+/// Runs a command quietly; prints its output only if it fails.
+fn check(tally: &mut Tally, name: &str, cmd: &mut Command) -> Option<String> {
+    let t = Instant::now();
+    let out = cmd.stdin(Stdio::null()).output();
+    let (ok, text) = match out {
+        Ok(o) => (
+            o.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        ),
+        Err(e) => (false, format!("cannot start: {e}")),
+    };
+    println!(
+        "  {}  {name} ({:.1}s)",
+        if ok { "PASS" } else { "FAIL" },
+        t.elapsed().as_secs_f64()
+    );
+    if !ok {
+        println!("---- {}\n{text}----", build::describe(cmd));
+    }
+    tally.record(name, ok);
+    ok.then_some(text)
+}
+
+const BARE_METAL: [&str; 2] = ["ferrous-kernel", "ferrous-boot"];
+
+fn lint_and_host_tests(tally: &mut Tally) {
+    println!("==> lints");
+    check(
+        tally,
+        "cargo fmt --check",
+        build::cargo().args(["fmt", "--all", "--check"]),
+    );
+    let mut host = build::cargo();
+    host.args(["clippy", "--workspace", "--all-targets"]);
+    for p in BARE_METAL {
+        host.args(["--exclude", p]);
+    }
+    host.args(["--", "-D", "warnings"]);
+    check(tally, "clippy (host crates)", &mut host);
+    check(
+        tally,
+        "clippy (kernel, x86_64-unknown-none)",
+        build::cargo().args([
+            "clippy",
+            "-p",
+            "ferrous-kernel",
+            "--target",
+            build::KERNEL_TARGET,
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    check(
+        tally,
+        "clippy (loader, x86_64-unknown-uefi)",
+        build::cargo().args([
+            "clippy",
+            "-p",
+            "ferrous-boot",
+            "--target",
+            build::LOADER_TARGET,
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+
+    println!("==> host tests");
+    let mut cmd = build::cargo();
+    cmd.args(["test", "--workspace"]);
+    for p in BARE_METAL {
+        cmd.args(["--exclude", p]);
+    }
+    let t = Instant::now();
+    let out = cmd.stdin(Stdio::null()).output();
+    let text = match out {
+        Ok(o) => format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => format!("cannot start cargo test: {e}"),
+    };
+    let (passed, failed) = count_cargo_tests(&text);
+    let ran_ok = text.contains("test result:") && !text.contains("error[") && failed == 0;
+    println!(
+        "  {}  host unit and property tests: {passed} passed, {failed} failed ({:.1}s)",
+        if ran_ok { "PASS" } else { "FAIL" },
+        t.elapsed().as_secs_f64()
+    );
+    if !ran_ok {
+        println!("---- {}\n{text}----", build::describe(&cmd));
+        if failed == 0 {
+            tally.record("host tests (did not run)", false);
+        }
+    }
+    tally.passed += passed;
+    tally.failed += failed;
+    if failed > 0 {
+        tally.failures.push(format!("{failed} host tests"));
+    }
+}
+
+/// Sums `test result: ok. N passed; M failed` lines.
+pub fn count_cargo_tests(output: &str) -> (usize, usize) {
+    let mut totals = (0, 0);
+    for line in output.lines() {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            continue;
+        };
+        for part in rest.split([';', '.']) {
+            let mut w = part.split_whitespace();
+            if let (Some(n), Some(what)) = (w.next(), w.next()) {
+                match (n.parse::<usize>(), what) {
+                    (Ok(n), "passed") => totals.0 += n,
+                    (Ok(n), "failed") => totals.1 += n,
+                    _ => {}
+                }
+            }
+        }
+    }
+    totals
+}
+
+fn run_scenarios(
+    opts: &Options,
+    tools: &Tools,
+    art: &Artifacts,
+    tally: &mut Tally,
+) -> Result<(), String> {
+    let file = build::root().join("tests").join("scenarios.toml");
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+    let scenarios = scenario::parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let selected: Vec<&Scenario> = scenarios
+        .iter()
+        .filter(|s| opts.rest.is_empty() || opts.rest.contains(&s.name))
+        .collect();
+    if selected.is_empty() {
+        return Err(format!("no scenario matches {:?}", opts.rest));
+    }
+    println!(
+        "==> QEMU scenarios ({} of {})",
+        selected.len(),
+        scenarios.len()
+    );
+    let real_kernel = std::fs::read(&art.kernel).map_err(|e| format!("reading kernel: {e}"))?;
+    for s in selected {
+        let ok = run_one(tools, art, &real_kernel, s)?;
+        tally.record(&format!("scenario {}", s.name), ok);
+    }
+    Ok(())
+}
+
+fn run_one(
+    tools: &Tools,
+    art: &Artifacts,
+    real_kernel: &[u8],
+    s: &Scenario,
+) -> Result<bool, String> {
+    let dir = build::target_dir().join("qemu").join(&s.name);
+    let log_path = dir.join("serial.log");
+    let tweaks = EspTweaks {
+        kernel_bytes: s
+            .broken_kernel
+            .map(|k| scenario::break_kernel(k, real_kernel))
+            .transpose()?,
+        extra_conf: s.boot_conf.clone(),
+    };
+    let esp_dir = esp::prepare(&dir.join("esp"), art, &s.cmdline, &tweaks)?;
+    // A stale log from an earlier run would fake the boot-time marker.
+    let _ = std::fs::remove_file(&log_path);
+    let mut cmd = qemu::command(
+        tools,
+        &Machine {
+            smp: s.smp,
+            mem: &s.mem,
+            esp: &esp_dir,
+            run_dir: &dir,
+            serial: Serial::File(&log_path),
+            gdb: false,
+        },
+    )?;
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", qemu::QEMU))?;
+    let (end, kmain_at) = watch(&mut child, &log_path, Duration::from_secs(s.timeout))?;
+    let elapsed = started.elapsed();
+    let raw = std::fs::read(&log_path).unwrap_or_default();
+    let log = scenario::strip_ansi(&String::from_utf8_lossy(&raw));
+    let verdict = scenario::judge(s, end, &log);
+    let boot_note = kmain_at
+        .map(|t| format!(", kernel main at {:.1}s", t.as_secs_f64()))
+        .unwrap_or_default();
+    println!(
+        "  {}  scenario {:<16} {:>5.1}s  {:?}{boot_note}",
+        if verdict.is_ok() { "PASS" } else { "FAIL" },
+        s.name,
+        elapsed.as_secs_f64(),
+        end,
+    );
+    if let Err(why) = verdict {
+        println!("        scenario: {}", s.about);
+        for w in &why {
+            println!("        - {w}");
+        }
+        if let RunEnd::QemuError(_) = end {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            println!("        QEMU said: {}", err.trim());
+        }
+        println!(
+            "        ---- last {TAIL_LINES} lines of {}",
+            log_path.display()
+        );
+        let lines: Vec<&str> = log.lines().collect();
+        for l in &lines[lines.len().saturating_sub(TAIL_LINES)..] {
+            println!("        | {l}");
+        }
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Waits for QEMU (killing it after `limit`) while watching the serial log
+/// for the moment the kernel reaches its main function.
+fn watch(
+    child: &mut std::process::Child,
+    log: &std::path::Path,
+    limit: Duration,
+) -> Result<(RunEnd, Option<Duration>), String> {
+    const MARK: &[u8] = b"kernel main reached";
+    let start = Instant::now();
+    let mut seen = None;
+    loop {
+        if seen.is_none()
+            && std::fs::read(log).is_ok_and(|b| b.windows(MARK.len()).any(|w| w == MARK))
+        {
+            seen = Some(start.elapsed());
+        }
+        if let Some(end) = qemu::try_end(child)? {
+            return Ok((end, seen));
+        }
+        if start.elapsed() >= limit {
+            qemu::kill(child);
+            return Ok((RunEnd::Timeout, seen));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_cargo_tests;
+
+    #[test]
+    fn counts_cargo_test_summaries() {
+        let out = "test result: ok. 13 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\
+                   running 2 tests\n\
+                   test result: FAILED. 1 passed; 1 failed; 0 ignored\n";
+        assert_eq!(count_cargo_tests(out), (14, 1));
+        assert_eq!(count_cargo_tests("nothing here"), (0, 0));
+    }
+}
