@@ -7,24 +7,45 @@
 #![no_main]
 #![deny(unsafe_code)]
 
+extern crate alloc;
+
 #[cfg(target_arch = "x86_64")]
 #[path = "../arch/x86_64/mod.rs"]
 #[allow(unsafe_code)]
 mod arch;
 
+mod bench;
 mod console;
 mod ktest;
 mod memmap;
+mod mm;
 mod panic;
+mod sync;
 
 use arch::BootData;
+use ferrous_bootinfo::MapSummary;
 use ferrous_cmdline::KernelOptions;
+use spin::Once;
+
+/// What the boot established, for code running after the stack switch.
+pub struct Boot {
+    pub data: BootData,
+    pub opts: KernelOptions<'static>,
+    pub map: MapSummary,
+    pub mem: mm::MemReport,
+}
+
+static BOOT: Once<Boot> = Once::new();
+
+/// Size of the bootstrap CPU's guarded main stack.
+const MAIN_STACK: u64 = 64 * 1024;
 
 /// Entered once, on the bootstrap CPU, with the console and CPU tables up.
 fn kmain(boot: BootData) -> ! {
     let opts = KernelOptions::parse(boot.cmdline);
     console::init(opts.log);
     log::info!("Ferrous {} starting", env!("CARGO_PKG_VERSION"));
+    log::info!("kernel main reached");
     log::info!("command line: \"{}\"", boot.cmdline);
     for problem in opts.problems() {
         log::warn!("command line: {problem}");
@@ -33,13 +54,32 @@ fn kmain(boot: BootData) -> ! {
         log::warn!("command line: {} more problems", opts.dropped_problems());
     }
     report_boot(&boot);
-    let summary = memmap::report(boot.memory_map);
-    log::info!("kernel main reached");
+    let Some(map) = memmap::report(boot.memory_map) else {
+        panic!("cannot manage memory with an invalid memory map");
+    };
+    let mem = match mm::init(&boot) {
+        Ok(m) => m,
+        Err(e) => panic!("memory management failed to start: {e}"),
+    };
+    BOOT.call_once(|| Boot {
+        data: boot,
+        opts,
+        map,
+        mem,
+    });
+    // Leave the unguarded .bss boot stack for a guarded one.
+    let stack = mm::stacks::alloc("bsp-main", MAIN_STACK)
+        .unwrap_or_else(|e| panic!("no main stack: {e:?}"));
+    arch::run_on_stack(stack.top, kmain_on_stack)
+}
 
+fn kmain_on_stack() -> ! {
+    let boot = BOOT.get().expect("set before the stack switch");
+    mm::report_usage(boot);
     let ready = arch::cpu::tsc_since_entry();
     log::info!("ready: {ready} TSC cycles after kernel entry");
-    match opts.test {
-        Some(name) => ktest::run(name, &boot, summary.as_ref()),
+    match boot.opts.test {
+        Some(name) => ktest::run(name, boot),
         None => {
             log::info!("nothing more to do yet; halting (quit QEMU with Ctrl-A X)");
             arch::cpu::halt_forever()

@@ -8,15 +8,17 @@ const MAX_FRAMES: usize = 24;
 
 /// Return addresses from frame `rbp` upwards, innermost first.
 pub fn walk(mut rbp: u64, mut visit: impl FnMut(u64)) {
-    let stack = super::entry::boot_stack();
+    let Some(stack) = stack_containing(rbp) else {
+        return;
+    };
     for _ in 0..MAX_FRAMES {
         // A frame record is [saved rbp, return address]; both must lie on
         // the stack we know about.
         if !rbp.is_multiple_of(8) || rbp < stack.start || rbp + 16 > stack.end {
             return;
         }
-        // SAFETY: rbp..rbp+16 is inside the boot stack, which is mapped and
-        // readable for the kernel's lifetime.
+        // SAFETY: rbp..rbp+16 lies inside a known stack, mapped and
+        // readable while we run on it.
         let (next, ret) = unsafe {
             let p = rbp as *const u64;
             (p.read(), p.add(1).read())
@@ -30,6 +32,15 @@ pub fn walk(mut rbp: u64, mut visit: impl FnMut(u64)) {
         }
         rbp = next;
     }
+}
+
+/// The known stack `addr` lies on: the boot stack, an IST stack, or a
+/// guarded kernel stack.
+fn stack_containing(addr: u64) -> Option<core::ops::Range<u64>> {
+    [super::entry::boot_stack(), super::gdt::ist_stacks()]
+        .into_iter()
+        .find(|s| s.contains(&addr))
+        .or_else(|| crate::mm::stacks::bounds_of(addr))
 }
 
 /// The caller's frame pointer.

@@ -17,10 +17,19 @@ pub struct BootData {
 /// Largest array the kernel accepts from the loader (sanity bound).
 const MAX_ENTRIES: u64 = 1 << 16;
 
+/// Plain data for which every bit pattern is a valid value, so a loader
+/// array can be viewed as a slice of it without validation of each byte.
+/// Sealed: implemented here, for the BootInfo payload types only.
+trait Pod: Copy {}
+impl Pod for u8 {}
+// Integers and byte arrays; `kind` is a u32 newtype, not an enum.
+impl Pod for MemoryRegion {}
+// Byte array, integers.
+impl Pod for Module {}
+
 /// Converts a loader-described array to a slice, refusing anything outside
-/// the direct map or absurdly long. `T` must be plain data valid for any
-/// bit pattern (all BootInfo payload types are integers and byte arrays).
-fn slice<T>(s: PhysSlice, direct_map_size: u64) -> Option<&'static [T]> {
+/// the direct map or absurdly long.
+fn slice<T: Pod>(s: PhysSlice, direct_map_size: u64) -> Option<&'static [T]> {
     if s.len == 0 {
         return Some(&[]);
     }
@@ -51,6 +60,7 @@ pub(super) fn take(boot_info_virt: u64) -> BootData {
     }
     drop_identity_map();
     let dm = info.direct_map_size;
+    super::mm::set_direct_map_size(dm);
     let memory_map = slice(info.memory_map, dm).expect("BootInfo memory map out of bounds");
     let modules = slice(info.modules, dm).expect("BootInfo module table out of bounds");
     let cmdline = slice::<u8>(info.cmdline, dm).expect("BootInfo command line out of bounds");
@@ -58,7 +68,7 @@ pub(super) fn take(boot_info_virt: u64) -> BootData {
         info,
         memory_map,
         modules,
-        cmdline: core::str::from_utf8(cmdline).unwrap_or(""),
+        cmdline: core::str::from_utf8(cmdline).unwrap_or("<command line is not UTF-8>"),
     }
 }
 

@@ -42,3 +42,27 @@ extern "C" fn arch_start(boot_info: u64) -> ! {
     let data = boot::take(boot_info);
     crate::kmain(data)
 }
+
+/// Moves the current CPU onto the kernel stack whose top is `top` and calls
+/// `f` there; the old stack is abandoned. `top` must be the top of a stack
+/// from `mm::stacks` (checked).
+pub fn run_on_stack(top: u64, f: fn() -> !) -> ! {
+    assert!(
+        crate::mm::stacks::bounds_of(top - 8).is_some_and(|r| r.end == top),
+        "run_on_stack: {top:#x} is not the top of a kernel stack"
+    );
+    // SAFETY: `top` is the top of a mapped, otherwise unused kernel stack
+    // (checked above); `f` never returns, so nothing refers to the old
+    // stack's frames afterwards. rbp = 0 ends the frame chain.
+    unsafe {
+        core::arch::asm!(
+            "mov rsp, {top}",
+            "xor ebp, ebp",
+            "call {f}",
+            "ud2",
+            top = in(reg) top,
+            f = in(reg) f,
+            options(noreturn)
+        )
+    }
+}

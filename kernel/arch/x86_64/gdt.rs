@@ -1,33 +1,69 @@
-//! The bootstrap GDT: kernel code and data. (TSS, IST stacks and user
-//! segments arrive with the scheduler and user space.)
+//! The GDT with kernel code/data segments and a TSS whose interrupt stack
+//! table gives double faults, NMIs and machine checks known-good stacks
+//! (a kernel stack overflow then ends in a report, not a triple fault).
+//! User segments arrive with user space.
 
 use spin::Once;
+use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
+use x86_64::instructions::tables::load_tss;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use x86_64::structures::tss::TaskStateSegment;
+
+/// IST slots (1-based in the IDT gate, 0-based in the TSS array).
+pub const IST_DOUBLE_FAULT: u8 = 1;
+pub const IST_NMI: u8 = 2;
+pub const IST_MACHINE_CHECK: u8 = 3;
+
+const IST_STACK_SIZE: usize = 16 * 1024;
+
+#[repr(C, align(16))]
+struct IstStack([u8; IST_STACK_SIZE]);
+
+static mut IST_STACKS: [IstStack; 3] = [const { IstStack([0; IST_STACK_SIZE]) }; 3];
 
 struct Gdt {
     table: GlobalDescriptorTable,
     code: SegmentSelector,
     data: SegmentSelector,
+    tss: SegmentSelector,
 }
 
+static TSS: Once<TaskStateSegment> = Once::new();
 static GDT: Once<Gdt> = Once::new();
 
+/// Bounds of the IST stacks, for the stack walker.
+pub fn ist_stacks() -> core::ops::Range<u64> {
+    let base = (&raw const IST_STACKS) as u64;
+    base..base + (3 * IST_STACK_SIZE) as u64
+}
+
 pub fn init() {
+    let tss = TSS.call_once(|| {
+        let mut tss = TaskStateSegment::new();
+        let base = (&raw const IST_STACKS) as u64;
+        for i in 0..3 {
+            // Stacks grow down: each IST entry is the top of its stack.
+            tss.interrupt_stack_table[i] = VirtAddr::new(base + ((i + 1) * IST_STACK_SIZE) as u64);
+        }
+        tss
+    });
     let gdt = GDT.call_once(|| {
         let mut table = GlobalDescriptorTable::new();
         let code = table.append(Descriptor::kernel_code_segment());
         let data = table.append(Descriptor::kernel_data_segment());
-        Gdt { table, code, data }
+        let tss = table.append(Descriptor::tss_segment(tss));
+        Gdt { table, code, data, tss }
     });
     gdt.table.load();
     // SAFETY: the selectors index descriptors of the GDT just loaded, which
-    // lives in a static for the rest of the kernel's life.
+    // lives in a static for the rest of the kernel's life, as does the TSS.
     unsafe {
         CS::set_reg(gdt.code);
         SS::set_reg(gdt.data);
         DS::set_reg(gdt.data);
         ES::set_reg(gdt.data);
+        load_tss(gdt.tss);
     }
 }
 

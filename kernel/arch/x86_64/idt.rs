@@ -2,7 +2,7 @@
 //! decoded and reported; for now all of them are fatal (user-mode faults
 //! will be routed to their process once user space exists).
 
-use super::{backtrace, gdt, qemu};
+use super::{backtrace, gdt, qemu, usercopy};
 use core::fmt::Write;
 use spin::Once;
 use x86_64::instructions::tables::lidt;
@@ -111,12 +111,13 @@ impl Gate {
         reserved: 0,
     };
 
-    /// Present, DPL 0, 64-bit interrupt gate (interrupts masked on entry).
-    fn interrupt(handler: u64, selector: u16) -> Gate {
+    /// Present, DPL 0, 64-bit interrupt gate (interrupts masked on entry),
+    /// on IST stack `ist` (0 = the current stack).
+    fn interrupt(handler: u64, selector: u16, ist: u8) -> Gate {
         Gate {
             offset_low: handler as u16,
             selector,
-            ist: 0,
+            ist,
             attributes: 0x8e,
             offset_mid: (handler >> 16) as u16,
             offset_high: (handler >> 32) as u32,
@@ -137,8 +138,14 @@ pub fn init() {
         // SAFETY: FERROUS_EXC_STUBS is an immutable table defined in the
         // assembly above, 32 code addresses long.
         let stubs = unsafe { &FERROUS_EXC_STUBS };
-        for (gate, &stub) in gates.iter_mut().zip(stubs) {
-            *gate = Gate::interrupt(stub, cs);
+        for (vector, (gate, &stub)) in gates.iter_mut().zip(stubs).enumerate() {
+            let ist = match vector {
+                2 => gdt::IST_NMI,
+                8 => gdt::IST_DOUBLE_FAULT,
+                18 => gdt::IST_MACHINE_CHECK,
+                _ => 0,
+            };
+            *gate = Gate::interrupt(stub, cs, ist);
         }
         Idt(gates)
     });
@@ -183,11 +190,56 @@ pub fn vector_name(vector: u64) -> (&'static str, &'static str) {
 }
 
 extern "C" fn exception_dispatch(frame: &mut ExceptionFrame) {
+    if frame.vector == 14 {
+        let addr = Cr2::read_raw();
+        if let Some(resume) = usercopy::fixup_for(frame.rip, addr) {
+            frame.rip = resume;
+            return;
+        }
+    }
+    report_fatal(frame)
+}
+
+/// Decodes the #PF error code: who, what access, why.
+fn describe_page_fault(e: u64) -> (&'static str, &'static str, &'static str) {
+    (
+        if e & 4 != 0 { "user" } else { "kernel" },
+        if e & 16 != 0 {
+            "instruction fetch"
+        } else if e & 2 != 0 {
+            "write"
+        } else {
+            "read"
+        },
+        if e & 8 != 0 {
+            "reserved bit set in a page-table entry"
+        } else if e & 1 != 0 {
+            "protection violation"
+        } else {
+            "page not present"
+        },
+    )
+}
+
+fn report_fatal(frame: &ExceptionFrame) -> ! {
     let (mnemonic, name) = vector_name(frame.vector);
     let mut out = crate::console::PanicWriter::take();
+    let mode = if frame.cs & 3 == 3 { "user" } else { "kernel" };
+    let cr2 = Cr2::read_raw();
+    // A double fault whose CR2 is a stack guard page is a stack overflow:
+    // the #PF for the guard could not push its frame on the full stack.
+    if frame.vector == 8 {
+        if let Some(name) = crate::mm::stacks::guard_hit(cr2) {
+            let _ = writeln!(
+                out,
+                "\nKERNEL STACK OVERFLOW: kernel stack overflow in {name} (guard page {cr2:#018x} hit, rsp {:#018x})",
+                frame.rsp
+            );
+        }
+    }
     let _ = writeln!(
         out,
-        "\nEXCEPTION {mnemonic} {name} (vector {}) on cpu{} in kernel mode",
+        "\nEXCEPTION {mnemonic} {name} (vector {}) on cpu{} in {mode} mode",
         frame.vector,
         super::cpu::id()
     );
@@ -196,26 +248,19 @@ extern "C" fn exception_dispatch(frame: &mut ExceptionFrame) {
         "  error code {:#x}  rip {:#018x}  cs {:#x}  rflags {:#x}  rsp {:#018x}  ss {:#x}",
         frame.error_code, frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss
     );
+    let _ = writeln!(out, "  rip is in {}", crate::mm::Describe(frame.rip));
     if frame.vector == 14 {
-        let addr = Cr2::read_raw();
-        let e = frame.error_code;
-        let _ = writeln!(
-            out,
-            "  page fault at {addr:#018x}: {} {} access, {}",
-            if e & 4 != 0 { "user" } else { "kernel" },
-            if e & 16 != 0 {
-                "instruction fetch"
-            } else if e & 2 != 0 {
-                "write"
-            } else {
-                "read"
-            },
-            if e & 1 != 0 {
-                "protection violation"
-            } else {
-                "page not present"
-            },
-        );
+        let (who, access, why) = describe_page_fault(frame.error_code);
+        let _ = writeln!(out, "  page fault at {cr2:#018x}: {who} {access} access, {why}");
+        let _ = writeln!(out, "  address is in {}", crate::mm::Describe(cr2));
+        let f = super::cpu::features();
+        if who == "kernel" && cr2 < ferrous_paging::USER_END && why == "protection violation" {
+            if access == "instruction fetch" && f.smep_enabled {
+                let _ = writeln!(out, "  (SMEP: the kernel may not execute user pages)");
+            } else if f.smap_enabled {
+                let _ = writeln!(out, "  (SMAP: the kernel touched a user page outside usercopy)");
+            }
+        }
     }
     let _ = writeln!(
         out,

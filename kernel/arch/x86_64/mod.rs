@@ -8,7 +8,12 @@ pub mod cpu;
 mod entry;
 mod gdt;
 mod idt;
+pub mod image;
+pub mod mm;
+pub mod probe;
 pub mod qemu;
 pub mod serial;
+pub mod usercopy;
 
 pub use boot::BootData;
+pub use entry::run_on_stack;

@@ -1,0 +1,173 @@
+//! In-kernel test scenarios, selected with `test=<name>` on the command
+//! line. Each ends the QEMU run through `isa-debug-exit`: pass, fail, or (for
+//! `hang`) never, so the harness's timeout path is exercised too. Tests that
+//! expect a fault end in the fault report (a failure exit) and the scenario
+//! in tests/scenarios.toml checks the report's text.
+
+mod mm;
+
+use crate::Boot;
+use crate::arch::{self, qemu::ExitCode};
+use ferrous_bootinfo::MemoryKind;
+
+pub type Outcome = Result<(), &'static str>;
+
+struct Test {
+    name: &'static str,
+    about: &'static str,
+    run: fn(&Boot) -> Outcome,
+}
+
+const TESTS: &[Test] = &[
+    Test {
+        name: "boot",
+        about: "the kernel reaches kmain and exits cleanly",
+        run: |_| Ok(()),
+    },
+    Test {
+        name: "memmap",
+        about: "the memory map is sane and describes what the loader placed",
+        run: memmap_sane,
+    },
+    Test {
+        name: "panic",
+        about: "a deliberate panic is reported with message and backtrace",
+        run: |_| deliberate_panic(3),
+    },
+    Test {
+        name: "exception",
+        about: "an invalid opcode is reported as a decoded exception",
+        run: |_| {
+            arch::cpu::trigger_invalid_opcode();
+            Err("execution continued after ud2")
+        },
+    },
+    Test {
+        name: "hang",
+        about: "never finishes, so the harness must report a timeout",
+        run: |_| arch::cpu::halt_forever(),
+    },
+    Test {
+        name: "mm-map",
+        about: "map / protect / translate / unmap round trip, 4 KiB and 2 MiB, nothing leaked",
+        run: mm::map_round_trip,
+    },
+    Test {
+        name: "mm-heap",
+        about: "the heap grows on demand, frees, and refuses what it cannot hold",
+        run: mm::heap,
+    },
+    Test {
+        name: "mm-oom",
+        about: "allocating every frame ends in OutOfMemory; freeing restores the count exactly",
+        run: mm::out_of_memory,
+    },
+    Test {
+        name: "mm-bad-free",
+        about: "double frees and frees of frames never handed out are reported",
+        run: mm::bad_frees,
+    },
+    Test {
+        name: "mm-wx",
+        about: "kernel sections are mapped W^X and the direct map is not executable",
+        run: mm::w_xor_x,
+    },
+    Test {
+        name: "mm-hardening",
+        about: "NXE, WP, SMEP, SMAP and UMIP are on when the CPU offers them",
+        run: mm::hardening,
+    },
+    Test {
+        name: "mm-usercopy",
+        about: "usercopy copies valid user ranges and turns bad ones into errors",
+        run: mm::usercopy,
+    },
+    Test {
+        name: "mm-write-text",
+        about: "writing kernel text faults with a decoded report",
+        run: mm::write_text,
+    },
+    Test {
+        name: "mm-exec-heap",
+        about: "executing from the heap faults (NX)",
+        run: mm::exec_heap,
+    },
+    Test {
+        name: "mm-stack-overflow",
+        about: "running off a guarded kernel stack is reported as a stack overflow",
+        run: mm::stack_overflow,
+    },
+    Test {
+        name: "mm-smap",
+        about: "the kernel touching user memory outside usercopy faults (SMAP)",
+        run: mm::smap,
+    },
+    Test {
+        name: "mm-smep",
+        about: "the kernel executing a user page faults (SMEP)",
+        run: mm::smep,
+    },
+    Test {
+        name: "mm-bench",
+        about: "frame alloc/free, map/unmap and heap costs in cycles",
+        run: mm::bench,
+    },
+];
+
+/// Recursion gives the backtrace a few frames to show.
+#[inline(never)]
+fn deliberate_panic(depth: u32) -> Outcome {
+    if depth == 0 {
+        panic!("deliberate panic (test=panic)");
+    }
+    let r = deliberate_panic(depth - 1);
+    core::hint::black_box(r)
+}
+
+fn memmap_sane(boot: &Boot) -> Outcome {
+    let s = &boot.map;
+    if boot.data.memory_map.is_empty() {
+        return Err("memory map is empty");
+    }
+    if s.bytes(MemoryKind::USABLE) < 16 << 20 {
+        return Err("less than 16 MiB usable");
+    }
+    let image = boot.data.info.kernel.virt_size;
+    if s.bytes(MemoryKind::KERNEL_IMAGE) < image {
+        return Err("kernel-image regions smaller than the mapped image");
+    }
+    if s.bytes(MemoryKind::PAGE_TABLES) == 0 || s.bytes(MemoryKind::BOOT_INFO) == 0 {
+        return Err("page tables or boot info missing from the map");
+    }
+    if s.ram_end > boot.data.info.direct_map_size {
+        return Err("RAM beyond the direct map");
+    }
+    log::info!("memmap: {} regions, no overlaps, all kinds known", s.regions);
+    Ok(())
+}
+
+pub fn run(name: &str, boot: &Boot) -> ! {
+    let Some(test) = TESTS.iter().find(|t| t.name == name) else {
+        log::error!("test `{name}` does not exist; known tests:");
+        for t in TESTS {
+            log::error!("  {:<18} {}", t.name, t.about);
+        }
+        arch::qemu::exit(ExitCode::Failure);
+    };
+    log::info!("test {}: {}", test.name, test.about);
+    match (test.run)(boot) {
+        Ok(()) => {
+            log::info!("test {}: PASS", test.name);
+            arch::qemu::exit(ExitCode::Success)
+        }
+        Err(why) => {
+            log::error!("test {}: FAIL: {why}", test.name);
+            arch::qemu::exit(ExitCode::Failure)
+        }
+    }
+}
+
+/// `Err(why)` unless `cond`.
+pub fn ensure(cond: bool, why: &'static str) -> Outcome {
+    if cond { Ok(()) } else { Err(why) }
+}

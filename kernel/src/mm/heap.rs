@@ -1,0 +1,57 @@
+//! The kernel heap: `ferrous-heap` over [HEAP_BASE, HEAP_BASE + HEAP_MAX),
+//! growing by mapping fresh frames. An exhausted heap makes the allocation
+//! fail (null), so paths serving user requests use `try_reserve` and turn
+//! that into an error instead of a panic.
+
+use super::frames::{self, FrameKind};
+use super::{HEAP_BASE, HEAP_MAX, KERNEL_DATA, kspace};
+use ferrous_heap::{Backend, KernelHeap};
+use ferrous_paging::PageSize;
+
+pub struct MapFrames;
+
+impl Backend for MapFrames {
+    fn grow(&self, end: usize, at_least: usize) -> Option<usize> {
+        let end = end as u64;
+        let bytes = (at_least as u64).next_multiple_of(4096);
+        if end.checked_add(bytes)? > HEAP_BASE + HEAP_MAX {
+            log::warn!("kernel heap: virtual region exhausted");
+            return None;
+        }
+        let mut mapped = 0;
+        while mapped < bytes {
+            let ok = frames::alloc(0, FrameKind::KernelHeap).ok().and_then(|pa| {
+                crate::arch::mm::zero_frame(pa);
+                match kspace::map(end + mapped, pa, PageSize::Size4K, KERNEL_DATA) {
+                    Ok(()) => Some(()),
+                    Err(_) => {
+                        let _ = frames::free(pa, 0);
+                        None
+                    }
+                }
+            });
+            if ok.is_none() {
+                break;
+            }
+            mapped += 4096;
+        }
+        if mapped < bytes {
+            // Out of frames: hand back what we mapped for this attempt.
+            for off in (0..mapped).step_by(4096) {
+                if let Ok((pa, _)) = kspace::unmap(end + off) {
+                    let _ = frames::free(pa, 0);
+                }
+            }
+            log::warn!("kernel heap: out of memory growing by {bytes} bytes");
+            return None;
+        }
+        Some(bytes as usize)
+    }
+}
+
+#[global_allocator]
+static HEAP: KernelHeap<MapFrames> = KernelHeap::new(HEAP_BASE as usize, MapFrames);
+
+pub fn stats() -> ferrous_heap::HeapStats {
+    HEAP.stats()
+}

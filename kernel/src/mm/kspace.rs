@@ -1,0 +1,140 @@
+//! The kernel address space (the loader's tables, adopted) and user address
+//! spaces that share its upper half.
+//!
+//! Lock order: stacks / heap → KERNEL → frames.
+
+use super::frames::{self, FrameKind};
+use crate::arch::{self, mm::KernelTables};
+use crate::sync::IrqMutex;
+use ferrous_paging::{AddressSpace, Flags, Half, MapError, PageSize, Translation};
+
+static KERNEL: IrqMutex<Option<AddressSpace>> = IrqMutex::new(None);
+
+pub fn tables() -> KernelTables {
+    KernelTables {
+        alloc: frames::alloc_table_frame,
+        free: frames::free_table_frame,
+    }
+}
+
+/// Adopts the running tables and creates the top-level slots of the
+/// dynamic kernel regions now, before any user space copies the kernel half:
+/// later kernel mappings then land in tables every address space shares.
+pub fn init() -> Result<(), &'static str> {
+    let mut space = AddressSpace::from_root(arch::mm::current_root(), Half::Kernel);
+    let mut t = tables();
+    let probe = frames::alloc(0, FrameKind::PageTable).map_err(|_| "no frame for slot set-up")?;
+    for base in [super::HEAP_BASE, super::STACKS_BASE, super::SCRATCH.start] {
+        space
+            .map(&mut t, base, probe, PageSize::Size4K, Flags::KERNEL_RO)
+            .map_err(|_| "cannot create kernel region slot")?;
+        space.unmap(&mut t, base).map_err(|_| "cannot create kernel region slot")?;
+    }
+    frames::free(probe, 0).map_err(|_| "slot probe frame")?;
+    *KERNEL.lock() = Some(space);
+    Ok(())
+}
+
+fn with<R>(f: impl FnOnce(&mut AddressSpace, &mut KernelTables) -> Result<R, MapError>) -> Result<R, MapError> {
+    let mut guard = KERNEL.lock();
+    let space = guard.as_mut().ok_or(MapError::OutOfMemory)?;
+    f(space, &mut tables())
+}
+
+pub fn map(va: u64, pa: u64, size: PageSize, flags: Flags) -> Result<(), MapError> {
+    with(|s, t| s.map(t, va, pa, size, flags))
+}
+
+pub fn unmap(va: u64) -> Result<(u64, PageSize), MapError> {
+    with(|s, t| s.unmap(t, va))
+}
+
+pub fn protect(va: u64, flags: Flags) -> Result<PageSize, MapError> {
+    with(|s, t| s.protect(t, va, flags))
+}
+
+pub fn translate(va: u64) -> Option<Translation> {
+    let guard = KERNEL.lock();
+    guard.as_ref()?.translate(&tables(), va)
+}
+
+/// Tables reachable in the kernel half (for leak checks).
+pub fn table_count() -> usize {
+    KERNEL.lock().as_ref().map_or(0, |s| s.table_count(&tables()))
+}
+
+/// Translation in whatever address space is active, without waiting for
+/// locks (fault reports). `None` if the kernel space is busy.
+pub fn translate_current(va: u64) -> Option<Option<Translation>> {
+    let _guard = KERNEL.try_lock()?;
+    let half = if va < ferrous_paging::USER_END { Half::User } else { Half::Kernel };
+    Some(AddressSpace::from_root(arch::mm::current_root(), half).translate(&tables(), va))
+}
+
+/// A user address space owning the frames it maps. Dropping it without
+/// `destroy` would leak, so `destroy` is the only way out.
+pub struct UserSpace {
+    space: Option<AddressSpace>,
+}
+
+impl UserSpace {
+    pub fn new() -> Result<UserSpace, MapError> {
+        let guard = KERNEL.lock();
+        let kernel = guard.as_ref().ok_or(MapError::OutOfMemory)?;
+        let space = AddressSpace::new_user(&mut tables(), kernel)?;
+        Ok(UserSpace { space: Some(space) })
+    }
+
+    fn space(&mut self) -> &mut AddressSpace {
+        self.space.as_mut().expect("user space used after destroy")
+    }
+
+    /// Maps a fresh zeroed frame at `va` with `flags` (which must be user flags).
+    pub fn map_new(&mut self, va: u64, flags: Flags) -> Result<u64, MapError> {
+        let pa = frames::alloc(0, FrameKind::User).map_err(|_| MapError::OutOfMemory)?;
+        arch::mm::zero_frame(pa);
+        if let Err(e) = self.space().map(&mut tables(), va, pa, PageSize::Size4K, flags) {
+            let _ = frames::free(pa, 0);
+            return Err(e);
+        }
+        Ok(pa)
+    }
+
+    pub fn translate(&mut self, va: u64) -> Option<Translation> {
+        self.space().translate(&tables(), va)
+    }
+
+    pub fn root(&mut self) -> u64 {
+        self.space().root()
+    }
+
+    /// Unmaps everything, frees the frames and tables. Switches back to the
+    /// kernel tables first if this space is active.
+    pub fn destroy(mut self) {
+        let space = self.space.take().expect("destroyed once");
+        if arch::mm::current_root() == space.root() {
+            let root = KERNEL.lock().as_ref().map(|k| k.root());
+            if let Some(root) = root {
+                arch::mm::switch_root(root);
+            }
+        }
+        space.destroy(&mut tables(), |_, pa, size| {
+            let order = match size {
+                PageSize::Size4K => 0,
+                PageSize::Size2M => 9,
+                PageSize::Size1G => 18,
+            };
+            if let Err(e) = frames::free(pa, order) {
+                log::error!("user space teardown: {e}");
+            }
+        });
+    }
+}
+
+/// Switches to the kernel's own tables.
+pub fn activate_kernel() {
+    let root = KERNEL.lock().as_ref().map(|k| k.root());
+    if let Some(root) = root {
+        arch::mm::switch_root(root);
+    }
+}

@@ -1,0 +1,122 @@
+//! Kernel stacks with guard pages. Each stack owns a 128 KiB slot of the
+//! stack region: the stack sits at the top of its slot and the rest of the
+//! slot stays unmapped, so running off the bottom faults on a guard page.
+//! The double-fault handler (on its own IST stack) recognises that and
+//! reports "kernel stack overflow in <name>".
+
+use super::frames::{self, FrameKind};
+use super::{KERNEL_DATA, Region, STACKS_BASE, kspace};
+use crate::sync::IrqMutex;
+use core::ops::Range;
+use ferrous_paging::PageSize;
+
+pub const SLOT: u64 = 128 * 1024;
+pub const MAX_STACKS: usize = 1024;
+/// Largest stack; the rest of the slot (at least 4 KiB) is guard.
+pub const MAX_SIZE: u64 = SLOT - 4096;
+
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    name: &'static str,
+    size: u64,
+}
+
+static STACKS: IrqMutex<[Option<Record>; MAX_STACKS]> = IrqMutex::new([None; MAX_STACKS]);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackError {
+    BadSize(u64),
+    NoSlot,
+    OutOfMemory,
+}
+
+/// A mapped kernel stack; give it back with [`free`].
+#[derive(Debug)]
+pub struct KernelStack {
+    slot: usize,
+    pub top: u64,
+    pub bottom: u64,
+}
+
+fn slot_base(slot: usize) -> u64 {
+    STACKS_BASE + slot as u64 * SLOT
+}
+
+pub fn alloc(name: &'static str, size: u64) -> Result<KernelStack, StackError> {
+    if size == 0 || !size.is_multiple_of(4096) || size > MAX_SIZE {
+        return Err(StackError::BadSize(size));
+    }
+    let mut table = STACKS.lock();
+    let slot = table.iter().position(|s| s.is_none()).ok_or(StackError::NoSlot)?;
+    let top = slot_base(slot) + SLOT;
+    let bottom = top - size;
+    let mut va = bottom;
+    while va < top {
+        let pa = match frames::alloc(0, FrameKind::KernelStack) {
+            Ok(pa) => pa,
+            Err(_) => {
+                unmap_range(bottom, va);
+                return Err(StackError::OutOfMemory);
+            }
+        };
+        if kspace::map(va, pa, PageSize::Size4K, KERNEL_DATA).is_err() {
+            let _ = frames::free(pa, 0);
+            unmap_range(bottom, va);
+            return Err(StackError::OutOfMemory);
+        }
+        va += 4096;
+    }
+    table[slot] = Some(Record { name, size });
+    Ok(KernelStack { slot, top, bottom })
+}
+
+fn unmap_range(from: u64, to: u64) {
+    for va in (from..to).step_by(4096) {
+        if let Ok((pa, _)) = kspace::unmap(va) {
+            let _ = frames::free(pa, 0);
+        }
+    }
+}
+
+pub fn free(stack: KernelStack) {
+    let mut table = STACKS.lock();
+    unmap_range(stack.bottom, stack.top);
+    table[stack.slot] = None;
+}
+
+fn lookup(va: u64) -> Option<(Record, u64)> {
+    if va < STACKS_BASE || va >= STACKS_BASE + MAX_STACKS as u64 * SLOT {
+        return None;
+    }
+    let slot = ((va - STACKS_BASE) / SLOT) as usize;
+    let table = STACKS.try_lock()?;
+    table[slot].map(|r| (r, slot_base(slot)))
+}
+
+/// The stack or guard region `va` falls in (never waits for the lock).
+pub fn region_of(va: u64) -> Option<Region> {
+    if !(STACKS_BASE..STACKS_BASE + MAX_STACKS as u64 * SLOT).contains(&va) {
+        return None;
+    }
+    Some(match lookup(va) {
+        Some((r, base)) if va >= base + SLOT - r.size => Region::Stack(r.name),
+        Some((r, _)) => Region::StackGuard(r.name),
+        None => Region::Unassigned,
+    })
+}
+
+/// Name of the stack whose guard `va` hits, if it is one.
+pub fn guard_hit(va: u64) -> Option<&'static str> {
+    match region_of(va)? {
+        Region::StackGuard(name) => Some(name),
+        _ => None,
+    }
+}
+
+/// The mapped range of the stack containing `va` (for the stack walker).
+pub fn bounds_of(va: u64) -> Option<Range<u64>> {
+    let (r, base) = lookup(va)?;
+    let top = base + SLOT;
+    let range = top - r.size..top;
+    range.contains(&va).then_some(range)
+}

@@ -1,0 +1,212 @@
+//! The kernel heap: `linked_list_allocator`'s first-fit heap over one
+//! contiguous virtual region that grows on demand.
+//!
+//! When an allocation does not fit, the heap asks its [`Backend`] to make
+//! more of the region usable (the kernel maps fresh frames there) and
+//! retries; if the backend cannot, the allocation fails with a null pointer,
+//! which `try_reserve`-style callers see as an error.
+//!
+//! This is one of the named memory crates allowed to use `unsafe` (see
+//! docs/UNSAFE_GUIDELINES.md): a `GlobalAlloc` is unsafe by definition.
+//! Not for use from interrupt handlers (the lock does not mask interrupts).
+#![cfg_attr(not(test), no_std)]
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::{self, NonNull};
+use linked_list_allocator::Heap;
+use spin::Mutex;
+
+/// Makes more of the heap region usable.
+pub trait Backend: Sync {
+    /// `[end, end + at_least)` must become readable and writable memory that
+    /// nothing else uses. Returns how many bytes were added (≥ `at_least`),
+    /// or `None` if no memory is left (or the region is exhausted).
+    fn grow(&self, end: usize, at_least: usize) -> Option<usize>;
+}
+
+/// Smallest growth step, to amortise mapping work.
+pub const GROW_STEP: usize = 256 * 1024;
+
+struct State {
+    heap: Heap,
+    /// Start of the region; the heap covers `[base, base + heap.size())`.
+    base: usize,
+    started: bool,
+}
+
+/// Statistics for the memory report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapStats {
+    pub size: usize,
+    pub used: usize,
+    pub failed_allocations: usize,
+}
+
+pub struct KernelHeap<B: Backend> {
+    state: Mutex<State>,
+    failures: core::sync::atomic::AtomicUsize,
+    backend: B,
+}
+
+impl<B: Backend> KernelHeap<B> {
+    /// A heap that will live at `base` (which must be suitably aligned, e.g.
+    /// page aligned); no memory is used until the first allocation.
+    pub const fn new(base: usize, backend: B) -> Self {
+        KernelHeap {
+            state: Mutex::new(State {
+                heap: Heap::empty(),
+                base,
+                started: false,
+            }),
+            failures: core::sync::atomic::AtomicUsize::new(0),
+            backend,
+        }
+    }
+
+    pub fn stats(&self) -> HeapStats {
+        let s = self.state.lock();
+        HeapStats {
+            size: if s.started { s.heap.size() } else { 0 },
+            used: if s.started { s.heap.used() } else { 0 },
+            failed_allocations: self.failures.load(core::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    fn grow(&self, s: &mut State, need: usize) -> bool {
+        let end = if s.started { s.heap.top() as usize } else { s.base };
+        // Room for the request plus the allocator's own alignment and header.
+        let want = need.saturating_add(64).max(GROW_STEP);
+        let Some(added) = self.backend.grow(end, want) else {
+            return false;
+        };
+        if s.started {
+            // SAFETY: the backend made [top, top + added) usable memory that
+            // nothing else uses, directly after the current heap end.
+            unsafe { s.heap.extend(added) };
+        } else {
+            // SAFETY: as above, for [base, base + added), and the heap was
+            // empty, so `init` is called exactly once.
+            unsafe { s.heap.init(s.base as *mut u8, added) };
+            s.started = true;
+        }
+        true
+    }
+
+    fn allocate(&self, layout: Layout) -> *mut u8 {
+        let mut s = self.state.lock();
+        loop {
+            if s.started {
+                if let Ok(p) = s.heap.allocate_first_fit(layout) {
+                    return p.as_ptr();
+                }
+            }
+            let need = layout.size().saturating_add(layout.align());
+            if !self.grow(&mut s, need) {
+                self.failures
+                    .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+                return ptr::null_mut();
+            }
+        }
+    }
+}
+
+// SAFETY: `alloc` returns either null or a block of at least `layout.size()`
+// bytes aligned to `layout.align()` from the linked-list heap, which never
+// hands out a block twice; `dealloc` returns blocks to the same heap under
+// the same lock.
+unsafe impl<B: Backend> GlobalAlloc for KernelHeap<B> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.allocate(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let Some(p) = NonNull::new(ptr) else { return };
+        // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` on this
+        // heap with this `layout`.
+        unsafe { self.state.lock().heap.deallocate(p, layout) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A fixed arena standing in for mapped memory; grows up to its size.
+    struct Arena {
+        base: usize,
+        size: usize,
+        mapped: AtomicUsize,
+        calls: AtomicUsize,
+    }
+
+    impl Backend for Arena {
+        fn grow(&self, end: usize, at_least: usize) -> Option<usize> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let mapped = self.mapped.load(Ordering::Relaxed);
+            assert_eq!(end, self.base + mapped, "heap grows contiguously");
+            let add = at_least.next_multiple_of(4096);
+            if mapped + add > self.size {
+                return None;
+            }
+            self.mapped.store(mapped + add, Ordering::Relaxed);
+            Some(add)
+        }
+    }
+
+    fn heap(size: usize) -> (KernelHeap<Arena>, Vec<u8>) {
+        let mut mem = vec![0u8; size + 4096];
+        let base = (mem.as_mut_ptr() as usize).next_multiple_of(4096);
+        let arena = Arena {
+            base,
+            size,
+            mapped: AtomicUsize::new(0),
+            calls: AtomicUsize::new(0),
+        };
+        (KernelHeap::new(base, arena), mem)
+    }
+
+    #[test]
+    fn grows_on_demand_and_reuses_freed_memory() {
+        let (h, _mem) = heap(4 << 20);
+        assert_eq!(h.stats().size, 0);
+        let l = Layout::from_size_align(1000, 16).unwrap();
+        // SAFETY: layout is non-zero; pointers are freed with the same layout.
+        unsafe {
+            let a = h.alloc(l);
+            assert!(!a.is_null() && a as usize % 16 == 0);
+            assert_eq!(h.stats().size, GROW_STEP);
+            a.write_bytes(0xab, 1000);
+            let big = Layout::from_size_align(GROW_STEP * 2, 4096).unwrap();
+            let b = h.alloc(big);
+            assert!(!b.is_null() && b as usize % 4096 == 0);
+            assert!(h.stats().size > GROW_STEP * 2);
+            h.dealloc(b, big);
+            h.dealloc(a, l);
+            assert_eq!(h.stats().used, 0);
+            let calls = h.backend.calls.load(Ordering::Relaxed);
+            let c = h.alloc(big);
+            assert!(!c.is_null());
+            assert_eq!(h.backend.calls.load(Ordering::Relaxed), calls, "freed memory reused");
+            h.dealloc(c, big);
+        }
+    }
+
+    #[test]
+    fn exhaustion_is_a_null_pointer_not_a_panic() {
+        let (h, _mem) = heap(1 << 20);
+        let huge = Layout::from_size_align(8 << 20, 8).unwrap();
+        // SAFETY: non-zero layout; a null result is not freed.
+        let p = unsafe { h.alloc(huge) };
+        assert!(p.is_null());
+        assert_eq!(h.stats().failed_allocations, 1);
+        // Smaller requests still work afterwards.
+        let l = Layout::from_size_align(64, 8).unwrap();
+        // SAFETY: as above; freed with the same layout.
+        unsafe {
+            let q = h.alloc(l);
+            assert!(!q.is_null());
+            h.dealloc(q, l);
+        }
+    }
+}

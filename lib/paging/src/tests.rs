@@ -1,0 +1,290 @@
+//! Page-table logic on simulated physical memory.
+use super::*;
+use proptest::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+
+/// Tables in a hash map; frames handed out from a counter; optional limit.
+#[derive(Default)]
+struct Sim {
+    tables: HashMap<u64, [u64; ENTRIES]>,
+    next: u64,
+    limit: Option<usize>,
+    freed: usize,
+    flushes: Vec<(u64, u64)>,
+}
+
+impl Sim {
+    fn new() -> Sim {
+        Sim {
+            next: 0x10_0000,
+            ..Sim::default()
+        }
+    }
+    fn live(&self) -> usize {
+        self.tables.len()
+    }
+}
+
+impl TableMemory for Sim {
+    fn read(&self, table: u64, index: usize) -> u64 {
+        self.tables.get(&table).expect("read of a table that does not exist")[index]
+    }
+    fn write(&mut self, table: u64, index: usize, value: u64) {
+        self.tables.get_mut(&table).expect("write to a table that does not exist")[index] = value;
+    }
+    fn alloc_table(&mut self) -> Option<u64> {
+        if self.limit.is_some_and(|l| self.tables.len() >= l) {
+            return None;
+        }
+        let t = self.next;
+        self.next += 0x1000;
+        self.tables.insert(t, [0; ENTRIES]);
+        Some(t)
+    }
+    fn free_table(&mut self, table: u64) {
+        assert!(self.tables.remove(&table).is_some(), "double free of table {table:#x}");
+        self.freed += 1;
+    }
+    fn flush(&mut self, _root: u64, va: u64, len: u64) {
+        self.flushes.push((va, len));
+    }
+}
+
+fn kernel(mem: &mut Sim) -> AddressSpace {
+    let root = mem.alloc_table().unwrap();
+    AddressSpace::from_root(root, Half::Kernel)
+}
+
+const K: u64 = KERNEL_START + 0x40_0000_0000;
+
+#[test]
+fn map_translate_unmap_round_trip() {
+    let mut mem = Sim::new();
+    let mut ks = kernel(&mut mem);
+    ks.map(&mut mem, K, 0x5000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
+    let t = ks.translate(&mem, K + 0x123).unwrap();
+    assert_eq!((t.phys, t.page, t.frame, t.size), (0x5123, K, 0x5000, PageSize::Size4K));
+    assert!(t.flags.writable && !t.flags.executable && !t.flags.user);
+    assert_eq!(mem.live(), 4);
+    assert_eq!(ks.unmap(&mut mem, K), Ok((0x5000, PageSize::Size4K)));
+    assert_eq!(ks.translate(&mem, K), None);
+    assert_eq!(mem.flushes, [(K, 4096)]);
+    // PT and PD freed; the kernel-half PDPT stays (shared by all spaces).
+    assert_eq!(mem.live(), 2);
+}
+
+#[test]
+fn huge_pages() {
+    let mut mem = Sim::new();
+    let mut ks = kernel(&mut mem);
+    let two_m = PageSize::Size2M.bytes();
+    assert_eq!(
+        ks.map(&mut mem, K + 4096, 0, PageSize::Size2M, Flags::KERNEL_RW),
+        Err(MapError::Misaligned(K + 4096))
+    );
+    ks.map(&mut mem, K, 4 * two_m, PageSize::Size2M, Flags::KERNEL_RX).unwrap();
+    let t = ks.translate(&mem, K + 0x1234).unwrap();
+    assert_eq!((t.phys, t.size), (4 * two_m + 0x1234, PageSize::Size2M));
+    assert!(t.flags.executable && !t.flags.writable);
+    // A 4 KiB page inside the 2 MiB page conflicts.
+    assert_eq!(
+        ks.map(&mut mem, K + 4096, 0x9000, PageSize::Size4K, Flags::KERNEL_RW),
+        Err(MapError::SizeConflict(K + 4096))
+    );
+    assert_eq!(ks.unmap(&mut mem, K + 4096), Err(MapError::NotPageStart(K + 4096)));
+    assert_eq!(ks.unmap(&mut mem, K), Ok((4 * two_m, PageSize::Size2M)));
+    // And a 2 MiB page over existing 4 KiB pages conflicts.
+    ks.map(&mut mem, K + 4096, 0x9000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
+    assert_eq!(
+        ks.map(&mut mem, K, 0, PageSize::Size2M, Flags::KERNEL_RW),
+        Err(MapError::SizeConflict(K))
+    );
+}
+
+#[test]
+fn protect_changes_permissions_and_flushes() {
+    let mut mem = Sim::new();
+    let mut ks = kernel(&mut mem);
+    ks.map(&mut mem, K, 0x7000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
+    assert_eq!(ks.protect(&mut mem, K, Flags::KERNEL_RO), Ok(PageSize::Size4K));
+    let t = ks.translate(&mem, K).unwrap();
+    assert!(!t.flags.writable && t.frame == 0x7000);
+    assert_eq!(mem.flushes, [(K, 4096)]);
+    assert_eq!(
+        ks.protect(&mut mem, K + 4096, Flags::KERNEL_RO),
+        Err(MapError::NotMapped(K + 4096))
+    );
+}
+
+#[test]
+fn halves_and_privileges_are_enforced() {
+    let mut mem = Sim::new();
+    let mut ks = kernel(&mut mem);
+    let mut us = AddressSpace::new_user(&mut mem, &ks).unwrap();
+    let f = PageSize::Size4K;
+    assert_eq!(ks.map(&mut mem, 0x1000, 0, f, Flags::KERNEL_RW), Err(MapError::WrongHalf(0x1000)));
+    assert_eq!(ks.map(&mut mem, K, 0, f, Flags::USER_RW), Err(MapError::WrongPrivilege(K)));
+    assert_eq!(us.map(&mut mem, K, 0, f, Flags::USER_RW), Err(MapError::WrongHalf(K)));
+    assert_eq!(us.map(&mut mem, 0x1000, 0, f, Flags::KERNEL_RW), Err(MapError::WrongPrivilege(0x1000)));
+    let bad = 0x0000_8000_0000_0000;
+    assert_eq!(us.map(&mut mem, bad, 0, f, Flags::USER_RW), Err(MapError::NonCanonical(bad)));
+    assert_eq!(
+        us.map(&mut mem, 0x1000, 1 << 53, f, Flags::USER_RW),
+        Err(MapError::BadPhysical(1 << 53))
+    );
+    us.map(&mut mem, 0x1000, 0x3000, f, Flags::USER_RX).unwrap();
+    let t = us.translate(&mem, 0x1000).unwrap();
+    assert!(t.flags.user && t.flags.executable && !t.flags.writable);
+    assert_eq!(us.map(&mut mem, 0x1000, 0x4000, f, Flags::USER_RW), Err(MapError::AlreadyMapped(0x1000)));
+}
+
+#[test]
+fn user_spaces_share_the_kernel_half() {
+    let mut mem = Sim::new();
+    let mut ks = kernel(&mut mem);
+    ks.map(&mut mem, K, 0x8000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
+    let us = AddressSpace::new_user(&mut mem, &ks).unwrap();
+    // The kernel page is visible through the user root, as kernel-only.
+    let t = us.translate(&mem, K).unwrap();
+    assert_eq!(t.frame, 0x8000);
+    assert!(!t.flags.user);
+    // A later kernel mapping under the same top-level slot is shared too.
+    ks.map(&mut mem, K + 0x20_0000, 0x9000, PageSize::Size4K, Flags::KERNEL_RO).unwrap();
+    assert_eq!(us.translate(&mem, K + 0x20_0000).unwrap().frame, 0x9000);
+}
+
+#[test]
+fn destroy_returns_every_page_and_table() {
+    let mut mem = Sim::new();
+    let ks = kernel(&mut mem);
+    let before = mem.live();
+    let mut us = AddressSpace::new_user(&mut mem, &ks).unwrap();
+    for i in 0..20u64 {
+        us.map(&mut mem, 0x40_0000 + i * 0x1000, 0x10_0000 + i * 0x1000, PageSize::Size4K, Flags::USER_RW)
+            .unwrap();
+    }
+    us.map(&mut mem, 0x7f_0000_0000, 0x4000_0000, PageSize::Size2M, Flags::USER_RO).unwrap();
+    let mut pages = Vec::new();
+    us.destroy(&mut mem, |va, pa, size| pages.push((va, pa, size)));
+    assert_eq!(pages.len(), 21);
+    assert!(pages.contains(&(0x7f_0000_0000, 0x4000_0000, PageSize::Size2M)));
+    assert_eq!(mem.live(), before, "every user table freed, kernel tables kept");
+}
+
+#[test]
+fn out_of_memory_is_an_error_and_leaves_state_consistent() {
+    let mut mem = Sim::new();
+    let mut ks = kernel(&mut mem);
+    mem.limit = Some(2);
+    assert_eq!(
+        ks.map(&mut mem, K, 0x1000, PageSize::Size4K, Flags::KERNEL_RW),
+        Err(MapError::OutOfMemory)
+    );
+    assert_eq!(ks.translate(&mem, K), None);
+    mem.limit = None;
+    ks.map(&mut mem, K, 0x1000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
+}
+
+#[test]
+fn non_canonical_translate_is_none() {
+    let mut mem = Sim::new();
+    let ks = kernel(&mut mem);
+    assert_eq!(ks.translate(&mem, 0x1234_0000_0000_0000), None);
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Map(u64, bool, u8),
+    Unmap(u64),
+    Protect(u64, u8),
+}
+
+fn flags_from(bits: u8) -> Flags {
+    Flags {
+        writable: bits & 1 != 0,
+        executable: bits & 2 != 0,
+        ..Flags::USER_RO
+    }
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    // Addresses in a small window so operations collide often: 4 GiB of
+    // user space, in 4 KiB steps clustered on a few 2 MiB regions.
+    let va = (0u64..8, 0u64..16).prop_map(|(r, p)| r * 0x4000_0000 + (r % 2) * 0x20_0000 + p * 0x1000);
+    prop_oneof![
+        (va.clone(), any::<bool>(), any::<u8>()).prop_map(|(v, h, f)| Op::Map(v, h, f)),
+        va.clone().prop_map(Op::Unmap),
+        (va, any::<u8>()).prop_map(|(v, f)| Op::Protect(v, f)),
+    ]
+}
+
+proptest! {
+    /// Random operations against a model of pages: translations always agree
+    /// with the model, and once everything is unmapped only the root is left.
+    #[test]
+    fn matches_model(ops in proptest::collection::vec(op(), 1..80)) {
+        let mut mem = Sim::new();
+        let ks = kernel(&mut mem);
+        let kernel_tables = mem.live();
+        let mut us = AddressSpace::new_user(&mut mem, &ks).unwrap();
+        // page start -> (frame, size, flags)
+        let mut model: BTreeMap<u64, (u64, PageSize, Flags)> = BTreeMap::new();
+        let covering = |model: &BTreeMap<u64, (u64, PageSize, Flags)>, va: u64| {
+            model.range(..=va).next_back()
+                .filter(|(s, (_, sz, _))| va < **s + sz.bytes())
+                .map(|(s, v)| (*s, *v))
+        };
+        let mut next_frame = 0x1_0000_0000u64;
+        for op in ops {
+            match op {
+                Op::Map(va, huge, f) => {
+                    let size = if huge { PageSize::Size2M } else { PageSize::Size4K };
+                    let va = va & !(size.bytes() - 1);
+                    let pa = next_frame;
+                    next_frame += PageSize::Size2M.bytes();
+                    let r = us.map(&mut mem, va, pa, size, flags_from(f));
+                    let overlaps = model.iter().any(|(s, (_, sz, _))| *s < va + size.bytes() && va < s + sz.bytes());
+                    prop_assert_eq!(r.is_ok(), !overlaps, "{:?}", r);
+                    if r.is_ok() { model.insert(va, (pa, size, flags_from(f))); }
+                }
+                Op::Unmap(va) => {
+                    let r = us.unmap(&mut mem, va);
+                    match model.get(&va) {
+                        Some(&(pa, size, _)) => {
+                            prop_assert_eq!(r, Ok((pa, size)));
+                            model.remove(&va);
+                        }
+                        None => prop_assert!(r.is_err()),
+                    }
+                }
+                Op::Protect(va, f) => {
+                    let r = us.protect(&mut mem, va, flags_from(f));
+                    match model.get_mut(&va) {
+                        Some(entry) => { prop_assert!(r.is_ok()); entry.2 = flags_from(f); }
+                        None => prop_assert!(r.is_err()),
+                    }
+                }
+            }
+            for probe in [0u64, 0x1000, 0x20_0000, 0x4000_0000, 0x4020_1000, 0x1_0020_0000] {
+                let t = us.translate(&mem, probe);
+                match covering(&model, probe) {
+                    Some((start, (pa, size, flags))) => {
+                        let t = t.unwrap();
+                        prop_assert_eq!(t.phys, pa + (probe - start));
+                        prop_assert_eq!(t.size, size);
+                        prop_assert_eq!(t.flags.writable, flags.writable);
+                        prop_assert_eq!(t.flags.executable, flags.executable);
+                        prop_assert!(t.flags.user);
+                    }
+                    None => prop_assert_eq!(t, None),
+                }
+            }
+        }
+        let pages: Vec<u64> = model.keys().copied().collect();
+        for va in pages {
+            us.unmap(&mut mem, va).unwrap();
+        }
+        prop_assert_eq!(us.table_count(&mem), 1);
+        prop_assert_eq!(mem.live(), kernel_tables + 1);
+    }
+}
