@@ -125,7 +125,15 @@ pub fn command(tools: &Tools, m: &Machine) -> Result<Command, String> {
     let mut c = Command::new(&tools.qemu);
     // -nodefaults drops the CD-ROM OVMF would try first; -vga std keeps a
     // framebuffer (GOP) so the hand-over of one stays tested.
-    c.args(["-machine", "q35", "-cpu", "max", "-accel", "tcg", "-nodefaults"]);
+    c.args([
+        "-machine",
+        "q35",
+        "-cpu",
+        "max",
+        "-accel",
+        "tcg",
+        "-nodefaults",
+    ]);
     c.args(["-vga", "std"]);
     c.args(["-m", m.mem, "-smp", &m.smp.to_string()]);
     match &tools.firmware {

@@ -53,7 +53,12 @@ pub fn init() {
         let code = table.append(Descriptor::kernel_code_segment());
         let data = table.append(Descriptor::kernel_data_segment());
         let tss = table.append(Descriptor::tss_segment(tss));
-        Gdt { table, code, data, tss }
+        Gdt {
+            table,
+            code,
+            data,
+            tss,
+        }
     });
     gdt.table.load();
     // SAFETY: the selectors index descriptors of the GDT just loaded, which

@@ -228,14 +228,14 @@ fn report_fatal(frame: &ExceptionFrame) -> ! {
     let cr2 = Cr2::read_raw();
     // A double fault whose CR2 is a stack guard page is a stack overflow:
     // the #PF for the guard could not push its frame on the full stack.
-    if frame.vector == 8 {
-        if let Some(name) = crate::mm::stacks::guard_hit(cr2) {
-            let _ = writeln!(
-                out,
-                "\nKERNEL STACK OVERFLOW: kernel stack overflow in {name} (guard page {cr2:#018x} hit, rsp {:#018x})",
-                frame.rsp
-            );
-        }
+    if frame.vector == 8
+        && let Some(name) = crate::mm::stacks::guard_hit(cr2)
+    {
+        let _ = writeln!(
+            out,
+            "\nKERNEL STACK OVERFLOW: kernel stack overflow in {name} (guard page {cr2:#018x} hit, rsp {:#018x})",
+            frame.rsp
+        );
     }
     let _ = writeln!(
         out,
@@ -251,14 +251,20 @@ fn report_fatal(frame: &ExceptionFrame) -> ! {
     let _ = writeln!(out, "  rip is in {}", crate::mm::Describe(frame.rip));
     if frame.vector == 14 {
         let (who, access, why) = describe_page_fault(frame.error_code);
-        let _ = writeln!(out, "  page fault at {cr2:#018x}: {who} {access} access, {why}");
+        let _ = writeln!(
+            out,
+            "  page fault at {cr2:#018x}: {who} {access} access, {why}"
+        );
         let _ = writeln!(out, "  address is in {}", crate::mm::Describe(cr2));
         let f = super::cpu::features();
         if who == "kernel" && cr2 < ferrous_paging::USER_END && why == "protection violation" {
             if access == "instruction fetch" && f.smep_enabled {
                 let _ = writeln!(out, "  (SMEP: the kernel may not execute user pages)");
             } else if f.smap_enabled {
-                let _ = writeln!(out, "  (SMAP: the kernel touched a user page outside usercopy)");
+                let _ = writeln!(
+                    out,
+                    "  (SMAP: the kernel touched a user page outside usercopy)"
+                );
             }
         }
     }

@@ -46,7 +46,10 @@ static META_CLAIMED: AtomicBool = AtomicBool::new(false);
 pub fn claim_frame_meta(pa: u64, count: usize) -> Option<&'static mut [FrameMeta]> {
     let bytes = (count as u64).checked_mul(size_of::<FrameMeta>() as u64)?;
     let end = pa.checked_add(bytes)?;
-    if !pa.is_multiple_of(4096) || end > direct_map_size() || META_CLAIMED.swap(true, Ordering::SeqCst) {
+    if !pa.is_multiple_of(4096)
+        || end > direct_map_size()
+        || META_CLAIMED.swap(true, Ordering::SeqCst)
+    {
         return None;
     }
     let ptr = phys_to_virt(pa) as *mut FrameMeta;
@@ -108,7 +111,10 @@ pub struct KernelTables {
 
 impl KernelTables {
     fn entry(table: u64, index: usize) -> *mut u64 {
-        assert!(frame_ok(table) && index < 512, "page table {table:#x}[{index}] is not a table");
+        assert!(
+            frame_ok(table) && index < 512,
+            "page table {table:#x}[{index}] is not a table"
+        );
         (phys_to_virt(table) + index as u64 * 8) as *mut u64
     }
 }

@@ -23,7 +23,10 @@ pub fn scratch_read(scratch: &Range<u64>, va: u64) -> u64 {
 /// read-only, so the write must fault and never lands.
 pub fn write_must_fault(va: u64, writable: bool) {
     assert!(!writable, "refusing to write to writable memory at {va:#x}");
-    assert!(x86_64::registers::control::Cr0::read().contains(x86_64::registers::control::Cr0Flags::WRITE_PROTECT));
+    assert!(
+        x86_64::registers::control::Cr0::read()
+            .contains(x86_64::registers::control::Cr0Flags::WRITE_PROTECT)
+    );
     // SAFETY: the page is read-only and CR0.WP is set, so the CPU raises #PF
     // before any byte changes.
     unsafe { (va as *mut u8).write_volatile(0xcc) }
@@ -43,7 +46,10 @@ pub fn execute_must_fault(va: u64, executable: bool) {
 /// Reads user memory at `va` without `stac`: with SMAP on this must fault.
 pub fn user_read_without_stac(va: u64) -> u8 {
     assert!(va < ferrous_paging::USER_END);
-    assert!(super::cpu::features().smap_enabled, "SMAP is off; the read would succeed");
+    assert!(
+        super::cpu::features().smap_enabled,
+        "SMAP is off; the read would succeed"
+    );
     let _ = mm::current_root();
     // SAFETY: SMAP is enabled and AC is clear, so reading a user page from
     // ring 0 raises #PF; nothing is read.
@@ -53,7 +59,10 @@ pub fn user_read_without_stac(va: u64) -> u8 {
 /// Calls user address `va` from ring 0: with SMEP on this must fault.
 pub fn execute_user_must_fault(va: u64) {
     assert!(va < ferrous_paging::USER_END);
-    assert!(super::cpu::features().smep_enabled, "SMEP is off; the call would run user code");
+    assert!(
+        super::cpu::features().smep_enabled,
+        "SMEP is off; the call would run user code"
+    );
     // SAFETY: SMEP is enabled, so fetching an instruction from a user page in
     // ring 0 raises #PF; nothing at `va` runs.
     unsafe {

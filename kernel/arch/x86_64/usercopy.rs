@@ -65,7 +65,11 @@ fn copy_routine() -> CopyFn {
     // addresses of the two routines, which have exactly this signature.
     unsafe {
         let sites = &FERROUS_USERCOPY_SITES;
-        let entry = if super::cpu::features().smap_enabled { sites[4] } else { sites[5] };
+        let entry = if super::cpu::features().smap_enabled {
+            sites[4]
+        } else {
+            sites[5]
+        };
         core::mem::transmute::<u64, CopyFn>(entry)
     }
 }

@@ -22,49 +22,89 @@ pub fn map_round_trip(_: &Boot) -> Outcome {
         "double map not refused",
     )?;
     probe::scratch_write(&SCRATCH, va + 8, PATTERN);
-    ensure(arch::mm::read_phys_u64(pa + 8) == PATTERN, "write through mapping not in the frame")?;
-    ensure(probe::scratch_read(&SCRATCH, va + 8) == PATTERN, "read back differs")?;
+    ensure(
+        arch::mm::read_phys_u64(pa + 8) == PATTERN,
+        "write through mapping not in the frame",
+    )?;
+    ensure(
+        probe::scratch_read(&SCRATCH, va + 8) == PATTERN,
+        "read back differs",
+    )?;
     let t = kspace::translate(va + 8).ok_or("translate after map")?;
-    ensure(t.phys == pa + 8 && t.size == PageSize::Size4K, "translation wrong")?;
-    ensure(t.flags.writable && !t.flags.executable && !t.flags.user, "flags wrong after map")?;
+    ensure(
+        t.phys == pa + 8 && t.size == PageSize::Size4K,
+        "translation wrong",
+    )?;
+    ensure(
+        t.flags.writable && !t.flags.executable && !t.flags.user,
+        "flags wrong after map",
+    )?;
     kspace::protect(va, Flags::KERNEL_RO).map_err(|_| "protect")?;
     let t = kspace::translate(va).ok_or("translate after protect")?;
     ensure(!t.flags.writable, "still writable after protect")?;
-    ensure(probe::scratch_read(&SCRATCH, va + 8) == PATTERN, "contents lost by protect")?;
+    ensure(
+        probe::scratch_read(&SCRATCH, va + 8) == PATTERN,
+        "contents lost by protect",
+    )?;
 
     // A 2 MiB page backed by an order-9 run.
     let va2 = SCRATCH.start + 0x40_0000;
     let pa2 = frames::alloc(9, FrameKind::Test).map_err(|_| "no 2 MiB run")?;
     ensure(pa2 % (2 << 20) == 0, "order-9 run not 2 MiB aligned")?;
     ensure(
-        kspace::map(va2 + 4096, pa2, PageSize::Size2M, Flags::KERNEL_RW) == Err(MapError::Misaligned(va2 + 4096)),
+        kspace::map(va2 + 4096, pa2, PageSize::Size2M, Flags::KERNEL_RW)
+            == Err(MapError::Misaligned(va2 + 4096)),
         "misaligned 2 MiB map not refused",
     )?;
     kspace::map(va2, pa2, PageSize::Size2M, Flags::KERNEL_RW).map_err(|_| "map 2M")?;
     probe::scratch_write(&SCRATCH, va2 + 0x1f_fff8, PATTERN);
-    ensure(arch::mm::read_phys_u64(pa2 + 0x1f_fff8) == PATTERN, "2 MiB page maps the wrong frame")?;
-    ensure(kspace::translate(va2 + 0x12345).map(|t| t.size) == Some(PageSize::Size2M), "2M size")?;
-    ensure(kspace::unmap(va2) == Ok((pa2, PageSize::Size2M)), "unmap 2M")?;
+    ensure(
+        arch::mm::read_phys_u64(pa2 + 0x1f_fff8) == PATTERN,
+        "2 MiB page maps the wrong frame",
+    )?;
+    ensure(
+        kspace::translate(va2 + 0x12345).map(|t| t.size) == Some(PageSize::Size2M),
+        "2M size",
+    )?;
+    ensure(
+        kspace::unmap(va2) == Ok((pa2, PageSize::Size2M)),
+        "unmap 2M",
+    )?;
     frames::free(pa2, 9).map_err(|_| "free 2M run")?;
 
     ensure(kspace::unmap(va) == Ok((pa, PageSize::Size4K)), "unmap 4K")?;
     ensure(kspace::translate(va).is_none(), "still mapped after unmap")?;
-    ensure(kspace::unmap(va) == Err(MapError::NotMapped(va)), "second unmap not refused")?;
+    ensure(
+        kspace::unmap(va) == Err(MapError::NotMapped(va)),
+        "second unmap not refused",
+    )?;
     frames::free(pa, 0).map_err(|_| "free 4K")?;
 
     // A guarded stack: mapped stack, unmapped guard below, all returned on free.
     let stack = stacks::alloc("mm-map-test", 16 * 1024).map_err(|_| "stack")?;
-    ensure(kspace::translate(stack.top - 8).is_some_and(|t| t.flags.writable), "stack unmapped")?;
-    ensure(kspace::translate(stack.bottom - 8).is_none(), "guard page mapped")?;
     ensure(
-        matches!(mm::region_of(stack.bottom - 8), mm::Region::StackGuard("mm-map-test")),
+        kspace::translate(stack.top - 8).is_some_and(|t| t.flags.writable),
+        "stack unmapped",
+    )?;
+    ensure(
+        kspace::translate(stack.bottom - 8).is_none(),
+        "guard page mapped",
+    )?;
+    ensure(
+        matches!(
+            mm::region_of(stack.bottom - 8),
+            mm::Region::StackGuard("mm-map-test")
+        ),
         "guard page not recognised",
     )?;
     stacks::free(stack);
     ensure(frames::stats().free == free_before, "frames leaked")?;
     ensure(kspace::table_count() == tables_before, "page tables leaked")?;
     frames::check_invariants()?;
-    log::info!("mm-map: 4 KiB and 2 MiB round trips clean; {} kernel tables", tables_before);
+    log::info!(
+        "mm-map: 4 KiB and 2 MiB round trips clean; {} kernel tables",
+        tables_before
+    );
     Ok(())
 }
 
@@ -74,11 +114,17 @@ pub fn heap(_: &Boot) -> Outcome {
     for i in 0..200_000u64 {
         v.push(i * 3);
     }
-    ensure(v.iter().enumerate().all(|(i, &x)| x == i as u64 * 3), "heap contents corrupt")?;
+    ensure(
+        v.iter().enumerate().all(|(i, &x)| x == i as u64 * 3),
+        "heap contents corrupt",
+    )?;
     let grown = mm::heap::stats();
     ensure(grown.size > before.size, "heap did not grow")?;
     let boxes: Vec<Box<[u8; 4096]>> = (0..64).map(|i| Box::new([i as u8; 4096])).collect();
-    ensure(boxes.iter().enumerate().all(|(i, b)| b[4095] == i as u8), "boxes corrupt")?;
+    ensure(
+        boxes.iter().enumerate().all(|(i, b)| b[4095] == i as u8),
+        "boxes corrupt",
+    )?;
     drop(boxes);
     drop(v);
     let after = mm::heap::stats();
@@ -86,8 +132,14 @@ pub fn heap(_: &Boot) -> Outcome {
     // A request larger than all memory is an error, not a panic.
     let mut huge: Vec<u8> = Vec::new();
     let total = frames::stats().total * frames::FRAME_SIZE;
-    ensure(huge.try_reserve(total as usize * 2).is_err(), "impossible reservation succeeded")?;
-    ensure(mm::heap::stats().failed_allocations > before.failed_allocations, "failure not counted")?;
+    ensure(
+        huge.try_reserve(total as usize * 2).is_err(),
+        "impossible reservation succeeded",
+    )?;
+    ensure(
+        mm::heap::stats().failed_allocations > before.failed_allocations,
+        "failure not counted",
+    )?;
     log::info!(
         "mm-heap: grew {} -> {} KiB, {} bytes in use after freeing",
         before.size / 1024,
@@ -112,19 +164,32 @@ pub fn out_of_memory(_: &Boot) -> Outcome {
     }
     let empty = frames::stats();
     ensure(empty.free == 0, "free count not zero at OOM")?;
-    ensure(held.len() as u64 == before.free, "allocated count differs from free count")?;
     ensure(
-        matches!(frames::alloc(9, FrameKind::Test), Err(FrameError::OutOfMemory { order: 9 })),
+        held.len() as u64 == before.free,
+        "allocated count differs from free count",
+    )?;
+    ensure(
+        matches!(
+            frames::alloc(9, FrameKind::Test),
+            Err(FrameError::OutOfMemory { order: 9 })
+        ),
         "large allocation at OOM",
     )?;
     // Page tables and the heap fail cleanly too.
     ensure(
-        kspace::map(SCRATCH.start + 0x800_0000, held[0], PageSize::Size4K, Flags::KERNEL_RW)
-            == Err(MapError::OutOfMemory),
+        kspace::map(
+            SCRATCH.start + 0x800_0000,
+            held[0],
+            PageSize::Size4K,
+            Flags::KERNEL_RW,
+        ) == Err(MapError::OutOfMemory),
         "map without table frames did not fail with OutOfMemory",
     )?;
     let mut v: Vec<u8> = Vec::new();
-    ensure(v.try_reserve(8 << 20).is_err(), "heap grew with no frames left")?;
+    ensure(
+        v.try_reserve(8 << 20).is_err(),
+        "heap grew with no frames left",
+    )?;
     log::info!("mm-oom: {} frames allocated, then OutOfMemory", held.len());
     for pa in held.drain(..) {
         frames::free(pa, 0).map_err(|_| "free after OOM")?;
@@ -132,7 +197,10 @@ pub fn out_of_memory(_: &Boot) -> Outcome {
     let after = frames::stats();
     ensure(after.free == before.free, "free count not restored exactly")?;
     frames::check_invariants()?;
-    log::info!("mm-oom: freed all; free count back to {} exactly", after.free);
+    log::info!(
+        "mm-oom: freed all; free count back to {} exactly",
+        after.free
+    );
     Ok(())
 }
 
@@ -141,22 +209,40 @@ pub fn bad_frees(_: &Boot) -> Outcome {
     let pa = frames::alloc(2, FrameKind::Test).map_err(|_| "alloc")?;
     let pfn = pa / frames::FRAME_SIZE;
     ensure(
-        frames::free(pa + 4096, 0) == Err(FrameError::InsideAllocation { pfn: pfn + 1, start: pfn }),
+        frames::free(pa + 4096, 0)
+            == Err(FrameError::InsideAllocation {
+                pfn: pfn + 1,
+                start: pfn,
+            }),
         "free inside an allocation not reported",
     )?;
     ensure(
-        frames::free(pa, 1) == Err(FrameError::WrongOrder { pfn, allocated: 2, given: 1 }),
+        frames::free(pa, 1)
+            == Err(FrameError::WrongOrder {
+                pfn,
+                allocated: 2,
+                given: 1,
+            }),
         "wrong order not reported",
     )?;
     ensure(frames::free(pa, 2) == Ok(FrameKind::Test), "good free")?;
-    ensure(frames::free(pa, 2) == Err(FrameError::DoubleFree { pfn }), "double free not reported")?;
+    ensure(
+        frames::free(pa, 2) == Err(FrameError::DoubleFree { pfn }),
+        "double free not reported",
+    )?;
     // The kernel image's frames were never handed out by the allocator.
     let image = kspace::translate(arch::image::sections().text.start).ok_or("text unmapped")?;
     ensure(
-        matches!(frames::free(image.frame, 0), Err(FrameError::NotAllocated { .. } | FrameError::OutsideArena { .. })),
+        matches!(
+            frames::free(image.frame, 0),
+            Err(FrameError::NotAllocated { .. } | FrameError::OutsideArena { .. })
+        ),
         "free of a kernel-image frame not refused",
     )?;
-    ensure(frames::stats() == before, "a refused free changed the counters")?;
+    ensure(
+        frames::stats() == before,
+        "a refused free changed the counters",
+    )?;
     frames::check_invariants()?;
     log::info!("mm-bad-free: inside, wrong-order, double and foreign frees all refused");
     Ok(())
@@ -183,7 +269,10 @@ pub fn w_xor_x(boot: &Boot) -> Outcome {
     let dm = ferrous_bootinfo::PHYS_OFFSET;
     for pa in [0u64, 1 << 20, boot.map.ram_end - 4096] {
         let t = kspace::translate(dm + pa).ok_or("direct map hole")?;
-        ensure(t.flags.writable && !t.flags.executable, "direct map must be rw- (NX)")?;
+        ensure(
+            t.flags.writable && !t.flags.executable,
+            "direct map must be rw- (NX)",
+        )?;
     }
     Ok(())
 }
@@ -201,8 +290,10 @@ pub fn hardening(_: &Boot) -> Outcome {
 /// A user space with a writable page at 0x40_0000 and a read-only one after.
 fn user_space() -> Result<kspace::UserSpace, &'static str> {
     let mut us = kspace::UserSpace::new().map_err(|_| "user space")?;
-    us.map_new(0x40_0000, Flags::USER_RW).map_err(|_| "map user rw")?;
-    us.map_new(0x40_1000, Flags::USER_RO).map_err(|_| "map user ro")?;
+    us.map_new(0x40_0000, Flags::USER_RW)
+        .map_err(|_| "map user rw")?;
+    us.map_new(0x40_1000, Flags::USER_RO)
+        .map_err(|_| "map user ro")?;
     Ok(us)
 }
 
@@ -211,10 +302,14 @@ pub fn usercopy(_: &Boot) -> Outcome {
     let before = frames::stats().free;
     let mut us = user_space()?;
     let ro = us.translate(0x40_1000).ok_or("user page unmapped")?;
-    ensure(ro.flags.user && !ro.flags.writable && !ro.flags.executable, "user RO page flags")?;
+    ensure(
+        ro.flags.user && !ro.flags.writable && !ro.flags.executable,
+        "user RO page flags",
+    )?;
     arch::mm::switch_root(us.root());
     let result = (|| {
-        usercopy::copy_to_user(0x40_0ffc, b"hello, user").map_err(|_| "copy_to_user across pages into RO")
+        usercopy::copy_to_user(0x40_0ffc, b"hello, user")
+            .map_err(|_| "copy_to_user across pages into RO")
             .err()
             .ok_or("write into a read-only user page succeeded")?;
         usercopy::copy_to_user(0x40_0100, b"hello, user").map_err(|_| "copy_to_user")?;
@@ -231,25 +326,42 @@ pub fn usercopy(_: &Boot) -> Outcome {
         )?;
         let kernel_ptr = arch::image::sections().rodata.start;
         ensure(
-            matches!(usercopy::copy_from_user(&mut buf, kernel_ptr), Err(E::NotUserMemory { .. })),
+            matches!(
+                usercopy::copy_from_user(&mut buf, kernel_ptr),
+                Err(E::NotUserMemory { .. })
+            ),
             "kernel pointer accepted",
         )?;
         ensure(
-            matches!(usercopy::copy_from_user(&mut buf, ferrous_paging::USER_END - 4), Err(E::NotUserMemory { .. })),
+            matches!(
+                usercopy::copy_from_user(&mut buf, ferrous_paging::USER_END - 4),
+                Err(E::NotUserMemory { .. })
+            ),
             "range crossing into the kernel half accepted",
         )?;
         ensure(
-            matches!(usercopy::copy_from_user(&mut buf, u64::MAX - 2), Err(E::RangeWraps { .. })),
+            matches!(
+                usercopy::copy_from_user(&mut buf, u64::MAX - 2),
+                Err(E::RangeWraps { .. })
+            ),
             "wrapping range accepted",
         )?;
-        ensure(usercopy::copy_from_user(&mut [], 0x99_0000).is_ok(), "empty copy")?;
+        ensure(
+            usercopy::copy_from_user(&mut [], 0x99_0000).is_ok(),
+            "empty copy",
+        )?;
         Ok(())
     })();
     kspace::activate_kernel();
     us.destroy();
     result?;
-    ensure(frames::stats().free == before, "user space teardown leaked frames")?;
-    log::info!("mm-usercopy: valid copies work; unmapped, read-only, kernel, crossing and wrapping ranges refused");
+    ensure(
+        frames::stats().free == before,
+        "user space teardown leaked frames",
+    )?;
+    log::info!(
+        "mm-usercopy: valid copies work; unmapped, read-only, kernel, crossing and wrapping ranges refused"
+    );
     Ok(())
 }
 
@@ -282,7 +394,11 @@ fn overflow() -> ! {
 
 pub fn stack_overflow(_: &Boot) -> Outcome {
     let stack = stacks::alloc("overflow-test", 16 * 1024).map_err(|_| "stack")?;
-    log::info!("mm-stack-overflow: recursing on {:#x}..{:#x}", stack.bottom, stack.top);
+    log::info!(
+        "mm-stack-overflow: recursing on {:#x}..{:#x}",
+        stack.bottom,
+        stack.top
+    );
     arch::run_on_stack(stack.top, overflow)
 }
 
@@ -297,7 +413,8 @@ pub fn smap(_: &Boot) -> Outcome {
 
 pub fn smep(_: &Boot) -> Outcome {
     let mut us = kspace::UserSpace::new().map_err(|_| "user space")?;
-    us.map_new(0x40_0000, Flags::USER_RX).map_err(|_| "map user rx")?;
+    us.map_new(0x40_0000, Flags::USER_RX)
+        .map_err(|_| "map user rx")?;
     arch::mm::switch_root(us.root());
     probe::execute_user_must_fault(0x40_0000);
     kspace::activate_kernel();
@@ -337,6 +454,12 @@ pub fn bench(_: &Boot) -> Outcome {
     kspace::unmap(va + 4096).map_err(|_| "anchor unmap")?;
     frames::free(pa, 0).map_err(|_| "free")?;
     let after = frames::stats();
-    ensure(after.allocated(FrameKind::Test) == 0, "benchmarks leaked frames")?;
-    ensure(after.allocated(FrameKind::PageTable) == tables, "benchmarks leaked page tables")
+    ensure(
+        after.allocated(FrameKind::Test) == 0,
+        "benchmarks leaked frames",
+    )?;
+    ensure(
+        after.allocated(FrameKind::PageTable) == tables,
+        "benchmarks leaked page tables",
+    )
 }

@@ -142,7 +142,10 @@ fn memmap_sane(boot: &Boot) -> Outcome {
     if s.ram_end > boot.data.info.direct_map_size {
         return Err("RAM beyond the direct map");
     }
-    log::info!("memmap: {} regions, no overlaps, all kinds known", s.regions);
+    log::info!(
+        "memmap: {} regions, no overlaps, all kinds known",
+        s.regions
+    );
     Ok(())
 }
 

@@ -19,7 +19,10 @@ fn reclaimable(kind: MemoryKind) -> bool {
 pub fn init(boot: &BootData) -> Result<MemReport, &'static str> {
     let usable = || boot.memory_map.iter().filter(|r| reclaimable(r.kind));
     let lo = usable().map(|r| r.base).min().ok_or("no usable memory")?;
-    let hi = usable().map(|r| r.base + r.len).max().ok_or("no usable memory")?;
+    let hi = usable()
+        .map(|r| r.base + r.len)
+        .max()
+        .ok_or("no usable memory")?;
     let block = 1u64 << MAX_ORDER;
     let base_pfn = (lo / FRAME_SIZE) & !(block - 1);
     let end_pfn = hi / FRAME_SIZE;
@@ -47,7 +50,7 @@ pub fn init(boot: &BootData) -> Result<MemReport, &'static str> {
     let stats = alloc.stats();
     log::info!(
         "frames: {} MiB managed in pfn {:#x}..{:#x}, {} KiB of metadata, largest free block order {:?}",
-        stats.total * FRAME_SIZE >> 20,
+        (stats.total * FRAME_SIZE) >> 20,
         base_pfn,
         end_pfn,
         meta_bytes / 1024,

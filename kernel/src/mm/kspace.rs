@@ -28,14 +28,18 @@ pub fn init() -> Result<(), &'static str> {
         space
             .map(&mut t, base, probe, PageSize::Size4K, Flags::KERNEL_RO)
             .map_err(|_| "cannot create kernel region slot")?;
-        space.unmap(&mut t, base).map_err(|_| "cannot create kernel region slot")?;
+        space
+            .unmap(&mut t, base)
+            .map_err(|_| "cannot create kernel region slot")?;
     }
     frames::free(probe, 0).map_err(|_| "slot probe frame")?;
     *KERNEL.lock() = Some(space);
     Ok(())
 }
 
-fn with<R>(f: impl FnOnce(&mut AddressSpace, &mut KernelTables) -> Result<R, MapError>) -> Result<R, MapError> {
+fn with<R>(
+    f: impl FnOnce(&mut AddressSpace, &mut KernelTables) -> Result<R, MapError>,
+) -> Result<R, MapError> {
     let mut guard = KERNEL.lock();
     let space = guard.as_mut().ok_or(MapError::OutOfMemory)?;
     f(space, &mut tables())
@@ -60,14 +64,21 @@ pub fn translate(va: u64) -> Option<Translation> {
 
 /// Tables reachable in the kernel half (for leak checks).
 pub fn table_count() -> usize {
-    KERNEL.lock().as_ref().map_or(0, |s| s.table_count(&tables()))
+    KERNEL
+        .lock()
+        .as_ref()
+        .map_or(0, |s| s.table_count(&tables()))
 }
 
 /// Translation in whatever address space is active, without waiting for
 /// locks (fault reports). `None` if the kernel space is busy.
 pub fn translate_current(va: u64) -> Option<Option<Translation>> {
     let _guard = KERNEL.try_lock()?;
-    let half = if va < ferrous_paging::USER_END { Half::User } else { Half::Kernel };
+    let half = if va < ferrous_paging::USER_END {
+        Half::User
+    } else {
+        Half::Kernel
+    };
     Some(AddressSpace::from_root(arch::mm::current_root(), half).translate(&tables(), va))
 }
 
@@ -93,7 +104,10 @@ impl UserSpace {
     pub fn map_new(&mut self, va: u64, flags: Flags) -> Result<u64, MapError> {
         let pa = frames::alloc(0, FrameKind::User).map_err(|_| MapError::OutOfMemory)?;
         arch::mm::zero_frame(pa);
-        if let Err(e) = self.space().map(&mut tables(), va, pa, PageSize::Size4K, flags) {
+        if let Err(e) = self
+            .space()
+            .map(&mut tables(), va, pa, PageSize::Size4K, flags)
+        {
             let _ = frames::free(pa, 0);
             return Err(e);
         }

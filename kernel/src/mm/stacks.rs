@@ -47,7 +47,10 @@ pub fn alloc(name: &'static str, size: u64) -> Result<KernelStack, StackError> {
         return Err(StackError::BadSize(size));
     }
     let mut table = STACKS.lock();
-    let slot = table.iter().position(|s| s.is_none()).ok_or(StackError::NoSlot)?;
+    let slot = table
+        .iter()
+        .position(|s| s.is_none())
+        .ok_or(StackError::NoSlot)?;
     let top = slot_base(slot) + SLOT;
     let bottom = top - size;
     let mut va = bottom;

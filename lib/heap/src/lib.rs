@@ -73,7 +73,11 @@ impl<B: Backend> KernelHeap<B> {
     }
 
     fn grow(&self, s: &mut State, need: usize) -> bool {
-        let end = if s.started { s.heap.top() as usize } else { s.base };
+        let end = if s.started {
+            s.heap.top() as usize
+        } else {
+            s.base
+        };
         // Room for the request plus the allocator's own alignment and header.
         let want = need.saturating_add(64).max(GROW_STEP);
         let Some(added) = self.backend.grow(end, want) else {
@@ -95,10 +99,10 @@ impl<B: Backend> KernelHeap<B> {
     fn allocate(&self, layout: Layout) -> *mut u8 {
         let mut s = self.state.lock();
         loop {
-            if s.started {
-                if let Ok(p) = s.heap.allocate_first_fit(layout) {
-                    return p.as_ptr();
-                }
+            if s.started
+                && let Ok(p) = s.heap.allocate_first_fit(layout)
+            {
+                return p.as_ptr();
             }
             let need = layout.size().saturating_add(layout.align());
             if !self.grow(&mut s, need) {
@@ -174,12 +178,12 @@ mod tests {
         // SAFETY: layout is non-zero; pointers are freed with the same layout.
         unsafe {
             let a = h.alloc(l);
-            assert!(!a.is_null() && a as usize % 16 == 0);
+            assert!(!a.is_null() && (a as usize).is_multiple_of(16));
             assert_eq!(h.stats().size, GROW_STEP);
             a.write_bytes(0xab, 1000);
             let big = Layout::from_size_align(GROW_STEP * 2, 4096).unwrap();
             let b = h.alloc(big);
-            assert!(!b.is_null() && b as usize % 4096 == 0);
+            assert!(!b.is_null() && (b as usize).is_multiple_of(4096));
             assert!(h.stats().size > GROW_STEP * 2);
             h.dealloc(b, big);
             h.dealloc(a, l);
@@ -187,7 +191,11 @@ mod tests {
             let calls = h.backend.calls.load(Ordering::Relaxed);
             let c = h.alloc(big);
             assert!(!c.is_null());
-            assert_eq!(h.backend.calls.load(Ordering::Relaxed), calls, "freed memory reused");
+            assert_eq!(
+                h.backend.calls.load(Ordering::Relaxed),
+                calls,
+                "freed memory reused"
+            );
             h.dealloc(c, big);
         }
     }

@@ -112,14 +112,18 @@ impl fmt::Display for MapError {
             MapError::NonCanonical(a) => write!(f, "address {a:#x} is not canonical"),
             MapError::Misaligned(a) => write!(f, "address {a:#x} is not aligned to the page size"),
             MapError::BadPhysical(a) => write!(f, "physical address {a:#x} is out of range"),
-            MapError::WrongHalf(a) => write!(f, "address {a:#x} is outside this address space's half"),
+            MapError::WrongHalf(a) => {
+                write!(f, "address {a:#x} is outside this address space's half")
+            }
             MapError::WrongPrivilege(a) => {
                 write!(f, "address {a:#x}: user pages belong in the user half only")
             }
             MapError::AlreadyMapped(a) => write!(f, "address {a:#x} is already mapped"),
             MapError::NotMapped(a) => write!(f, "address {a:#x} is not mapped"),
             MapError::NotPageStart(a) => write!(f, "address {a:#x} is not the start of its page"),
-            MapError::SizeConflict(a) => write!(f, "address {a:#x} conflicts with a page of another size"),
+            MapError::SizeConflict(a) => {
+                write!(f, "address {a:#x} conflicts with a page of another size")
+            }
             MapError::OutOfMemory => write!(f, "out of memory for page tables"),
         }
     }
@@ -161,7 +165,10 @@ impl AddressSpace {
     }
 
     /// A new user address space sharing the kernel half of `kernel`.
-    pub fn new_user(mem: &mut impl TableMemory, kernel: &AddressSpace) -> Result<AddressSpace, MapError> {
+    pub fn new_user(
+        mem: &mut impl TableMemory,
+        kernel: &AddressSpace,
+    ) -> Result<AddressSpace, MapError> {
         let root = mem.alloc_table().ok_or(MapError::OutOfMemory)?;
         for i in ENTRIES / 2..ENTRIES {
             let e = mem.read(kernel.root, i);
@@ -205,10 +212,10 @@ impl AddressSpace {
         if flags.user != (self.half == Half::User) {
             return Err(MapError::WrongPrivilege(va));
         }
-        if va % size.bytes() != 0 {
+        if !va.is_multiple_of(size.bytes()) {
             return Err(MapError::Misaligned(va));
         }
-        if pa % size.bytes() != 0 {
+        if !pa.is_multiple_of(size.bytes()) {
             return Err(MapError::Misaligned(pa));
         }
         if pa & !ADDR_MASK != 0 {
@@ -306,11 +313,15 @@ impl AddressSpace {
 
     /// Removes the page starting at `va`; returns its frame and size.
     /// Intermediate tables left empty are freed.
-    pub fn unmap(&mut self, mem: &mut impl TableMemory, va: u64) -> Result<(u64, PageSize), MapError> {
+    pub fn unmap(
+        &mut self,
+        mem: &mut impl TableMemory,
+        va: u64,
+    ) -> Result<(u64, PageSize), MapError> {
         self.check_va(va)?;
         let (tables, level, e) = self.walk(mem, va).ok_or(MapError::NotMapped(va))?;
         let size = PageSize::at_level(level);
-        if va % size.bytes() != 0 {
+        if !va.is_multiple_of(size.bytes()) {
             return Err(MapError::NotPageStart(va));
         }
         let leaf_table = tables[(4 - level) as usize];
@@ -332,18 +343,27 @@ impl AddressSpace {
     }
 
     /// Changes the permissions of the page starting at `va`.
-    pub fn protect(&mut self, mem: &mut impl TableMemory, va: u64, flags: Flags) -> Result<PageSize, MapError> {
+    pub fn protect(
+        &mut self,
+        mem: &mut impl TableMemory,
+        va: u64,
+        flags: Flags,
+    ) -> Result<PageSize, MapError> {
         self.check_va(va)?;
         if flags.user != (self.half == Half::User) {
             return Err(MapError::WrongPrivilege(va));
         }
         let (tables, level, e) = self.walk(mem, va).ok_or(MapError::NotMapped(va))?;
         let size = PageSize::at_level(level);
-        if va % size.bytes() != 0 {
+        if !va.is_multiple_of(size.bytes()) {
             return Err(MapError::NotPageStart(va));
         }
         let frame = e & ADDR_MASK & !(size.bytes() - 1);
-        mem.write(tables[(4 - level) as usize], index(va, level), flags.leaf_bits(frame, level > 1));
+        mem.write(
+            tables[(4 - level) as usize],
+            index(va, level),
+            flags.leaf_bits(frame, level > 1),
+        );
         mem.flush(self.root, va, size.bytes());
         Ok(size)
     }
@@ -410,7 +430,8 @@ fn count_subtree(mem: &impl TableMemory, table: u64, level: u32) -> usize {
     1 + (0..ENTRIES)
         .filter_map(|i| {
             let e = mem.read(table, i);
-            (e & PRESENT != 0 && e & HUGE == 0).then(|| count_subtree(mem, e & ADDR_MASK, level - 1))
+            (e & PRESENT != 0 && e & HUGE == 0)
+                .then(|| count_subtree(mem, e & ADDR_MASK, level - 1))
         })
         .sum::<usize>()
 }

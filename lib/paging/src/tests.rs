@@ -27,10 +27,14 @@ impl Sim {
 
 impl TableMemory for Sim {
     fn read(&self, table: u64, index: usize) -> u64 {
-        self.tables.get(&table).expect("read of a table that does not exist")[index]
+        self.tables
+            .get(&table)
+            .expect("read of a table that does not exist")[index]
     }
     fn write(&mut self, table: u64, index: usize, value: u64) {
-        self.tables.get_mut(&table).expect("write to a table that does not exist")[index] = value;
+        self.tables
+            .get_mut(&table)
+            .expect("write to a table that does not exist")[index] = value;
     }
     fn alloc_table(&mut self) -> Option<u64> {
         if self.limit.is_some_and(|l| self.tables.len() >= l) {
@@ -42,7 +46,10 @@ impl TableMemory for Sim {
         Some(t)
     }
     fn free_table(&mut self, table: u64) {
-        assert!(self.tables.remove(&table).is_some(), "double free of table {table:#x}");
+        assert!(
+            self.tables.remove(&table).is_some(),
+            "double free of table {table:#x}"
+        );
         self.freed += 1;
     }
     fn flush(&mut self, _root: u64, va: u64, len: u64) {
@@ -61,9 +68,13 @@ const K: u64 = KERNEL_START + 0x40_0000_0000;
 fn map_translate_unmap_round_trip() {
     let mut mem = Sim::new();
     let mut ks = kernel(&mut mem);
-    ks.map(&mut mem, K, 0x5000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
+    ks.map(&mut mem, K, 0x5000, PageSize::Size4K, Flags::KERNEL_RW)
+        .unwrap();
     let t = ks.translate(&mem, K + 0x123).unwrap();
-    assert_eq!((t.phys, t.page, t.frame, t.size), (0x5123, K, 0x5000, PageSize::Size4K));
+    assert_eq!(
+        (t.phys, t.page, t.frame, t.size),
+        (0x5123, K, 0x5000, PageSize::Size4K)
+    );
     assert!(t.flags.writable && !t.flags.executable && !t.flags.user);
     assert_eq!(mem.live(), 4);
     assert_eq!(ks.unmap(&mut mem, K), Ok((0x5000, PageSize::Size4K)));
@@ -82,19 +93,36 @@ fn huge_pages() {
         ks.map(&mut mem, K + 4096, 0, PageSize::Size2M, Flags::KERNEL_RW),
         Err(MapError::Misaligned(K + 4096))
     );
-    ks.map(&mut mem, K, 4 * two_m, PageSize::Size2M, Flags::KERNEL_RX).unwrap();
+    ks.map(&mut mem, K, 4 * two_m, PageSize::Size2M, Flags::KERNEL_RX)
+        .unwrap();
     let t = ks.translate(&mem, K + 0x1234).unwrap();
     assert_eq!((t.phys, t.size), (4 * two_m + 0x1234, PageSize::Size2M));
     assert!(t.flags.executable && !t.flags.writable);
     // A 4 KiB page inside the 2 MiB page conflicts.
     assert_eq!(
-        ks.map(&mut mem, K + 4096, 0x9000, PageSize::Size4K, Flags::KERNEL_RW),
+        ks.map(
+            &mut mem,
+            K + 4096,
+            0x9000,
+            PageSize::Size4K,
+            Flags::KERNEL_RW
+        ),
         Err(MapError::SizeConflict(K + 4096))
     );
-    assert_eq!(ks.unmap(&mut mem, K + 4096), Err(MapError::NotPageStart(K + 4096)));
+    assert_eq!(
+        ks.unmap(&mut mem, K + 4096),
+        Err(MapError::NotPageStart(K + 4096))
+    );
     assert_eq!(ks.unmap(&mut mem, K), Ok((4 * two_m, PageSize::Size2M)));
     // And a 2 MiB page over existing 4 KiB pages conflicts.
-    ks.map(&mut mem, K + 4096, 0x9000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
+    ks.map(
+        &mut mem,
+        K + 4096,
+        0x9000,
+        PageSize::Size4K,
+        Flags::KERNEL_RW,
+    )
+    .unwrap();
     assert_eq!(
         ks.map(&mut mem, K, 0, PageSize::Size2M, Flags::KERNEL_RW),
         Err(MapError::SizeConflict(K))
@@ -105,8 +133,12 @@ fn huge_pages() {
 fn protect_changes_permissions_and_flushes() {
     let mut mem = Sim::new();
     let mut ks = kernel(&mut mem);
-    ks.map(&mut mem, K, 0x7000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
-    assert_eq!(ks.protect(&mut mem, K, Flags::KERNEL_RO), Ok(PageSize::Size4K));
+    ks.map(&mut mem, K, 0x7000, PageSize::Size4K, Flags::KERNEL_RW)
+        .unwrap();
+    assert_eq!(
+        ks.protect(&mut mem, K, Flags::KERNEL_RO),
+        Ok(PageSize::Size4K)
+    );
     let t = ks.translate(&mem, K).unwrap();
     assert!(!t.flags.writable && t.frame == 0x7000);
     assert_eq!(mem.flushes, [(K, 4096)]);
@@ -122,12 +154,27 @@ fn halves_and_privileges_are_enforced() {
     let mut ks = kernel(&mut mem);
     let mut us = AddressSpace::new_user(&mut mem, &ks).unwrap();
     let f = PageSize::Size4K;
-    assert_eq!(ks.map(&mut mem, 0x1000, 0, f, Flags::KERNEL_RW), Err(MapError::WrongHalf(0x1000)));
-    assert_eq!(ks.map(&mut mem, K, 0, f, Flags::USER_RW), Err(MapError::WrongPrivilege(K)));
-    assert_eq!(us.map(&mut mem, K, 0, f, Flags::USER_RW), Err(MapError::WrongHalf(K)));
-    assert_eq!(us.map(&mut mem, 0x1000, 0, f, Flags::KERNEL_RW), Err(MapError::WrongPrivilege(0x1000)));
+    assert_eq!(
+        ks.map(&mut mem, 0x1000, 0, f, Flags::KERNEL_RW),
+        Err(MapError::WrongHalf(0x1000))
+    );
+    assert_eq!(
+        ks.map(&mut mem, K, 0, f, Flags::USER_RW),
+        Err(MapError::WrongPrivilege(K))
+    );
+    assert_eq!(
+        us.map(&mut mem, K, 0, f, Flags::USER_RW),
+        Err(MapError::WrongHalf(K))
+    );
+    assert_eq!(
+        us.map(&mut mem, 0x1000, 0, f, Flags::KERNEL_RW),
+        Err(MapError::WrongPrivilege(0x1000))
+    );
     let bad = 0x0000_8000_0000_0000;
-    assert_eq!(us.map(&mut mem, bad, 0, f, Flags::USER_RW), Err(MapError::NonCanonical(bad)));
+    assert_eq!(
+        us.map(&mut mem, bad, 0, f, Flags::USER_RW),
+        Err(MapError::NonCanonical(bad))
+    );
     assert_eq!(
         us.map(&mut mem, 0x1000, 1 << 53, f, Flags::USER_RW),
         Err(MapError::BadPhysical(1 << 53))
@@ -135,21 +182,32 @@ fn halves_and_privileges_are_enforced() {
     us.map(&mut mem, 0x1000, 0x3000, f, Flags::USER_RX).unwrap();
     let t = us.translate(&mem, 0x1000).unwrap();
     assert!(t.flags.user && t.flags.executable && !t.flags.writable);
-    assert_eq!(us.map(&mut mem, 0x1000, 0x4000, f, Flags::USER_RW), Err(MapError::AlreadyMapped(0x1000)));
+    assert_eq!(
+        us.map(&mut mem, 0x1000, 0x4000, f, Flags::USER_RW),
+        Err(MapError::AlreadyMapped(0x1000))
+    );
 }
 
 #[test]
 fn user_spaces_share_the_kernel_half() {
     let mut mem = Sim::new();
     let mut ks = kernel(&mut mem);
-    ks.map(&mut mem, K, 0x8000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
+    ks.map(&mut mem, K, 0x8000, PageSize::Size4K, Flags::KERNEL_RW)
+        .unwrap();
     let us = AddressSpace::new_user(&mut mem, &ks).unwrap();
     // The kernel page is visible through the user root, as kernel-only.
     let t = us.translate(&mem, K).unwrap();
     assert_eq!(t.frame, 0x8000);
     assert!(!t.flags.user);
     // A later kernel mapping under the same top-level slot is shared too.
-    ks.map(&mut mem, K + 0x20_0000, 0x9000, PageSize::Size4K, Flags::KERNEL_RO).unwrap();
+    ks.map(
+        &mut mem,
+        K + 0x20_0000,
+        0x9000,
+        PageSize::Size4K,
+        Flags::KERNEL_RO,
+    )
+    .unwrap();
     assert_eq!(us.translate(&mem, K + 0x20_0000).unwrap().frame, 0x9000);
 }
 
@@ -160,15 +218,32 @@ fn destroy_returns_every_page_and_table() {
     let before = mem.live();
     let mut us = AddressSpace::new_user(&mut mem, &ks).unwrap();
     for i in 0..20u64 {
-        us.map(&mut mem, 0x40_0000 + i * 0x1000, 0x10_0000 + i * 0x1000, PageSize::Size4K, Flags::USER_RW)
-            .unwrap();
+        us.map(
+            &mut mem,
+            0x40_0000 + i * 0x1000,
+            0x10_0000 + i * 0x1000,
+            PageSize::Size4K,
+            Flags::USER_RW,
+        )
+        .unwrap();
     }
-    us.map(&mut mem, 0x7f_0000_0000, 0x4000_0000, PageSize::Size2M, Flags::USER_RO).unwrap();
+    us.map(
+        &mut mem,
+        0x7f_0000_0000,
+        0x4000_0000,
+        PageSize::Size2M,
+        Flags::USER_RO,
+    )
+    .unwrap();
     let mut pages = Vec::new();
     us.destroy(&mut mem, |va, pa, size| pages.push((va, pa, size)));
     assert_eq!(pages.len(), 21);
     assert!(pages.contains(&(0x7f_0000_0000, 0x4000_0000, PageSize::Size2M)));
-    assert_eq!(mem.live(), before, "every user table freed, kernel tables kept");
+    assert_eq!(
+        mem.live(),
+        before,
+        "every user table freed, kernel tables kept"
+    );
 }
 
 #[test]
@@ -182,7 +257,8 @@ fn out_of_memory_is_an_error_and_leaves_state_consistent() {
     );
     assert_eq!(ks.translate(&mem, K), None);
     mem.limit = None;
-    ks.map(&mut mem, K, 0x1000, PageSize::Size4K, Flags::KERNEL_RW).unwrap();
+    ks.map(&mut mem, K, 0x1000, PageSize::Size4K, Flags::KERNEL_RW)
+        .unwrap();
 }
 
 #[test]
@@ -210,7 +286,8 @@ fn flags_from(bits: u8) -> Flags {
 fn op() -> impl Strategy<Value = Op> {
     // Addresses in a small window so operations collide often: 4 GiB of
     // user space, in 4 KiB steps clustered on a few 2 MiB regions.
-    let va = (0u64..8, 0u64..16).prop_map(|(r, p)| r * 0x4000_0000 + (r % 2) * 0x20_0000 + p * 0x1000);
+    let va =
+        (0u64..8, 0u64..16).prop_map(|(r, p)| r * 0x4000_0000 + (r % 2) * 0x20_0000 + p * 0x1000);
     prop_oneof![
         (va.clone(), any::<bool>(), any::<u8>()).prop_map(|(v, h, f)| Op::Map(v, h, f)),
         va.clone().prop_map(Op::Unmap),
