@@ -38,3 +38,13 @@ pub unsafe fn enter_kernel(pml4: u64, entry: u64, boot_info: u64) -> ! {
         )
     }
 }
+
+/// Tells QEMU's `isa-debug-exit` device (port 0xf4) that the loader stopped:
+/// QEMU exits with status (0x12 << 1) | 1 = 37. Elsewhere the port is unused
+/// and the write has no effect; the caller powers off next.
+pub fn signal_loader_stop() {
+    // SAFETY: an I/O port write with no memory effects; see above.
+    unsafe {
+        core::arch::asm!("out dx, eax", in("dx") 0xf4u16, in("eax") 0x12u32, options(nomem, nostack))
+    };
+}

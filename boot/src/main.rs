@@ -40,6 +40,9 @@ const BOOT_INFO_MEM: MemoryType = MemoryType::custom(0x8000_0003);
 const MODULE_MEM: MemoryType = MemoryType::custom(0x8000_0004);
 
 const PAGE: u64 = 4096;
+/// The direct map may use PML4 slots 256..384 (the rest of the upper half
+/// holds the heap, stacks and kernel image).
+const MAX_DIRECT_MAP: u64 = 64 << 40;
 
 type BootResult<T> = Result<T, String>;
 
@@ -59,10 +62,13 @@ fn main() -> Status {
     }
 }
 
-/// Reports a boot failure and powers the machine off.
+/// Reports a boot failure and powers the machine off. Under QEMU the
+/// `isa-debug-exit` device (if present) first ends the run with status 37,
+/// so the test harness can tell this clean stop from a reset.
 fn stop(why: &str) -> ! {
     println!("ferrous-boot: error: {why}");
     println!("ferrous-boot: cannot boot; powering off");
+    handoff::signal_loader_stop();
     uefi::runtime::reset(uefi::runtime::ResetType::SHUTDOWN, Status::LOAD_ERROR, None)
 }
 
@@ -88,9 +94,13 @@ fn alloc_pages(ty: MemoryType, pages: u64) -> BootResult<u64> {
 }
 
 /// Copies `src` into physical memory at `phys` (identity-mapped under UEFI).
-fn copy_to_phys(phys: u64, src: &[u8]) {
-    // SAFETY: callers pass memory they allocated with `alloc_pages` at least
-    // `src.len()` bytes long; it does not overlap `src`, which is pool memory.
+///
+/// # Safety
+/// `phys..phys + src.len()` must be memory the caller allocated with
+/// `alloc_pages` and owns exclusively.
+unsafe fn copy_to_phys(phys: u64, src: &[u8]) {
+    // SAFETY: per the contract; the destination cannot overlap `src`, which
+    // is pool memory, not one of our page allocations.
     unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), phys as *mut u8, src.len()) };
 }
 
@@ -121,10 +131,15 @@ fn load(start_tsc: u64) -> BootResult<Infallible> {
         let pages = seg.pages();
         let count = (pages.end - pages.start) / PAGE;
         let phys = alloc_pages(KERNEL_IMAGE_MEM, count)?;
-        copy_to_phys(
-            phys + (seg.vaddr - pages.start),
-            &kernel_file[seg.file_range()],
-        );
+        // SAFETY: `phys` is a fresh allocation of `count` pages; the segment's
+        // file bytes fit because `vaddr - pages.start + file_size <= count * PAGE`
+        // (file_size <= mem_size, validated by elfload).
+        unsafe {
+            copy_to_phys(
+                phys + (seg.vaddr - pages.start),
+                &kernel_file[seg.file_range()],
+            )
+        };
         let perm = Perm {
             write: seg.perms.write,
             execute: seg.perms.execute,
@@ -148,7 +163,8 @@ fn load(start_tsc: u64) -> BootResult<Infallible> {
             read_file(&mut fs, file).map_err(|e| format!("module `{name}` missing: {e}"))?;
         let pages = (bytes.len() as u64).div_ceil(PAGE).max(1);
         let phys = alloc_pages(MODULE_MEM, pages)?;
-        copy_to_phys(phys, &bytes);
+        // SAFETY: a fresh allocation of `pages` pages, at least `bytes.len()`.
+        unsafe { copy_to_phys(phys, &bytes) };
         println!("ferrous-boot: module {name} ({} bytes)", bytes.len());
         modules.push(Module::new(name, phys, bytes.len() as u64).ok_or("module name too long")?);
     }
@@ -168,6 +184,12 @@ fn load(start_tsc: u64) -> BootResult<Infallible> {
         .max()
         .unwrap_or(0);
     let direct_map_size = highest.max(MIN_DIRECT_MAP).next_multiple_of(1 << 30);
+    if direct_map_size > MAX_DIRECT_MAP {
+        return Err(format!(
+            "firmware reports memory up to {highest:#x}, beyond the {} TiB direct map",
+            MAX_DIRECT_MAP >> 40
+        ));
+    }
     // Room for the final map, which exit_boot_services may grow a little.
     let map_capacity = firmware_map.len() * 2 + 64;
     drop(firmware_map);
@@ -191,7 +213,8 @@ fn load(start_tsc: u64) -> BootResult<Infallible> {
                 .write(*m)
         };
     }
-    copy_to_phys(info_phys + cmd_off as u64, cmdline);
+    // SAFETY: the command line's slot at the end of our BOOT_INFO allocation.
+    unsafe { copy_to_phys(info_phys + cmd_off as u64, cmdline) };
 
     let mut info = BootInfo::empty();
     info.direct_map_size = direct_map_size;

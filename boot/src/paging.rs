@@ -116,7 +116,7 @@ impl<F: FnMut() -> BootResult<u64>> PageTables<F> {
         let slots = size.div_ceil(PML4_SPAN) as usize;
         for i in 0..slots {
             // SAFETY: the root is our table; base + i < 512 because the
-            // direct map (at most 128 TiB) fits in the upper half.
+            // direct map is at most 64 TiB (checked by the caller): 128 slots.
             unsafe {
                 let root = &mut *table(self.root);
                 root[i] = root[base + i];

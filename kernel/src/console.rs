@@ -2,7 +2,7 @@
 //! the TSC cycles since kernel entry, the CPU and the level:
 //!
 //! ```text
-//! [     1234567] cpu0 INFO  memmap: 512 MiB RAM, 498 MiB usable
+//! [     6983130] cpu0 INFO  memmap: memory: 33 regions, 511 MiB RAM, 505 MiB usable, ...
 //! ```
 
 use crate::arch;

@@ -7,6 +7,8 @@
 //! cargo xtask gdb   [--release] [--launch] [-- KERNEL CMDLINE...]
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod build;
 mod esp;
 mod qemu;
@@ -58,12 +60,8 @@ pub fn parse_options(args: &[String]) -> Result<Options, String> {
             }
             "--mem" => {
                 let v = it.next().ok_or("--mem needs a size such as 512M")?;
-                if !v
-                    .trim_end_matches(['M', 'G'])
-                    .chars()
-                    .all(|c| c.is_ascii_digit())
-                    || v.is_empty()
-                {
+                let digits = v.strip_suffix(['M', 'G', 'm', 'g']).unwrap_or(v);
+                if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
                     return Err(format!("--mem {v}: expected a size such as 512M or 1G"));
                 }
                 o.mem = v.clone();
@@ -145,6 +143,9 @@ mod tests {
         assert!(parse_options(&args("--smp 0")).is_err());
         assert!(parse_options(&args("--smp")).is_err());
         assert!(parse_options(&args("--mem lots")).is_err());
+        assert!(parse_options(&args("--mem 1MG")).is_err());
+        assert!(parse_options(&args("--mem G")).is_err());
+        assert_eq!(parse_options(&args("--mem 512m")).unwrap().mem, "512m");
         assert!(parse_options(&args("--frobnicate")).is_err());
     }
 

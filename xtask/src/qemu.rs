@@ -12,6 +12,8 @@ const DEBIAN_PACKAGES: [&str; 2] = ["qemu-system-x86", "ovmf"];
 /// `isa-debug-exit` statuses: (value << 1) | 1 for the kernel's 0x10 / 0x11.
 pub const EXIT_PASS: i32 = 33;
 pub const EXIT_FAIL: i32 = 35;
+/// The loader's clean stop (it writes 0x12 before powering off).
+pub const EXIT_LOADER_STOP: i32 = 37;
 
 /// OVMF as a single image for `-bios`, or split code + variable store.
 #[derive(Debug, Clone)]
@@ -177,9 +179,11 @@ pub enum RunEnd {
     Pass,
     /// The kernel reported failure (panic, exception, failed test).
     Fail,
-    /// QEMU exited 0: a power-off (the loader's clean stop) or, with
-    /// -no-reboot, a triple fault / reset.
-    PowerOff,
+    /// The loader refused to boot, said why, and stopped the machine.
+    LoaderStop,
+    /// QEMU exited 0: the guest reset or powered off without a verdict;
+    /// with -no-reboot a triple fault ends this way.
+    Reset,
     /// Killed after the time limit.
     Timeout,
     /// Any other exit status: QEMU itself failed.
@@ -190,7 +194,8 @@ pub fn classify(status: ExitStatus) -> RunEnd {
     match status.code() {
         Some(EXIT_PASS) => RunEnd::Pass,
         Some(EXIT_FAIL) => RunEnd::Fail,
-        Some(0) => RunEnd::PowerOff,
+        Some(EXIT_LOADER_STOP) => RunEnd::LoaderStop,
+        Some(0) => RunEnd::Reset,
         Some(c) => RunEnd::QemuError(c),
         None => RunEnd::QemuError(-1),
     }
@@ -244,8 +249,10 @@ pub fn run_interactive(opts: &Options) -> Result<(), String> {
         .status()
         .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
     match classify(status) {
-        RunEnd::Pass | RunEnd::PowerOff => Ok(()),
+        RunEnd::Pass => Ok(()),
         RunEnd::Fail => Err("the kernel reported failure".into()),
+        RunEnd::LoaderStop => Err("the loader refused to boot (see its message above)".into()),
+        RunEnd::Reset => Err("the machine reset without a verdict (a triple fault?)".into()),
         other => Err(format!("QEMU ended with {other:?}")),
     }
 }
@@ -274,7 +281,9 @@ pub fn run_gdb(opts: &Options) -> Result<(), String> {
     if !launch {
         eprintln!("xtask: QEMU is paused with a gdb stub on :1234. In another terminal run:");
         eprintln!("    {gdb_cmd}");
-        eprintln!("xtask: (e.g. `break kmain`, then `continue`); serial console follows");
+        eprintln!(
+            "xtask: (e.g. `break ferrous_kernel::kmain`, then `continue`); serial console follows"
+        );
         let status = cmd
             .status()
             .map_err(|e| format!("cannot start {QEMU}: {e}"))?;

@@ -13,8 +13,10 @@ pub enum Expect {
     Fail,
     /// Nothing ends the run; the harness must kill it.
     Timeout,
-    /// The machine powers off (the loader's clean stop).
-    PowerOff,
+    /// The loader refuses to boot and stops the machine.
+    LoaderStop,
+    /// The machine resets with no verdict (e.g. a triple fault).
+    Reset,
 }
 
 /// A broken kernel file to hand the loader instead of the real one.
@@ -126,7 +128,8 @@ fn matches(expect: Expect, end: RunEnd) -> bool {
         (Expect::Pass, RunEnd::Pass)
             | (Expect::Fail, RunEnd::Fail)
             | (Expect::Timeout, RunEnd::Timeout)
-            | (Expect::PowerOff, RunEnd::PowerOff)
+            | (Expect::LoaderStop, RunEnd::LoaderStop)
+            | (Expect::Reset, RunEnd::Reset)
     )
 }
 
@@ -189,7 +192,7 @@ mod tests {
 
         [[scenario]]
         name = "bad-kernel"
-        expect = "power-off"
+        expect = "loader-stop"
         broken_kernel = "garbage"
         timeout = 30
     "#;
@@ -201,7 +204,7 @@ mod tests {
         assert_eq!(s[0].smp, 1);
         assert_eq!(s[0].mem, "512M");
         assert_eq!(s[0].timeout, 60);
-        assert_eq!(s[1].expect, Expect::PowerOff);
+        assert_eq!(s[1].expect, Expect::LoaderStop);
         assert_eq!(s[1].broken_kernel, Some(BrokenKernel::Garbage));
     }
 

@@ -6,6 +6,7 @@ use crate::arch::{self, probe, usercopy};
 use crate::mm::{self, SCRATCH, frames, kspace, stacks};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use ferrous_bootinfo::MemoryKind;
 use ferrous_frames::{FrameError, FrameKind};
 use ferrous_paging::{Flags, MapError, PageSize};
 
@@ -149,7 +150,7 @@ pub fn heap(_: &Boot) -> Outcome {
     Ok(())
 }
 
-pub fn out_of_memory(_: &Boot) -> Outcome {
+pub fn out_of_memory(boot: &Boot) -> Outcome {
     // Reserve the bookkeeping first so the heap need not grow while empty.
     let mut held: Vec<u64> = Vec::new();
     held.try_reserve(frames::stats().free as usize + 16)
@@ -164,6 +165,20 @@ pub fn out_of_memory(_: &Boot) -> Outcome {
     }
     let empty = frames::stats();
     ensure(empty.free == 0, "free count not zero at OOM")?;
+    // Every frame handed out was usable or loader memory, never firmware,
+    // kernel image, page tables, boot info or modules.
+    let map = boot.data.memory_map;
+    for &pa in &held {
+        let i = map.partition_point(|r| r.base + r.len <= pa);
+        let ok = map.get(i).is_some_and(|r| {
+            r.base <= pa
+                && (r.kind == MemoryKind::USABLE || r.kind == MemoryKind::LOADER_RECLAIMABLE)
+        });
+        if !ok {
+            log::error!("mm-oom: frame {pa:#x} is not in usable memory");
+            return Err("a reserved frame was handed out");
+        }
+    }
     ensure(
         held.len() as u64 == before.free,
         "allocated count differs from free count",
@@ -190,7 +205,10 @@ pub fn out_of_memory(_: &Boot) -> Outcome {
         v.try_reserve(8 << 20).is_err(),
         "heap grew with no frames left",
     )?;
-    log::info!("mm-oom: {} frames allocated, then OutOfMemory", held.len());
+    log::info!(
+        "mm-oom: {} frames allocated, all from usable memory, then OutOfMemory",
+        held.len()
+    );
     for pa in held.drain(..) {
         frames::free(pa, 0).map_err(|_| "free after OOM")?;
     }
