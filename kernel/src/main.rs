@@ -16,11 +16,16 @@ mod arch;
 
 mod bench;
 mod console;
+mod irq;
 mod ktest;
 mod memmap;
 mod mm;
 mod panic;
+mod platform;
+mod smp;
 mod sync;
+mod thread;
+mod trace;
 
 use arch::BootData;
 use ferrous_bootinfo::MapSummary;
@@ -76,6 +81,7 @@ fn kmain(boot: BootData) -> ! {
 fn kmain_on_stack() -> ! {
     let boot = BOOT.get().expect("set before the stack switch");
     mm::report_usage(boot);
+    platform::init(boot.data.info.rsdp);
     let ready = arch::cpu::tsc_since_entry();
     log::info!("ready: {ready} TSC cycles after kernel entry");
     match boot.opts.test {

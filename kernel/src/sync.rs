@@ -68,3 +68,62 @@ impl<T> Drop for IrqGuard<'_, T> {
         }
     }
 }
+
+/// A spinlock for code that may take a while and may need other CPUs'
+/// help while holding it (TLB shootdowns): interrupts stay as they were,
+/// but the holder cannot be preempted, so a spinner on the same CPU never
+/// waits for a thread that cannot run.
+pub struct SpinLock<T> {
+    inner: spin::Mutex<T>,
+}
+
+pub struct SpinGuard<'a, T> {
+    guard: Option<spin::MutexGuard<'a, T>>,
+}
+
+impl<T> SpinLock<T> {
+    pub const fn new(value: T) -> Self {
+        SpinLock {
+            inner: spin::Mutex::new(value),
+        }
+    }
+
+    pub fn lock(&self) -> SpinGuard<'_, T> {
+        crate::thread::preempt_disable();
+        SpinGuard {
+            guard: Some(self.inner.lock()),
+        }
+    }
+
+    /// Never waits (fault reports).
+    pub fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
+        crate::thread::preempt_disable();
+        match self.inner.try_lock() {
+            Some(g) => Some(SpinGuard { guard: Some(g) }),
+            None => {
+                crate::thread::preempt_enable();
+                None
+            }
+        }
+    }
+}
+
+impl<T> Deref for SpinGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.guard.as_ref().expect("guard is held until drop")
+    }
+}
+
+impl<T> DerefMut for SpinGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.guard.as_mut().expect("guard is held until drop")
+    }
+}
+
+impl<T> Drop for SpinGuard<'_, T> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        crate::thread::preempt_enable();
+    }
+}

@@ -5,10 +5,16 @@
 //! cargo xtask run   [--release] [--smp N] [--mem SIZE] [-- KERNEL CMDLINE...]
 //! cargo xtask test  [--release] [--scenarios-only] [SCENARIO...]
 //! cargo xtask gdb   [--release] [--launch] [-- KERNEL CMDLINE...]
+//! cargo xtask bench [--icount] [--quick] [--rounds N] [--mem SIZE]
 //! ```
 
 #![forbid(unsafe_code)]
 
+mod bench;
+mod bench_cpio;
+mod bench_linux;
+mod bench_parse;
+mod bench_report;
 mod build;
 mod esp;
 mod qemu;
@@ -25,6 +31,12 @@ pub struct Options {
     pub mem: String,
     pub launch_gdb: bool,
     pub scenarios_only: bool,
+    /// bench: run both guests with `-icount shift=0`.
+    pub icount: bool,
+    /// bench: one round, smaller iteration counts.
+    pub quick: bool,
+    /// bench: rounds (Ferrous then Linux in each); default 3, or 1 with --quick.
+    pub rounds: Option<u32>,
     /// Words after `--` (kernel command line) or positional filters (test).
     pub rest: Vec<String>,
 }
@@ -37,6 +49,9 @@ impl Default for Options {
             mem: "512M".into(),
             launch_gdb: false,
             scenarios_only: false,
+            icount: false,
+            quick: false,
+            rounds: None,
             rest: Vec::new(),
         }
     }
@@ -50,6 +65,17 @@ pub fn parse_options(args: &[String]) -> Result<Options, String> {
             "--release" => o.release = true,
             "--launch" => o.launch_gdb = true,
             "--scenarios-only" => o.scenarios_only = true,
+            "--icount" => o.icount = true,
+            "--quick" => o.quick = true,
+            "--rounds" => {
+                let v = it.next().ok_or("--rounds needs a number")?;
+                o.rounds = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|n| (1..=100).contains(n))
+                        .ok_or(format!("--rounds {v}: expected 1..=100"))?,
+                );
+            }
             "--smp" => {
                 let v = it.next().ok_or("--smp needs a number")?;
                 o.smp = v
@@ -86,6 +112,8 @@ commands:
           --release, --scenarios-only, [SCENARIO names to run only those]
   gdb     start QEMU paused with a gdb stub on :1234 and print the gdb command
           --launch starts gdb too; -- <kernel command line>
+  bench   Ferrous' micro-benchmarks next to a Linux guest on the same QEMU machine
+          --icount (deterministic -icount shift=0), --quick, --rounds N, --mem SIZE
 ";
 
 fn main() -> ExitCode {
@@ -106,6 +134,7 @@ fn main() -> ExitCode {
         "run" => qemu::run_interactive(&opts),
         "gdb" => qemu::run_gdb(&opts),
         "test" => test::run(&opts),
+        "bench" => bench::run(&opts),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -147,6 +176,20 @@ mod tests {
         assert!(parse_options(&args("--mem G")).is_err());
         assert_eq!(parse_options(&args("--mem 512m")).unwrap().mem, "512m");
         assert!(parse_options(&args("--frobnicate")).is_err());
+    }
+
+    #[test]
+    fn bench_options_parse() {
+        let o = parse_options(&args("--icount --quick --rounds 5 --mem 1G")).unwrap();
+        assert!(o.icount && o.quick);
+        assert_eq!(o.rounds, Some(5));
+        assert_eq!(o.mem, "1G");
+        let d = parse_options(&[]).unwrap();
+        assert!(!d.icount && !d.quick);
+        assert_eq!(d.rounds, None);
+        assert!(parse_options(&args("--rounds 0")).is_err());
+        assert!(parse_options(&args("--rounds")).is_err());
+        assert!(parse_options(&args("--rounds x")).is_err());
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub struct Tools {
     pub firmware: Firmware,
 }
 
-fn which(name: &str) -> Option<PathBuf> {
+pub fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|d| d.join(name))
@@ -52,7 +52,7 @@ fn find_firmware() -> Option<Firmware> {
     })
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     // Effective uid is the second field of "Uid:" in /proc/self/status.
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -122,8 +122,30 @@ pub struct Machine<'a> {
     pub gdb: bool,
 }
 
-/// The one QEMU configuration every run uses (tests, run, gdb, bench).
-pub fn command(tools: &Tools, m: &Machine) -> Result<Command, String> {
+/// What OVMF boots.
+enum Media<'a> {
+    /// Ferrous: the loader from an ESP served from a host folder (vvfat).
+    Esp(&'a Path),
+    /// A Linux kernel (its EFI stub) and initramfs handed over through
+    /// fw_cfg, as `-kernel`, `-initrd` and `-append`.
+    Kernel {
+        kernel: &'a Path,
+        initrd: &'a Path,
+        append: &'a str,
+    },
+}
+
+/// The machine every guest gets: board, CPU model, accelerator, memory,
+/// firmware, devices and serial port. Ferrous and the Linux benchmark peer
+/// differ only in `media`.
+fn machine(
+    tools: &Tools,
+    smp: u32,
+    mem: &str,
+    run_dir: &Path,
+    media: &Media,
+    serial: &Serial,
+) -> Result<Command, String> {
     let mut c = Command::new(&tools.qemu);
     // -nodefaults drops the CD-ROM OVMF would try first; -vga std keeps a
     // framebuffer (GOP) so the hand-over of one stays tested.
@@ -137,13 +159,13 @@ pub fn command(tools: &Tools, m: &Machine) -> Result<Command, String> {
         "-nodefaults",
     ]);
     c.args(["-vga", "std"]);
-    c.args(["-m", m.mem, "-smp", &m.smp.to_string()]);
+    c.args(["-m", mem, "-smp", &smp.to_string()]);
     match &tools.firmware {
         Firmware::Bios(p) => {
             c.arg("-bios").arg(p);
         }
         Firmware::Pflash { code, vars } => {
-            let copy = m.run_dir.join("OVMF_VARS.fd");
+            let copy = run_dir.join("OVMF_VARS.fd");
             std::fs::copy(vars, &copy).map_err(|e| format!("copying OVMF vars: {e}"))?;
             c.arg("-drive").arg(format!(
                 "if=pflash,format=raw,readonly=on,file={}",
@@ -153,11 +175,24 @@ pub fn command(tools: &Tools, m: &Machine) -> Result<Command, String> {
                 .arg(format!("if=pflash,format=raw,file={}", copy.display()));
         }
     }
-    c.arg("-drive")
-        .arg(format!("format=raw,file=fat:rw:{}", m.esp.display()));
+    match media {
+        Media::Esp(esp) => {
+            c.arg("-drive")
+                .arg(format!("format=raw,file=fat:rw:{}", esp.display()));
+        }
+        Media::Kernel {
+            kernel,
+            initrd,
+            append,
+        } => {
+            c.arg("-kernel").arg(kernel);
+            c.arg("-initrd").arg(initrd);
+            c.args(["-append", append]);
+        }
+    }
     c.args(["-nic", "none", "-no-reboot", "-display", "none"]);
     c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
-    match m.serial {
+    match serial {
         Serial::Terminal => {
             c.args(["-serial", "mon:stdio"]);
         }
@@ -166,10 +201,71 @@ pub fn command(tools: &Tools, m: &Machine) -> Result<Command, String> {
             c.args(["-monitor", "none"]);
         }
     }
+    Ok(c)
+}
+
+/// The one QEMU configuration every run uses (tests, run, gdb, bench).
+pub fn command(tools: &Tools, m: &Machine) -> Result<Command, String> {
+    let mut c = machine(
+        tools,
+        m.smp,
+        m.mem,
+        m.run_dir,
+        &Media::Esp(m.esp),
+        &m.serial,
+    )?;
     if m.gdb {
         c.args(["-s", "-S"]);
     }
     Ok(c)
+}
+
+/// A Linux guest for `cargo xtask bench`: the same machine as [`command`]
+/// gives Ferrous, booting `kernel` + `initrd` through OVMF and fw_cfg.
+pub struct LinuxMachine<'a> {
+    pub smp: u32,
+    pub mem: &'a str,
+    pub kernel: &'a Path,
+    pub initrd: &'a Path,
+    /// The kernel command line.
+    pub append: &'a str,
+    pub run_dir: &'a Path,
+    pub serial: Serial<'a>,
+}
+
+pub fn linux_command(tools: &Tools, m: &LinuxMachine) -> Result<Command, String> {
+    machine(
+        tools,
+        m.smp,
+        m.mem,
+        m.run_dir,
+        &Media::Kernel {
+            kernel: m.kernel,
+            initrd: m.initrd,
+            append: m.append,
+        },
+        &m.serial,
+    )
+}
+
+/// Deterministic, instruction-counted time for `cargo xtask bench --icount`:
+/// the virtual clock (and the TSC) advances 1 ns per guest instruction.
+pub const ICOUNT_ARGS: [&str; 2] = ["-icount", "shift=0"];
+
+/// The first line of `qemu-system-x86_64 --version`.
+pub fn version(tools: &Tools) -> String {
+    Command::new(&tools.qemu)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(|l| l.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// How a QEMU run ended.
@@ -252,7 +348,11 @@ pub fn run_interactive(opts: &Options) -> Result<(), String> {
         RunEnd::Pass => Ok(()),
         RunEnd::Fail => Err("the kernel reported failure".into()),
         RunEnd::LoaderStop => Err("the loader refused to boot (see its message above)".into()),
-        RunEnd::Reset => Err("the machine reset without a verdict (a triple fault?)".into()),
+        // Ctrl-A X, a power-off or a reset (-no-reboot): the session is over.
+        RunEnd::Reset => {
+            eprintln!("xtask: QEMU exited (quit, power-off or reset)");
+            Ok(())
+        }
         other => Err(format!("QEMU ended with {other:?}")),
     }
 }
@@ -304,4 +404,93 @@ pub fn run_gdb(opts: &Options) -> Result<(), String> {
     let _ = qemu.kill();
     let _ = qemu.wait();
     status.map(|_| ()).map_err(|e| format!("gdb: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(c: &Command) -> Vec<String> {
+        c.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn tools() -> Tools {
+        Tools {
+            qemu: "qemu-system-x86_64".into(),
+            firmware: Firmware::Bios("/fw/OVMF.fd".into()),
+        }
+    }
+
+    #[test]
+    fn ferrous_arguments_are_unchanged() {
+        let c = command(
+            &tools(),
+            &Machine {
+                smp: 2,
+                mem: "512M",
+                esp: Path::new("/e"),
+                run_dir: Path::new("/r"),
+                serial: Serial::File(Path::new("/r/serial.log")),
+                gdb: true,
+            },
+        )
+        .unwrap();
+        let want = "-machine q35 -cpu max -accel tcg -nodefaults -vga std -m 512M -smp 2 \
+                    -bios /fw/OVMF.fd -drive format=raw,file=fat:rw:/e -nic none -no-reboot \
+                    -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+                    -serial file:/r/serial.log -monitor none -s -S";
+        assert_eq!(args(&c), want.split_whitespace().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn linux_gets_the_same_machine_with_a_kernel_instead_of_the_esp() {
+        let c = linux_command(
+            &tools(),
+            &LinuxMachine {
+                smp: 1,
+                mem: "512M",
+                kernel: Path::new("/l/vmlinuz"),
+                initrd: Path::new("/l/initramfs.cpio"),
+                append: "console=ttyS0 quiet",
+                run_dir: Path::new("/r"),
+                serial: Serial::File(Path::new("/r/linux.log")),
+            },
+        )
+        .unwrap();
+        let a = args(&c);
+        let at = a.iter().position(|x| x == "-kernel").unwrap();
+        assert_eq!(
+            a[at..at + 6],
+            [
+                "-kernel",
+                "/l/vmlinuz",
+                "-initrd",
+                "/l/initramfs.cpio",
+                "-append",
+                "console=ttyS0 quiet"
+            ]
+        );
+        let ferrous = args(
+            &command(
+                &tools(),
+                &Machine {
+                    smp: 1,
+                    mem: "512M",
+                    esp: Path::new("/e"),
+                    run_dir: Path::new("/r"),
+                    serial: Serial::File(Path::new("/r/linux.log")),
+                    gdb: false,
+                },
+            )
+            .unwrap(),
+        );
+        let mut rest = a.clone();
+        rest.drain(at..at + 6);
+        let esp = ferrous.iter().position(|x| x == "-drive").unwrap();
+        let mut f = ferrous.clone();
+        f.drain(esp..esp + 2);
+        assert_eq!(rest, f, "everything but the boot media is shared");
+    }
 }

@@ -39,7 +39,13 @@ pub fn run(opts: &Options) -> Result<(), String> {
     }
     println!("==> building kernel and loader");
     match build::build_all(opts.release) {
-        Ok(art) => run_scenarios(opts, &tools, &art, &mut tally)?,
+        Ok(art) => {
+            run_scenarios(opts, &tools, &art, &mut tally)?;
+            // Only on a full run: naming scenarios selects just those.
+            if opts.rest.is_empty() {
+                bench_smoke(&tools, &art, &mut tally);
+            }
+        }
         Err(e) => {
             println!("  FAIL  build: {e}");
             tally.record("build", false);
@@ -291,6 +297,20 @@ fn run_one(
         return Ok(false);
     }
     Ok(true)
+}
+
+/// The Ferrous half of `cargo xtask bench --quick`: the benchmarks run and
+/// every number is sane (never a timing threshold). One PASS/FAIL line.
+fn bench_smoke(tools: &Tools, art: &Artifacts, tally: &mut Tally) {
+    println!("==> bench smoke (the Ferrous half of `cargo xtask bench --quick`)");
+    let t = Instant::now();
+    let result = crate::bench::smoke(tools, art);
+    let secs = t.elapsed().as_secs_f64();
+    match &result {
+        Ok(summary) => println!("  PASS  bench smoke: {summary} ({secs:.1}s)"),
+        Err(why) => println!("  FAIL  bench smoke ({secs:.1}s)\n        - {why}"),
+    }
+    tally.record("bench smoke", result.is_ok());
 }
 
 /// Waits for QEMU (killing it after `limit`) while watching the serial log

@@ -10,7 +10,7 @@ pub struct BootData {
     pub info: &'static BootInfo,
     pub memory_map: &'static [MemoryRegion],
     pub modules: &'static [Module],
-    /// The command line, or `""` if the loader passed bytes that are not UTF-8.
+    /// The command line, or a placeholder if the loader's bytes are not UTF-8.
     pub cmdline: &'static str,
 }
 

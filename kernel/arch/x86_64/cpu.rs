@@ -26,10 +26,14 @@ pub fn entry_tsc() -> u64 {
     ENTRY_TSC.load(Ordering::Relaxed)
 }
 
-/// The executing CPU's initial APIC id (until per-CPU data exists).
+/// The executing CPU's logical index.
 pub fn id() -> u32 {
-    let r = __cpuid(1);
-    r.ebx >> 24
+    super::percpu::index() as u32
+}
+
+/// The executing CPU's initial APIC id, from CPUID.
+pub fn initial_apic_id() -> u32 {
+    __cpuid(1).ebx >> 24
 }
 
 /// Stops this CPU for good: interrupts off, then `hlt` forever.
@@ -127,4 +131,10 @@ pub fn disable_interrupts() {
 
 pub fn enable_interrupts() {
     x86_64::instructions::interrupts::enable();
+}
+
+/// `sti; hlt` as one step: an interrupt arriving after `sti` still wakes
+/// the `hlt` (the interrupt shadow covers it), so no wake-up is lost.
+pub fn enable_interrupts_and_halt() {
+    x86_64::instructions::interrupts::enable_and_hlt();
 }

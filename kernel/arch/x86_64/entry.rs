@@ -36,6 +36,7 @@ core::arch::global_asm!(
 /// First Rust code: console, CPU tables, then the portable kernel.
 extern "C" fn arch_start(boot_info: u64) -> ! {
     cpu::record_entry_tsc();
+    super::percpu::init(0, cpu::initial_apic_id());
     serial::init();
     gdt::init();
     idt::init();

@@ -76,3 +76,30 @@ pub fn init() {
 pub fn kernel_code() -> SegmentSelector {
     GDT.get().expect("GDT initialised before the IDT").code
 }
+
+/// An application processor's own GDT and TSS (heap-allocated, never freed),
+/// with its IST stacks at `ist` (tops of guarded kernel stacks).
+pub fn init_ap(ist: [u64; 3]) {
+    let mut tss = alloc::boxed::Box::new(TaskStateSegment::new());
+    for (i, top) in ist.iter().enumerate() {
+        tss.interrupt_stack_table[i] = VirtAddr::new(*top);
+    }
+    let tss: &'static TaskStateSegment = alloc::boxed::Box::leak(tss);
+    let mut table = GlobalDescriptorTable::new();
+    let code = table.append(Descriptor::kernel_code_segment());
+    let data = table.append(Descriptor::kernel_data_segment());
+    let tss_sel = table.append(Descriptor::tss_segment(tss));
+    let table: &'static GlobalDescriptorTable =
+        alloc::boxed::Box::leak(alloc::boxed::Box::new(table));
+    table.load();
+    // SAFETY: the selectors index the GDT just loaded, which (like the TSS)
+    // is leaked and so lives for the kernel's lifetime. The code selector
+    // has the same index as the BSP's, which the shared IDT uses.
+    unsafe {
+        CS::set_reg(code);
+        SS::set_reg(data);
+        DS::set_reg(data);
+        ES::set_reg(data);
+        load_tss(tss_sel);
+    }
+}

@@ -79,13 +79,21 @@ pub fn switch_root(root: u64) {
 /// Pages above which a flush drops the whole TLB instead of `invlpg`s.
 const INVLPG_LIMIT: u64 = 32;
 
-/// The one TLB invalidation function. Today it flushes the local CPU when
-/// `root` is active; with SMP it will also shoot down other CPUs.
+/// The one TLB invalidation function: flushes this CPU (if `root` is active
+/// here, or the range is in the shared kernel half) and shoots the range
+/// down on every other online CPU.
 pub fn flush_tlb(root: u64, va: u64, len: u64) {
     let kernel = va >= PHYS_OFFSET;
-    if !kernel && root != current_root() {
-        return; // user mappings of an inactive space are not cached here
+    if kernel || root == current_root() {
+        flush_local(va, len);
     }
+    // Until address spaces track the CPUs they are active on, every change
+    // is broadcast.
+    crate::mm::shootdown::broadcast(va, len);
+}
+
+/// Flushes `[va, va + len)` from this CPU's TLB only.
+pub fn flush_local(va: u64, len: u64) {
     let pages = len.div_ceil(4096);
     if pages <= INVLPG_LIMIT {
         for i in 0..pages {
@@ -147,7 +155,7 @@ impl TableMemory for KernelTables {
     }
 }
 
-/// Reads a byte through the direct map (for tests that compare a mapping
+/// Reads a u64 through the direct map (for tests that compare a mapping
 /// with the frame behind it).
 pub fn read_phys_u64(pa: u64) -> u64 {
     assert!(pa.is_multiple_of(8) && pa + 8 <= direct_map_size());

@@ -2,17 +2,24 @@
 //! (`kernel/src`) calls only the functions re-exported here; an aarch64 port
 //! provides the same surface.
 
+pub mod acpi;
+pub mod apic;
 pub mod backtrace;
 pub mod boot;
+pub mod context;
 pub mod cpu;
 mod entry;
 mod gdt;
 mod idt;
 pub mod image;
 pub mod mm;
+pub mod percpu;
+pub mod pit;
 pub mod probe;
 pub mod qemu;
 pub mod serial;
+pub mod smp;
+pub mod time;
 pub mod usercopy;
 
 pub use boot::BootData;

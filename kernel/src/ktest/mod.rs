@@ -5,6 +5,7 @@
 //! in tests/scenarios.toml checks the report's text.
 
 mod mm;
+mod sched;
 
 use crate::Boot;
 use crate::arch::{self, qemu::ExitCode};
@@ -106,6 +107,51 @@ const TESTS: &[Test] = &[
         name: "mm-smep",
         about: "the kernel executing a user page faults (SMEP)",
         run: mm::smep,
+    },
+    Test {
+        name: "timer",
+        about: "timer interrupts arrive at the programmed rate; the clock is monotonic",
+        run: sched::timer,
+    },
+    Test {
+        name: "ioapic",
+        about: "an ISA interrupt (the PIT) arrives through the I/O APIC routing",
+        run: sched::ioapic,
+    },
+    Test {
+        name: "sched-preempt",
+        about: "a busy thread does not starve another of the same priority",
+        run: sched::preemption,
+    },
+    Test {
+        name: "sched-priority",
+        about: "a high-priority thread runs before a low-priority one",
+        run: sched::priority,
+    },
+    Test {
+        name: "smp-all-cpus",
+        about: "every CPU in the MADT comes online and runs a thread",
+        run: sched::all_cpus,
+    },
+    Test {
+        name: "threads-1000",
+        about: "1,000 threads created, run and joined with nothing leaked",
+        run: sched::thousand_threads,
+    },
+    Test {
+        name: "thread-fault",
+        about: "a fault inside a kernel thread is reported with the thread's name",
+        run: sched::thread_fault,
+    },
+    Test {
+        name: "tlb-shootdown",
+        about: "remapping a page is seen by every other CPU (TLB shootdown IPIs)",
+        run: sched::tlb_shootdown,
+    },
+    Test {
+        name: "sched-bench",
+        about: "context switch and scheduler pick costs in cycles",
+        run: sched::bench,
     },
     Test {
         name: "mm-bench",

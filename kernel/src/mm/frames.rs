@@ -8,6 +8,12 @@ pub use ferrous_frames::{FRAME_SIZE, FrameError, FrameKind, Stats};
 use ferrous_frames::{FrameAllocator, FrameMeta, MAX_ORDER};
 
 static FRAMES: IrqMutex<Option<FrameAllocator<'static>>> = IrqMutex::new(None);
+/// A page below 1 MiB kept out of the allocator for the SMP trampoline.
+static LOW_PAGE: spin::Once<Option<u64>> = spin::Once::new();
+
+pub fn low_page() -> Option<u64> {
+    LOW_PAGE.get().copied().flatten()
+}
 
 /// Kinds of boot memory handed to the allocator. Loader memory is free now:
 /// the kernel runs on its own stack and tables and has copied what it needs
@@ -34,27 +40,48 @@ pub fn init(boot: &BootData) -> Result<MemReport, &'static str> {
         .ok_or("no usable region can hold the frame metadata")?;
     let meta: &'static mut [FrameMeta] =
         arch::mm::claim_frame_meta(home.base, count as usize).ok_or("frame metadata refused")?;
-    let mut alloc = FrameAllocator::new(meta, base_pfn).map_err(|_| "frame arena misaligned")?;
+    let mut alloc = FrameAllocator::new(meta, base_pfn).map_err(|e| {
+        log::error!("frames: {e}");
+        "the frame allocator refused its arena"
+    })?;
     let meta_end = home.base + meta_bytes;
+    // Real-mode code needs a page in [4 KiB, 1 MiB); page 0 stays unused.
+    let low = usable()
+        .filter(|r| r.kind == MemoryKind::USABLE && r.base != home.base)
+        .map(|r| r.base.max(FRAME_SIZE))
+        .find(|&p| {
+            p < 0x10_0000 && usable().any(|r| r.base <= p && p + FRAME_SIZE <= r.base + r.len)
+        });
+    LOW_PAGE.call_once(|| low);
     for r in usable() {
-        let (mut start, end) = (r.base, r.base + r.len);
+        let (mut start, end) = (r.base.max(FRAME_SIZE), r.base + r.len);
         if start == home.base {
             start = meta_end;
         }
-        if start < end {
-            alloc
-                .add_free_range(start / FRAME_SIZE, end / FRAME_SIZE)
-                .map_err(|_| "memory map region refused by the frame allocator")?;
+        let mut add = |a: u64, b: u64| -> Result<(), &'static str> {
+            if a < b {
+                alloc
+                    .add_free_range(a / FRAME_SIZE, b / FRAME_SIZE)
+                    .map_err(|_| "memory map region refused by the frame allocator")?;
+            }
+            Ok(())
+        };
+        match low {
+            Some(p) if start <= p && p < end => {
+                add(start, p)?;
+                add(p + FRAME_SIZE, end)?;
+            }
+            _ => add(start, end)?,
         }
     }
     let stats = alloc.stats();
     log::info!(
-        "frames: {} MiB managed in pfn {:#x}..{:#x}, {} KiB of metadata, largest free block order {:?}",
+        "frames: {} MiB managed in pfn {:#x}..{:#x}, {} KiB of metadata, largest free block order {}",
         (stats.total * FRAME_SIZE) >> 20,
         base_pfn,
         end_pfn,
         meta_bytes / 1024,
-        alloc.largest_free_order()
+        alloc.largest_free_order().map_or(-1, i32::from)
     );
     *FRAMES.lock() = Some(alloc);
     Ok(MemReport {
@@ -78,6 +105,9 @@ pub fn alloc(order: u8, kind: FrameKind) -> Result<u64, FrameError> {
 /// Returns a run; errors name double frees and frames never handed out.
 pub fn free(pa: u64, order: u8) -> Result<FrameKind, FrameError> {
     let pfn = pa / FRAME_SIZE;
+    if !pa.is_multiple_of(FRAME_SIZE) {
+        return Err(FrameError::Misaligned { pfn, order });
+    }
     with(|a| a.free(pfn, order)).unwrap_or(Err(FrameError::NotAllocated { pfn }))
 }
 
@@ -93,7 +123,7 @@ pub fn check_invariants() -> Result<(), &'static str> {
     with(|a| a.check_invariants()).unwrap_or(Err("frame allocator not initialised"))
 }
 
-/// One zeroed frame for a page table (used through `arch::mm::KernelTables`).
+/// One frame for a page table (`arch::mm::KernelTables` zeroes it).
 pub fn alloc_table_frame() -> Option<u64> {
     alloc(0, FrameKind::PageTable).ok()
 }

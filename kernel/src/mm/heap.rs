@@ -18,6 +18,12 @@ impl Backend for MapFrames {
             log::warn!("kernel heap: virtual region exhausted");
             return None;
         }
+        // Refuse at once what free memory cannot cover, instead of mapping
+        // every free frame and then unwinding.
+        if bytes / 4096 > frames::stats().free {
+            log::warn!("kernel heap: {bytes} bytes requested, not enough free frames");
+            return None;
+        }
         let mut mapped = 0;
         while mapped < bytes {
             let ok = frames::alloc(0, FrameKind::KernelHeap).ok().and_then(|pa| {
@@ -46,6 +52,14 @@ impl Backend for MapFrames {
             return None;
         }
         Some(bytes as usize)
+    }
+
+    fn enter(&self) {
+        crate::thread::preempt_disable();
+    }
+
+    fn exit(&self) {
+        crate::thread::preempt_enable();
     }
 }
 

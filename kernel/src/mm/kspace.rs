@@ -5,10 +5,12 @@
 
 use super::frames::{self, FrameKind};
 use crate::arch::{self, mm::KernelTables};
-use crate::sync::IrqMutex;
+use crate::sync::SpinLock;
 use ferrous_paging::{AddressSpace, Flags, Half, MapError, PageSize, Translation};
 
-static KERNEL: IrqMutex<Option<AddressSpace>> = IrqMutex::new(None);
+/// A `SpinLock`, not an `IrqMutex`: unmapping waits for TLB shootdowns,
+/// which other CPUs must be able to take while they spin here.
+static KERNEL: SpinLock<Option<AddressSpace>> = SpinLock::new(None);
 
 pub fn tables() -> KernelTables {
     KernelTables {
@@ -86,6 +88,8 @@ pub fn translate_current(va: u64) -> Option<Option<Translation>> {
 /// `destroy` would leak, so `destroy` is the only way out.
 pub struct UserSpace {
     space: Option<AddressSpace>,
+    /// Frames mapped but not owned (never freed by `destroy`).
+    borrowed: alloc::vec::Vec<u64>,
 }
 
 impl UserSpace {
@@ -93,7 +97,10 @@ impl UserSpace {
         let guard = KERNEL.lock();
         let kernel = guard.as_ref().ok_or(MapError::OutOfMemory)?;
         let space = AddressSpace::new_user(&mut tables(), kernel)?;
-        Ok(UserSpace { space: Some(space) })
+        Ok(UserSpace {
+            space: Some(space),
+            borrowed: alloc::vec::Vec::new(),
+        })
     }
 
     fn space(&mut self) -> &mut AddressSpace {
@@ -114,6 +121,18 @@ impl UserSpace {
         Ok(pa)
     }
 
+    /// Maps a frame this space does not own (device memory, the SMP
+    /// trampoline); `destroy` leaves it alone.
+    pub fn map_borrowed(&mut self, va: u64, pa: u64, flags: Flags) -> Result<(), MapError> {
+        self.borrowed
+            .try_reserve(1)
+            .map_err(|_| MapError::OutOfMemory)?;
+        self.space()
+            .map(&mut tables(), va, pa, PageSize::Size4K, flags)?;
+        self.borrowed.push(pa);
+        Ok(())
+    }
+
     pub fn translate(&mut self, va: u64) -> Option<Translation> {
         self.space().translate(&tables(), va)
     }
@@ -132,7 +151,11 @@ impl UserSpace {
                 arch::mm::switch_root(root);
             }
         }
+        let borrowed = core::mem::take(&mut self.borrowed);
         space.destroy(&mut tables(), |_, pa, size| {
+            if borrowed.contains(&pa) {
+                return;
+            }
             let order = match size {
                 PageSize::Size4K => 0,
                 PageSize::Size2M => 9,

@@ -16,6 +16,7 @@
 pub mod frames;
 pub mod heap;
 pub mod kspace;
+pub mod shootdown;
 pub mod stacks;
 
 use crate::arch::{self, BootData};
@@ -38,7 +39,8 @@ pub struct MemReport {
     pub meta_bytes: u64,
 }
 
-/// Brings up frames, the kernel address space and the heap.
+/// Brings up frames and the kernel address space, and hardens the CPU. (The
+/// heap needs no set-up: it grows on first use.)
 pub fn init(boot: &BootData) -> Result<MemReport, &'static str> {
     let report = frames::init(boot)?;
     kspace::init()?;

@@ -6,7 +6,7 @@
 
 use super::frames::{self, FrameKind};
 use super::{KERNEL_DATA, Region, STACKS_BASE, kspace};
-use crate::sync::IrqMutex;
+use crate::sync::SpinLock;
 use core::ops::Range;
 use ferrous_paging::PageSize;
 
@@ -21,7 +21,8 @@ struct Record {
     size: u64,
 }
 
-static STACKS: IrqMutex<[Option<Record>; MAX_STACKS]> = IrqMutex::new([None; MAX_STACKS]);
+/// `SpinLock`: mapping and unmapping stacks may wait for TLB shootdowns.
+static STACKS: SpinLock<[Option<Record>; MAX_STACKS]> = SpinLock::new([None; MAX_STACKS]);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StackError {

@@ -22,6 +22,13 @@ pub trait Backend: Sync {
     /// nothing else uses. Returns how many bytes were added (≥ `at_least`),
     /// or `None` if no memory is left (or the region is exhausted).
     fn grow(&self, end: usize, at_least: usize) -> Option<usize>;
+
+    /// Called before the heap lock is taken (the kernel holds off
+    /// preemption here, so a spinner never waits for a preempted holder).
+    fn enter(&self) {}
+
+    /// Called after the heap lock is released.
+    fn exit(&self) {}
 }
 
 /// Smallest growth step, to amortise mapping work.
@@ -97,6 +104,13 @@ impl<B: Backend> KernelHeap<B> {
     }
 
     fn allocate(&self, layout: Layout) -> *mut u8 {
+        self.backend.enter();
+        let p = self.allocate_locked(layout);
+        self.backend.exit();
+        p
+    }
+
+    fn allocate_locked(&self, layout: Layout) -> *mut u8 {
         let mut s = self.state.lock();
         loop {
             if s.started
@@ -125,9 +139,11 @@ unsafe impl<B: Backend> GlobalAlloc for KernelHeap<B> {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let Some(p) = NonNull::new(ptr) else { return };
+        self.backend.enter();
         // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` on this
         // heap with this `layout`.
-        unsafe { self.state.lock().heap.deallocate(p, layout) }
+        unsafe { self.state.lock().heap.deallocate(p, layout) };
+        self.backend.exit();
     }
 }
 

@@ -236,6 +236,7 @@ impl AddressSpace {
                 if flags.user && e & USER == 0 {
                     // A user branch must be user-accessible at every level.
                     mem.write(table, i, e | USER);
+                    mem.flush(self.root, va, size.bytes());
                 }
                 e & ADDR_MASK
             };
@@ -326,10 +327,11 @@ impl AddressSpace {
         }
         let leaf_table = tables[(4 - level) as usize];
         mem.write(leaf_table, index(va, level), 0);
-        mem.flush(self.root, va, size.bytes());
-        // Free emptied tables bottom-up; never the root, and never the kernel
-        // half's PDPTs, which all address spaces share.
+        // Unlink emptied tables bottom-up; never the root, and never the
+        // kernel half's PDPTs, which all address spaces share.
         let keep_level = if self.half == Half::Kernel { 3 } else { 4 };
+        let mut emptied = [0u64; 3];
+        let mut n = 0;
         for l in level..keep_level {
             let t = tables[(4 - l) as usize];
             if (0..ENTRIES).any(|i| mem.read(t, i) & PRESENT != 0) {
@@ -337,6 +339,13 @@ impl AddressSpace {
             }
             let parent = tables[(4 - (l + 1)) as usize];
             mem.write(parent, index(va, l + 1), 0);
+            emptied[n] = t;
+            n += 1;
+        }
+        // Flush before freeing: paging-structure caches may still point
+        // into the unlinked tables.
+        mem.flush(self.root, va, size.bytes());
+        for &t in &emptied[..n] {
             mem.free_table(t);
         }
         Ok((e & ADDR_MASK & !(size.bytes() - 1), size))

@@ -1,0 +1,124 @@
+//! Kernel thread contexts and the context switch.
+//!
+//! A switched-out thread's state is its kernel stack: the switch pushes the
+//! callee-saved registers there and records the stack pointer in the
+//! thread's [`ThreadContext`]. Caller-saved registers were already saved by
+//! the compiler (the switch is a function call) or by the interrupt entry.
+//! FPU/SSE state: kernel code is built soft-float (the x86_64-unknown-none
+//! target), so kernel threads have none to save; user threads will save it
+//! eagerly on their switch path.
+//!
+//! `on_cpu` closes the SMP race between "put back on a run queue" and "stack
+//! pointer saved": a CPU about to resume a thread waits until the CPU that
+//! ran it has finished saving it.
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+pub struct ThreadContext {
+    rsp: AtomicU64,
+    on_cpu: AtomicBool,
+}
+
+core::arch::global_asm!(
+    ".section .text",
+    // rdi = &from.rsp, rsi = to.rsp, rdx = &from.on_cpu
+    "ferrous_switch:",
+    "    push rbp",
+    "    push rbx",
+    "    push r12",
+    "    push r13",
+    "    push r14",
+    "    push r15",
+    "    mov [rdi], rsp",
+    // From here `from` may be resumed elsewhere (x86 keeps store order).
+    "    mov byte ptr [rdx], 0",
+    "    mov rsp, rsi",
+    "    pop r15",
+    "    pop r14",
+    "    pop r13",
+    "    pop r12",
+    "    pop rbx",
+    "    pop rbp",
+    "    ret",
+    // First code of a new thread: r12 = entry, r13 = argument.
+    "ferrous_thread_start:",
+    "    mov rdi, r13",
+    "    call r12",
+    "    ud2",
+    ".section .rodata",
+    ".balign 8",
+    "FERROUS_THREAD_START:",
+    ".quad ferrous_thread_start",
+    ".section .text",
+);
+
+unsafe extern "C" {
+    fn ferrous_switch(from_rsp: *mut u64, to_rsp: u64, from_on_cpu: *mut bool);
+    static FERROUS_THREAD_START: u64;
+}
+
+impl ThreadContext {
+    /// The context of the code running now (a boot or idle flow); filled in
+    /// when it is first switched away from.
+    pub fn current() -> ThreadContext {
+        ThreadContext {
+            rsp: AtomicU64::new(0),
+            on_cpu: AtomicBool::new(true),
+        }
+    }
+
+    /// A new thread that will run `entry(arg)` (with interrupts disabled; it
+    /// enables them itself) on the kernel stack whose top is `stack_top`.
+    /// The stack must come from `mm::stacks` (checked) and stay allocated
+    /// until the thread has exited and is off the CPU.
+    pub fn new(stack_top: u64, entry: extern "C" fn(u64) -> !, arg: u64) -> ThreadContext {
+        assert!(
+            crate::mm::stacks::bounds_of(stack_top - 8)
+                .is_some_and(|r| r.end == stack_top && r.end - r.start >= 4096),
+            "thread stack {stack_top:#x} is not a kernel stack"
+        );
+        // SAFETY: an immutable code address defined above.
+        let start = unsafe { FERROUS_THREAD_START };
+        // Frame popped by `ferrous_switch`: r15 r14 r13 r12 rbx rbp, return
+        // address; two zero words above keep the stack 16-byte aligned at
+        // the `call` and end the frame-pointer chain.
+        let frame: [u64; 9] = [0, 0, arg, entry as usize as u64, 0, 0, start, 0, 0];
+        let rsp = stack_top - (frame.len() as u64) * 8;
+        let slots = rsp as *mut u64;
+        for (i, v) in frame.iter().enumerate() {
+            // SAFETY: the top 72 bytes of a mapped kernel stack (checked
+            // above) that no thread runs on yet.
+            unsafe { slots.add(i).write(*v) };
+        }
+        ThreadContext {
+            rsp: AtomicU64::new(rsp),
+            on_cpu: AtomicBool::new(false),
+        }
+    }
+
+    /// Is a CPU still running (or still saving) this context?
+    pub fn on_cpu(&self) -> bool {
+        self.on_cpu.load(Ordering::Acquire)
+    }
+}
+
+/// Switches from the running context `from` to `to`. Interrupts must be
+/// disabled. Returns when something switches back to `from`.
+pub fn switch(from: &ThreadContext, to: &ThreadContext) {
+    assert!(
+        !super::cpu::interrupts_enabled(),
+        "context switch with interrupts on"
+    );
+    // Wait until the CPU that last ran `to` has saved it.
+    while to.on_cpu.swap(true, Ordering::Acquire) {
+        core::hint::spin_loop();
+    }
+    let to_rsp = to.rsp.load(Ordering::Acquire);
+    // SAFETY: `to_rsp` is a stack pointer saved by `ferrous_switch` or built
+    // by `ThreadContext::new` (the only ways to make one), on a stack that
+    // stays allocated while the context exists; we own `to` now (on_cpu was
+    // clear). `from` is the context we are running on, so saving into it is
+    // sound; the atomics are written through their raw pointers only by the
+    // switch itself.
+    unsafe { ferrous_switch(from.rsp.as_ptr(), to_rsp, from.on_cpu.as_ptr()) }
+}

@@ -1,0 +1,60 @@
+//! Interrupt dispatch (vectors 32..=255): the scheduler tick, IPIs, ISA
+//! lines routed through the I/O APIC, and spurious interrupts. Every
+//! interrupt ends with a chance to reschedule.
+
+use crate::arch::percpu::MAX_CPUS;
+use crate::arch::{self, apic};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+static TICKS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+static ISA: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
+static SPURIOUS: AtomicU64 = AtomicU64::new(0);
+static UNEXPECTED: AtomicU64 = AtomicU64::new(0);
+/// TSC when this CPU's last tick arrived (for latency measurements).
+static LAST_TICK_TSC: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+
+pub fn interrupt(vector: u8) {
+    let cpu = arch::percpu::index();
+    match vector {
+        apic::VECTOR_TIMER => {
+            LAST_TICK_TSC[cpu].store(arch::cpu::tsc(), Ordering::Relaxed);
+            TICKS[cpu].fetch_add(1, Ordering::Relaxed);
+            apic::eoi();
+            crate::thread::timer_tick();
+        }
+        apic::VECTOR_RESCHEDULE => apic::eoi(), // the flag is already set
+        apic::VECTOR_TLB_SHOOTDOWN => {
+            crate::mm::shootdown::handle();
+            apic::eoi();
+        }
+        apic::VECTOR_STOP => {
+            apic::eoi();
+            arch::cpu::halt_forever();
+        }
+        apic::VECTOR_SPURIOUS => {
+            SPURIOUS.fetch_add(1, Ordering::Relaxed); // no EOI for spurious
+        }
+        v if (apic::VECTOR_ISA_BASE..apic::VECTOR_ISA_BASE + 16).contains(&v) => {
+            ISA[(v - apic::VECTOR_ISA_BASE) as usize].fetch_add(1, Ordering::Relaxed);
+            apic::eoi();
+        }
+        v => {
+            UNEXPECTED.fetch_add(1, Ordering::Relaxed);
+            log::warn!("irq: unexpected vector {v:#x} on cpu{cpu}");
+            apic::eoi();
+        }
+    }
+    crate::thread::preempt_if_needed();
+}
+
+pub fn ticks(cpu: usize) -> u64 {
+    TICKS[cpu].load(Ordering::Relaxed)
+}
+
+pub fn isa_count(irq: u8) -> u64 {
+    ISA[irq as usize & 15].load(Ordering::Relaxed)
+}
+
+pub fn last_tick_tsc(cpu: usize) -> u64 {
+    LAST_TICK_TSC[cpu].load(Ordering::Relaxed)
+}

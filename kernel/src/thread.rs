@@ -1,0 +1,499 @@
+//! Kernel threads: creation, the scheduler glue, blocking, sleeping, exit
+//! and join. Policy (who runs next, and why) is `ferrous-sched`; this module
+//! owns the thread records and performs the switches through
+//! `arch::context`.
+//!
+//! One lock (`THREADS`) covers the scheduler and the thread table. It is
+//! never held across a context switch: `schedule` decides under the lock,
+//! releases it, then switches; `ThreadContext`'s on-CPU flag keeps another
+//! CPU from resuming a thread before its state is saved.
+//!
+//! Lock order: THREADS → trace ring. Stacks are freed outside THREADS.
+
+use crate::arch::{self, context::ThreadContext, percpu::MAX_CPUS};
+use crate::mm::stacks::{self, KernelStack};
+use crate::sync::IrqMutex;
+use crate::trace;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use ferrous_sched::waitq::WaitQueue;
+pub use ferrous_sched::{BlockReason, CpuId, Priority, ThreadId, WakeReason};
+use ferrous_sched::{Config, Event, Scheduler};
+
+/// Kernel stack of every thread.
+pub const STACK_SIZE: u64 = 32 * 1024;
+/// Scheduler tick and round-robin slice.
+pub const TICK_HZ: u64 = 100;
+pub const TIME_SLICE_NS: u64 = 10_000_000;
+pub const DEFAULT_PRIORITY: Priority = Priority(16);
+/// Ticks between load-balancing passes.
+const BALANCE_TICKS: u64 = 10;
+
+/// A thread's body and its argument.
+type Entry = (fn(u64) -> u64, u64);
+
+struct Record {
+    name: &'static str,
+    ctx: Arc<ThreadContext>,
+    stack: Option<KernelStack>,
+    start: Option<Entry>,
+    exit_code: Option<u64>,
+    joiners: WaitQueue,
+}
+
+struct Cpu {
+    /// The context running on this CPU now (a thread's or the idle one).
+    running: Option<Arc<ThreadContext>>,
+    idle: Option<Arc<ThreadContext>>,
+}
+
+struct Threads {
+    sched: Scheduler,
+    table: BTreeMap<ThreadId, Record>,
+    cpus: [Cpu; MAX_CPUS],
+    /// Sleeping threads by wake-up time.
+    sleepers: BTreeMap<(u64, ThreadId), ()>,
+}
+
+static THREADS: IrqMutex<Option<Threads>> = IrqMutex::new(None);
+static NEED_RESCHED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
+static ONLINE: AtomicU64 = AtomicU64::new(0);
+
+fn cpu() -> usize {
+    arch::percpu::index()
+}
+
+fn now() -> u64 {
+    arch::time::now_ns()
+}
+
+/// Records scheduling decisions with their reasons.
+fn sink(e: Event) {
+    trace::sched_event(e);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnError {
+    NoStack,
+    Scheduler(ferrous_sched::SchedError),
+    NotStarted,
+}
+
+/// Starts threading on the bootstrap CPU: the running flow becomes thread
+/// "main" and an idle context is made for CPU 0.
+pub fn init(cpus: u16) -> Result<(), SpawnError> {
+    let mut sched = Scheduler::new(Config {
+        cpus,
+        time_slice_ns: TIME_SLICE_NS,
+    });
+    let main = sched
+        .add_thread(DEFAULT_PRIORITY, Some(CpuId(0)), None)
+        .map_err(SpawnError::Scheduler)?;
+    let mut t = Threads {
+        sched,
+        table: BTreeMap::new(),
+        cpus: [const {
+            Cpu {
+                running: None,
+                idle: None,
+            }
+        }; MAX_CPUS],
+        sleepers: BTreeMap::new(),
+    };
+    let ctx = Arc::new(ThreadContext::current());
+    t.table.insert(
+        main,
+        Record {
+            name: "main",
+            ctx: ctx.clone(),
+            stack: None,
+            start: None,
+            exit_code: None,
+            joiners: WaitQueue::new(),
+        },
+    );
+    t.sched
+        .make_ready(main, WakeReason::Created, now(), &mut sink)
+        .map_err(SpawnError::Scheduler)?;
+    let picked = t.sched.pick_next(CpuId(0), now(), &mut sink);
+    debug_assert_eq!(picked, Some(main));
+    t.cpus[0].running = Some(ctx);
+    *THREADS.lock() = Some(t);
+    start_cpu(0)
+}
+
+/// Gives CPU `index` its idle context and counts it online. On the BSP
+/// (whose boot flow is thread "main") the idle context gets its own stack;
+/// on an AP the boot flow itself becomes the idle loop (`run_idle`).
+pub fn start_cpu(index: usize) -> Result<(), SpawnError> {
+    let is_bsp = index == 0;
+    let idle = if is_bsp {
+        let stack = stacks::alloc("idle", STACK_SIZE).map_err(|_| SpawnError::NoStack)?;
+        // The idle stack lives forever: its `KernelStack` handle is dropped
+        // without `stacks::free`.
+        Arc::new(ThreadContext::new(stack.top, idle_entry, index as u64))
+    } else {
+        Arc::new(ThreadContext::current())
+    };
+    let mut g = THREADS.lock();
+    let t = g.as_mut().ok_or(SpawnError::NotStarted)?;
+    if !is_bsp {
+        t.cpus[index].running = Some(idle.clone());
+    }
+    t.cpus[index].idle = Some(idle);
+    ONLINE.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
+pub fn cpus_online() -> u64 {
+    ONLINE.load(Ordering::SeqCst)
+}
+
+extern "C" fn idle_entry(_cpu: u64) -> ! {
+    loop {
+        schedule();
+        arch::cpu::enable_interrupts_and_halt();
+        arch::cpu::disable_interrupts();
+    }
+}
+
+/// An AP's boot flow becomes its idle loop (never returns).
+pub fn run_idle() -> ! {
+    arch::cpu::disable_interrupts();
+    loop {
+        schedule();
+        arch::cpu::enable_interrupts_and_halt();
+        arch::cpu::disable_interrupts();
+    }
+}
+
+/// Picks the next thread for this CPU and switches to it. Interrupts must
+/// be off. Returns when the caller's context is resumed.
+pub fn schedule() {
+    let c = cpu();
+    NEED_RESCHED[c].store(false, Ordering::Relaxed);
+    let (from, to) = {
+        let mut g = THREADS.lock();
+        let Some(t) = g.as_mut() else { return };
+        let next = t.sched.pick_next(CpuId(c as u16), now(), &mut sink);
+        let to = match next {
+            Some(id) => t.table.get(&id).map(|r| r.ctx.clone()),
+            None => t.cpus[c].idle.clone(),
+        };
+        let (Some(to), Some(from)) = (to, t.cpus[c].running.clone()) else {
+            return;
+        };
+        if Arc::ptr_eq(&from, &to) {
+            return;
+        }
+        t.cpus[c].running = Some(to.clone());
+        (from, to)
+    };
+    arch::context::switch(&from, &to);
+}
+
+/// Called at the end of every interrupt: switch if the tick or a wake-up
+/// asked for it.
+pub fn preempt_if_needed() {
+    let c = cpu();
+    if PREEMPT_OFF[c].load(Ordering::Relaxed) == 0 && NEED_RESCHED[c].swap(false, Ordering::Relaxed)
+    {
+        schedule();
+    }
+}
+
+/// Marks CPU `target` for rescheduling, by IPI if it is another CPU.
+fn kick(target: CpuId) {
+    let target = target.0 as usize;
+    if target == cpu() {
+        NEED_RESCHED[target].store(true, Ordering::Relaxed);
+    } else {
+        NEED_RESCHED[target].store(true, Ordering::Relaxed);
+        arch::apic::send_ipi(
+            arch::percpu::apic_id_of(target),
+            arch::apic::VECTOR_RESCHEDULE,
+        );
+    }
+}
+
+/// The periodic tick on this CPU: charge the running thread, wake sleepers.
+pub fn timer_tick() {
+    let c = cpu();
+    let mut kicks = [None; 8];
+    let mut n = 0;
+    {
+        let mut g = THREADS.lock();
+        let Some(t) = g.as_mut() else { return };
+        let now = now();
+        if t.sched.tick(CpuId(c as u16), now, &mut sink) {
+            NEED_RESCHED[c].store(true, Ordering::Relaxed);
+        }
+        // Load balancing every BALANCE_TICKS on the bootstrap CPU; CPUs that
+        // received work are kicked below.
+        if c == 0
+            && crate::irq::ticks(0).is_multiple_of(BALANCE_TICKS)
+            && t.sched.balance(now, &mut sink) > 0
+        {
+            for cpu in 1..ONLINE.load(Ordering::Relaxed) as usize {
+                if n < kicks.len() && t.sched.load(CpuId(cpu as u16)) > 0 {
+                    kicks[n] = Some(CpuId(cpu as u16));
+                    n += 1;
+                }
+            }
+        }
+        while let Some((&(deadline, id), _)) = t.sleepers.first_key_value() {
+            if deadline > now {
+                break;
+            }
+            t.sleepers.remove(&(deadline, id));
+            if let Ok(Some(target)) = t.sched.make_ready(id, WakeReason::Timeout, now, &mut sink)
+                && n < kicks.len()
+            {
+                kicks[n] = Some(target);
+                n += 1;
+            }
+        }
+    }
+    for k in kicks.into_iter().flatten() {
+        kick(k);
+    }
+}
+
+/// Creates a thread running `entry(arg)`; its return value is the exit code.
+pub fn spawn(
+    name: &'static str,
+    priority: Priority,
+    affinity: Option<CpuId>,
+    entry: fn(u64) -> u64,
+    arg: u64,
+) -> Result<ThreadId, SpawnError> {
+    let stack = stacks::alloc(name, STACK_SIZE).map_err(|_| SpawnError::NoStack)?;
+    let mut kick_cpu = None;
+    let result = arch::cpu::without_interrupts(|| {
+        let mut g = THREADS.lock();
+        let t = g.as_mut().ok_or(SpawnError::NotStarted)?;
+        let id = t
+            .sched
+            .add_thread(priority, affinity, None)
+            .map_err(SpawnError::Scheduler)?;
+        let ctx = Arc::new(ThreadContext::new(stack.top, thread_entry, id_to_u64(id)));
+        t.table.insert(
+            id,
+            Record {
+                name,
+                ctx,
+                stack: None,
+                start: Some((entry, arg)),
+                exit_code: None,
+                joiners: WaitQueue::new(),
+            },
+        );
+        kick_cpu = t
+            .sched
+            .make_ready(id, WakeReason::Created, now(), &mut sink)
+            .map_err(SpawnError::Scheduler)?;
+        Ok(id)
+    });
+    match result {
+        Ok(id) => {
+            arch::cpu::without_interrupts(|| {
+                if let Some(t) = THREADS.lock().as_mut()
+                    && let Some(r) = t.table.get_mut(&id)
+                {
+                    r.stack = Some(stack);
+                }
+            });
+            if let Some(k) = kick_cpu {
+                kick(k);
+                arch::cpu::without_interrupts(preempt_if_needed);
+            }
+            Ok(id)
+        }
+        Err(e) => {
+            stacks::free(stack);
+            Err(e)
+        }
+    }
+}
+
+fn id_to_u64(id: ThreadId) -> u64 {
+    ((id.generation as u64) << 32) | id.index as u64
+}
+
+fn id_from_u64(v: u64) -> ThreadId {
+    ThreadId {
+        index: v as u32,
+        generation: (v >> 32) as u32,
+    }
+}
+
+extern "C" fn thread_entry(raw: u64) -> ! {
+    let id = id_from_u64(raw);
+    let start = THREADS
+        .lock()
+        .as_mut()
+        .and_then(|t| t.table.get_mut(&id))
+        .and_then(|r| r.start.take());
+    arch::cpu::enable_interrupts();
+    let code = match start {
+        Some((entry, arg)) => entry(arg),
+        None => u64::MAX,
+    };
+    exit(code)
+}
+
+/// The running thread's name, without waiting for locks (fault reports).
+pub fn current_name() -> Option<&'static str> {
+    let g = THREADS.try_lock()?;
+    let t = g.as_ref()?;
+    let id = t.sched.current(CpuId(cpu() as u16))?;
+    t.table.get(&id).map(|r| r.name)
+}
+
+/// Ends the running thread with `code`, waking its joiners.
+pub fn exit(code: u64) -> ! {
+    arch::cpu::disable_interrupts();
+    let mut kicks = alloc::vec::Vec::new();
+    {
+        let mut g = THREADS.lock();
+        if let Some(t) = g.as_mut() {
+            let c = CpuId(cpu() as u16);
+            if let Some(id) = t.sched.current(c) {
+                let mut joiners = WaitQueue::new();
+                if let Some(r) = t.table.get_mut(&id) {
+                    r.exit_code = Some(code);
+                    core::mem::swap(&mut joiners, &mut r.joiners);
+                }
+                while let Some(j) = joiners.pop() {
+                    if let Ok(Some(k)) =
+                        t.sched
+                            .make_ready(j, WakeReason::ByThread(id), now(), &mut sink)
+                    {
+                        kicks.push(k);
+                    }
+                }
+                t.sched.exit_current(c, now(), &mut sink);
+            }
+        }
+    }
+    for k in kicks {
+        kick(k);
+    }
+    schedule();
+    unreachable!("an exited thread was resumed");
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinError {
+    NoSuchThread,
+    JoinSelf,
+}
+
+/// Waits for thread `id` to exit, reaps it and returns its exit code.
+pub fn join(id: ThreadId) -> Result<u64, JoinError> {
+    loop {
+        arch::cpu::disable_interrupts();
+        let mut reaped = None;
+        {
+            let mut g = THREADS.lock();
+            let t = g.as_mut().ok_or(JoinError::NoSuchThread)?;
+            let me = t.sched.current(CpuId(cpu() as u16));
+            if me == Some(id) {
+                drop(g);
+                arch::cpu::enable_interrupts();
+                return Err(JoinError::JoinSelf);
+            }
+            let rec = t.table.get_mut(&id).ok_or(JoinError::NoSuchThread)?;
+            match rec.exit_code {
+                Some(code) if !rec.ctx.on_cpu() => {
+                    let rec = t.table.remove(&id).expect("present");
+                    let _ = t.sched.remove(id);
+                    reaped = Some((code, rec.stack));
+                }
+                Some(_) => {} // still switching away; retry
+                None => {
+                    if let Some(me) = me {
+                        let prio = t.sched.priority(me).unwrap_or(DEFAULT_PRIORITY);
+                        if rec.joiners.push(me, prio).is_ok() {
+                            t.sched.block_current(
+                                CpuId(cpu() as u16),
+                                BlockReason::Join(id),
+                                now(),
+                                &mut sink,
+                            );
+                            drop(g);
+                            schedule();
+                        }
+                    }
+                }
+            }
+        }
+        arch::cpu::enable_interrupts();
+        if let Some((code, stack)) = reaped {
+            if let Some(s) = stack {
+                stacks::free(s);
+            }
+            return Ok(code);
+        }
+        core::hint::spin_loop();
+    }
+}
+
+/// Lets other threads of the same priority run.
+pub fn yield_now() {
+    arch::cpu::without_interrupts(|| {
+        if let Some(t) = THREADS.lock().as_mut() {
+            t.sched.yield_now(CpuId(cpu() as u16), now(), &mut sink);
+        }
+        schedule();
+    });
+}
+
+/// Blocks the running thread for at least `ns` nanoseconds (tick granularity).
+pub fn sleep_ns(ns: u64) {
+    arch::cpu::without_interrupts(|| {
+        {
+            let mut g = THREADS.lock();
+            let Some(t) = g.as_mut() else { return };
+            let c = CpuId(cpu() as u16);
+            let Some(me) = t.sched.current(c) else { return };
+            t.sleepers.insert((now() + ns, me), ());
+            t.sched
+                .block_current(c, BlockReason::Sleep, now(), &mut sink);
+        }
+        schedule();
+    });
+}
+
+/// Runtime statistics of a thread (for tests and reports).
+pub fn stats(id: ThreadId) -> Option<ferrous_sched::ThreadStats> {
+    THREADS.lock().as_ref()?.sched.stats(id).ok()
+}
+
+pub fn check_invariants() -> Result<(), &'static str> {
+    THREADS
+        .lock()
+        .as_ref()
+        .map_or(Err("threads not started"), |t| t.sched.check_invariants())
+}
+
+static PREEMPT_OFF: [core::sync::atomic::AtomicU32; MAX_CPUS] =
+    [const { core::sync::atomic::AtomicU32::new(0) }; MAX_CPUS];
+
+/// Holds off preemption on this CPU (nests). Used by `SpinLock`.
+pub fn preempt_disable() {
+    PREEMPT_OFF[cpu()].fetch_add(1, Ordering::Relaxed);
+}
+
+/// Ends a `preempt_disable`; reschedules if a switch was asked for
+/// meanwhile and interrupts are on.
+pub fn preempt_enable() {
+    let c = cpu();
+    if PREEMPT_OFF[c].fetch_sub(1, Ordering::Relaxed) == 1
+        && arch::cpu::interrupts_enabled()
+        && NEED_RESCHED[c].load(Ordering::Relaxed)
+    {
+        arch::cpu::without_interrupts(preempt_if_needed);
+    }
+}

@@ -1,0 +1,43 @@
+//! The kernel's decision trace (first user: the scheduler). Every event
+//! carries its reason; the last `CAPACITY` events are kept in a ring that
+//! tests and fault reports can read, and each is logged at `trace` level.
+//! The tracing issue will replace the ring with per-CPU buffers and a
+//! binary format; the event vocabulary stays.
+
+use crate::sync::IrqMutex;
+use ferrous_sched::Event;
+
+pub const CAPACITY: usize = 1024;
+
+struct Ring {
+    events: [Option<(u64, Event)>; CAPACITY],
+    next: usize,
+    total: u64,
+}
+
+static RING: IrqMutex<Ring> = IrqMutex::new(Ring {
+    events: [None; CAPACITY],
+    next: 0,
+    total: 0,
+});
+
+pub fn sched_event(e: Event) {
+    let t = crate::arch::time::now_ns();
+    log::trace!("sched: {e}");
+    let mut r = RING.lock();
+    let i = r.next;
+    r.events[i] = Some((t, e));
+    r.next = (i + 1) % CAPACITY;
+    r.total += 1;
+}
+
+/// Calls `f` on each kept event, oldest first; returns how many were ever recorded.
+pub fn for_each(mut f: impl FnMut(u64, &Event)) -> u64 {
+    let r = RING.lock();
+    for k in 0..CAPACITY {
+        if let Some((t, e)) = &r.events[(r.next + k) % CAPACITY] {
+            f(*t, e);
+        }
+    }
+    r.total
+}

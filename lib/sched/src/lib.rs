@@ -1,0 +1,242 @@
+//! The scheduler policy: which thread runs on which CPU, for how long, and
+//! why.
+//!
+//! Only bookkeeping lives here. The kernel calls in under its one scheduler
+//! lock, from the timer interrupt and the blocking paths, and performs the
+//! context switches this crate decides. Keeping the policy free of `unsafe`
+//! and hardware lets host unit and property tests cover every decision.
+//!
+//! The policy:
+//! - 64 fixed priority levels, higher runs first; round-robin with a time
+//!   slice within a level. A thread preempted by a higher-priority one goes
+//!   back to the head of its level and keeps the rest of its slice; one whose
+//!   slice expired, or that yielded, goes to the tail with a fresh slice.
+//! - Per-CPU run queues: for each level an intrusive FIFO list linked through
+//!   the thread table, plus a `u64` bitmap of non-empty levels, so picking is
+//!   O(1) and queueing never allocates. Only [`Scheduler::add_thread`] (and
+//!   [`WaitQueue::push`]) allocate, and they report failure as
+//!   [`SchedError::OutOfMemory`].
+//! - Placement of a waking unpinned thread: its last CPU if nothing of
+//!   higher priority runs or waits there, else the least-loaded CPU (ties go
+//!   to the CPU with the lowest-priority work, then the lowest number).
+//!   Pinned threads always go to their CPU. Load = ready + running threads.
+//! - An idle CPU steals the highest-priority unpinned ready thread of the
+//!   busiest CPU that has one; [`Scheduler::balance`] evens out loads.
+//! - Optional CPU budgets (quota per period, the hook for resource groups):
+//!   a thread that used its quota is throttled until the next period
+//!   boundary. Periods are aligned to multiples of the period on the
+//!   caller's clock.
+//! - Every decision is reported as an [`Event`] with its reason, so traces
+//!   explain themselves.
+//!
+//! Time (`now`) is in nanoseconds on one monotonic clock shared by all CPUs;
+//! a value that goes backwards is treated as no time passing. Nothing panics
+//! on caller input: bad ids, CPUs, priorities and budgets are
+//! [`SchedError`]s (methods without a `Result` ignore an unknown CPU).
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use core::fmt;
+
+mod event;
+mod sched;
+pub mod waitq;
+
+pub use event::{BlockReason, Event, MigrateReason, PickReason, PreemptReason, WakeReason};
+pub use sched::{Queued, Scheduler};
+pub use waitq::WaitQueue;
+
+/// Default round-robin time slice: 10 ms.
+pub const DEFAULT_TIME_SLICE_NS: u64 = 10_000_000;
+
+/// A thread, as handed out by [`Scheduler::add_thread`]: a slot in the
+/// thread table plus the slot's generation, so an id kept after
+/// [`Scheduler::remove`] is detected as stale rather than naming the slot's
+/// next occupant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ThreadId {
+    pub index: u32,
+    pub generation: u32,
+}
+
+impl fmt::Display for ThreadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "T{}", self.index)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CpuId(pub u16);
+
+impl fmt::Display for CpuId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cpu{}", self.0)
+    }
+}
+
+/// Scheduling priority, `0..=63`; a higher value runs first. The field is
+/// public for convenience; every method that takes one checks the range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Priority(pub u8);
+
+impl Priority {
+    pub const LEVELS: usize = 64;
+    pub const MIN: Priority = Priority(0);
+    pub const MAX: Priority = Priority(Self::LEVELS as u8 - 1);
+
+    pub const fn new(value: u8) -> Result<Priority, SchedError> {
+        if (value as usize) < Self::LEVELS {
+            Ok(Priority(value))
+        } else {
+            Err(SchedError::BadPriority(value))
+        }
+    }
+
+    fn check(self) -> Result<Priority, SchedError> {
+        Priority::new(self.0)
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// At least one CPU is always managed: 0 counts as 1.
+    pub cpus: u16,
+    /// Round-robin slice within a priority level; 0 counts as 1 ns.
+    pub time_slice_ns: u64,
+}
+
+impl Config {
+    /// `cpus` CPUs with the default time slice.
+    pub const fn new(cpus: u16) -> Config {
+        Config {
+            cpus,
+            time_slice_ns: DEFAULT_TIME_SLICE_NS,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::new(1)
+    }
+}
+
+/// A CPU budget: at most `quota_ns` of runtime in each `period_ns`.
+/// Requires `0 < quota_ns <= period_ns`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub period_ns: u64,
+    pub quota_ns: u64,
+}
+
+impl Budget {
+    fn check(self) -> Result<Budget, SchedError> {
+        if self.quota_ns == 0 || self.quota_ns > self.period_ns {
+            return Err(SchedError::BadBudget(self));
+        }
+        Ok(self)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadState {
+    /// Added but never made ready.
+    New,
+    /// On `cpu`'s run queue.
+    Ready {
+        cpu: CpuId,
+    },
+    /// The current thread of `cpu`.
+    Running {
+        cpu: CpuId,
+    },
+    Blocked(BlockReason),
+    /// Used its budget for this period; ready again at the next boundary.
+    Throttled,
+    /// Finished; only [`Scheduler::remove`] applies.
+    Exited,
+}
+
+impl fmt::Display for ThreadState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::New => f.write_str("new"),
+            Self::Ready { cpu } => write!(f, "ready on {cpu}"),
+            Self::Running { cpu } => write!(f, "running on {cpu}"),
+            Self::Blocked(reason) => write!(f, "blocked: {reason}"),
+            Self::Throttled => f.write_str("throttled"),
+            Self::Exited => f.write_str("exited"),
+        }
+    }
+}
+
+/// Per-thread accounting. Runtime is charged on every tick and switch, so
+/// a running thread's time since the last one is not included yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ThreadStats {
+    pub runtime_ns: u64,
+    /// Times it was switched to.
+    pub scheduled: u64,
+    /// Involuntary switches away: slice expired, higher priority, budget.
+    pub preempted: u64,
+    pub yielded: u64,
+    pub blocked: u64,
+    /// Times its budget ran out.
+    pub throttled: u64,
+    /// Times it moved to another CPU.
+    pub migrated: u64,
+    /// Times it was made ready by [`Scheduler::make_ready`] or a refill.
+    pub woken: u64,
+}
+
+/// Why a call was refused. The scheduler is unchanged afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedError {
+    /// Never handed out, or removed (a stale generation).
+    NoSuchThread(ThreadId),
+    BadCpu(CpuId),
+    BadPriority(u8),
+    /// The call does not apply to a thread in `state`.
+    WrongState {
+        thread: ThreadId,
+        state: ThreadState,
+    },
+    OutOfMemory,
+    /// Not `0 < quota_ns <= period_ns`.
+    BadBudget(Budget),
+    /// [`WaitQueue::push`] of a thread that is already queued there.
+    AlreadyQueued(ThreadId),
+}
+
+impl fmt::Display for SchedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoSuchThread(t) => write!(f, "no such thread {t} (generation {})", t.generation),
+            Self::BadCpu(cpu) => write!(f, "no such CPU {cpu}"),
+            Self::BadPriority(p) => write!(f, "priority {p} is outside 0..={}", Priority::MAX),
+            Self::WrongState { thread, state } => write!(f, "{thread} is {state}"),
+            Self::OutOfMemory => f.write_str("out of memory"),
+            Self::BadBudget(b) => write!(
+                f,
+                "bad budget: quota {} ns per {} ns period",
+                b.quota_ns, b.period_ns
+            ),
+            Self::AlreadyQueued(t) => write!(f, "{t} is already on the wait queue"),
+        }
+    }
+}
+
+impl core::error::Error for SchedError {}
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;

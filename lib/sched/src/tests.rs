@@ -1,0 +1,860 @@
+//! Unit tests, one behaviour each: ordering, round-robin, preemption,
+//! budgets, placement, balancing, stealing, events and errors.
+
+use super::*;
+use std::string::ToString;
+use std::vec::Vec;
+
+const MS: u64 = 1_000_000;
+const SLICE: u64 = 10 * MS;
+const C0: CpuId = CpuId(0);
+const C1: CpuId = CpuId(1);
+const C2: CpuId = CpuId(2);
+
+fn sched(cpus: u16) -> Scheduler {
+    Scheduler::new(Config {
+        cpus,
+        time_slice_ns: SLICE,
+    })
+}
+
+/// Collects events; `s()` is the sink to pass, `take()` drains.
+#[derive(Default)]
+struct Log(Vec<Event>);
+
+impl Log {
+    fn s(&mut self) -> impl FnMut(Event) + '_ {
+        |e| self.0.push(e)
+    }
+
+    fn take(&mut self) -> Vec<Event> {
+        core::mem::take(&mut self.0)
+    }
+}
+
+fn nop() -> impl FnMut(Event) {
+    |_| {}
+}
+
+fn add(s: &mut Scheduler, priority: u8) -> ThreadId {
+    s.add_thread(Priority(priority), None, None).unwrap()
+}
+
+fn pinned(s: &mut Scheduler, priority: u8, cpu: CpuId) -> ThreadId {
+    s.add_thread(Priority(priority), Some(cpu), None).unwrap()
+}
+
+fn start(s: &mut Scheduler, priority: u8) -> ThreadId {
+    let t = add(s, priority);
+    s.make_ready(t, WakeReason::Created, 0, &mut nop()).unwrap();
+    t
+}
+
+/// Queues ready, unpinned threads on `cpu` regardless of placement: pinned
+/// there first, then unpinned in place.
+fn pile(s: &mut Scheduler, cpu: CpuId, priorities: &[u8]) -> Vec<ThreadId> {
+    priorities
+        .iter()
+        .map(|&p| {
+            let t = pinned(s, p, cpu);
+            s.make_ready(t, WakeReason::Created, 0, &mut nop()).unwrap();
+            s.set_affinity(t, None, &mut nop()).unwrap();
+            t
+        })
+        .collect()
+}
+
+fn picks(events: &[Event]) -> Vec<(ThreadId, PickReason)> {
+    events
+        .iter()
+        .filter_map(|e| match *e {
+            Event::Pick { thread, reason, .. } => Some((thread, reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn strict_priority_order() {
+    let mut s = sched(1);
+    let order = [5, 20, 10, 63, 0];
+    let ids: Vec<_> = order.iter().map(|&p| start(&mut s, p)).collect();
+    let mut log = Log::default();
+    let mut ran = Vec::new();
+    let mut next = s.pick_next(C0, 0, &mut log.s());
+    while let Some(t) = next {
+        ran.push(s.priority(t).unwrap().0);
+        s.check_invariants().unwrap();
+        next = s.exit_current(C0, 0, &mut log.s());
+    }
+    assert_eq!(ran, [63, 20, 10, 5, 0]);
+    let events = log.take();
+    let reasons: Vec<_> = picks(&events).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(reasons[0], PickReason::HighestPriority);
+    assert_eq!(*reasons.last().unwrap(), PickReason::OnlyRunnable);
+    assert_eq!(events.last(), Some(&Event::Idle { cpu: C0 }));
+    assert_eq!(s.current(C0), None);
+    for t in ids {
+        assert_eq!(s.state(t), Ok(ThreadState::Exited));
+    }
+}
+
+#[test]
+fn round_robin_within_a_level() {
+    let mut s = sched(1);
+    let ids: Vec<_> = (0..3).map(|_| start(&mut s, 10)).collect();
+    let mut log = Log::default();
+    let mut now = 0;
+    let mut turns = vec![s.pick_next(C0, now, &mut log.s()).unwrap()];
+    for _ in 0..30 * 10 {
+        now += MS;
+        if s.tick(C0, now, &mut log.s()) {
+            turns.push(s.pick_next(C0, now, &mut log.s()).unwrap());
+        }
+        s.check_invariants().unwrap();
+    }
+    // One slice each, in turn.
+    assert_eq!(turns.len(), 31);
+    for (k, t) in turns.iter().enumerate() {
+        assert_eq!(*t, ids[k % 3]);
+    }
+    for &t in &ids {
+        assert_eq!(s.stats(t).unwrap().runtime_ns, 10 * SLICE);
+    }
+    let events = log.take();
+    let slice_preempts = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::Preempt {
+                    reason: PreemptReason::SliceExpired,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(slice_preempts, 30);
+    assert!(
+        picks(&events)[1..]
+            .iter()
+            .all(|&(_, r)| r == PickReason::RoundRobin)
+    );
+}
+
+#[test]
+fn a_lone_thread_keeps_running_past_its_slice() {
+    let mut s = sched(1);
+    let t = start(&mut s, 10);
+    let lower = start(&mut s, 3);
+    let mut log = Log::default();
+    assert_eq!(s.pick_next(C0, 0, &mut log.s()), Some(t));
+    log.take();
+    for k in 1..=50 {
+        assert!(!s.tick(C0, k * MS, &mut log.s()));
+    }
+    // pick_next without a reason to switch changes nothing.
+    assert_eq!(s.pick_next(C0, 50 * MS, &mut log.s()), Some(t));
+    assert_eq!(log.take(), []);
+    assert_eq!(s.state(lower), Ok(ThreadState::Ready { cpu: C0 }));
+    // An equal-priority arrival gets the CPU at the next tick.
+    let peer = start(&mut s, 10);
+    assert!(s.tick(C0, 51 * MS, &mut log.s()));
+    assert_eq!(s.pick_next(C0, 51 * MS, &mut log.s()), Some(peer));
+}
+
+#[test]
+fn a_woken_higher_priority_thread_preempts() {
+    let mut s = sched(1);
+    let a = start(&mut s, 5);
+    let b = start(&mut s, 5);
+    let high = add(&mut s, 30);
+    let mut log = Log::default();
+    assert_eq!(s.pick_next(C0, 0, &mut log.s()), Some(a));
+    for k in 1..=4 {
+        assert!(!s.tick(C0, k * MS, &mut log.s()));
+    }
+    // A lower-priority wake does not disturb it.
+    let low = add(&mut s, 1);
+    assert_eq!(
+        s.make_ready(low, WakeReason::Interrupt, 4 * MS, &mut log.s()),
+        Ok(None)
+    );
+    log.take();
+    assert_eq!(
+        s.make_ready(high, WakeReason::ByThread(a), 4 * MS, &mut log.s()),
+        Ok(Some(C0))
+    );
+    assert!(s.needs_resched(C0));
+    assert_eq!(s.pick_next(C0, 4 * MS, &mut log.s()), Some(high));
+    assert_eq!(
+        log.take(),
+        [
+            Event::Wake {
+                thread: high,
+                cpu: C0,
+                reason: WakeReason::ByThread(a)
+            },
+            Event::Preempt {
+                cpu: C0,
+                thread: a,
+                reason: PreemptReason::HigherPriority { by: high }
+            },
+            Event::Pick {
+                cpu: C0,
+                thread: high,
+                priority: Priority(30),
+                reason: PickReason::HighestPriority
+            },
+        ]
+    );
+    // `a` kept its place ahead of `b` and the rest of its slice: 6 ms more.
+    assert_eq!(s.exit_current(C0, 5 * MS, &mut log.s()), Some(a));
+    for k in 6..11 {
+        assert!(!s.tick(C0, k * MS, &mut log.s()));
+    }
+    assert!(s.tick(C0, 11 * MS, &mut log.s()));
+    assert_eq!(s.pick_next(C0, 11 * MS, &mut log.s()), Some(b));
+    assert_eq!(s.stats(a).unwrap().runtime_ns, SLICE);
+    assert_eq!(s.stats(a).unwrap().preempted, 2);
+    assert_eq!(s.stats(high).unwrap().runtime_ns, MS);
+}
+
+#[test]
+fn waking_onto_an_idle_cpu_asks_for_a_reschedule() {
+    let mut s = sched(2);
+    let t = add(&mut s, 1);
+    let cpu = s.make_ready(t, WakeReason::Created, 0, &mut nop()).unwrap();
+    assert_eq!(cpu, Some(C0));
+    // Placement spreads: C0 has a ready thread, so C1 is less loaded.
+    let u = add(&mut s, 1);
+    assert_eq!(
+        s.make_ready(u, WakeReason::Created, 0, &mut nop()),
+        Ok(Some(C1))
+    );
+}
+
+#[test]
+fn budget_throttles_and_refills_at_the_period_boundary() {
+    let mut s = sched(1);
+    let budget = Budget {
+        period_ns: 10 * MS,
+        quota_ns: 2 * MS,
+    };
+    let h = s.add_thread(Priority(20), None, Some(budget)).unwrap();
+    let l = add(&mut s, 1);
+    let mut log = Log::default();
+    s.make_ready(h, WakeReason::Created, 0, &mut log.s())
+        .unwrap();
+    s.make_ready(l, WakeReason::Created, 0, &mut log.s())
+        .unwrap();
+    assert_eq!(s.pick_next(C0, 0, &mut log.s()), Some(h));
+    log.take();
+    let mut per_period = Vec::new();
+    let mut last = 0;
+    for k in 1..=50 {
+        let now = k * MS;
+        if s.tick(C0, now, &mut log.s()) {
+            s.pick_next(C0, now, &mut log.s());
+        }
+        s.check_invariants().unwrap();
+        if k == 3 {
+            assert_eq!(s.state(h), Ok(ThreadState::Throttled));
+            assert_eq!(s.current(C0), Some(l));
+            assert_eq!(s.next_refill(), Some(10 * MS));
+        }
+        if k % 10 == 0 {
+            let run = s.stats(h).unwrap().runtime_ns;
+            per_period.push(run - last);
+            last = run;
+        }
+    }
+    assert_eq!(per_period, [2 * MS; 5]);
+    assert_eq!(s.stats(l).unwrap().runtime_ns, 40 * MS);
+    let events = log.take();
+    assert_eq!(
+        events[..2],
+        [
+            Event::Preempt {
+                cpu: C0,
+                thread: h,
+                reason: PreemptReason::BudgetExhausted
+            },
+            Event::Pick {
+                cpu: C0,
+                thread: l,
+                priority: Priority(1),
+                reason: PickReason::OnlyRunnable
+            },
+        ]
+    );
+    assert_eq!(
+        events[2],
+        Event::Wake {
+            thread: h,
+            cpu: C0,
+            reason: WakeReason::Refill
+        }
+    );
+    let stats = s.stats(h).unwrap();
+    assert_eq!((stats.throttled, stats.woken), (5, 6));
+}
+
+#[test]
+fn a_thread_woken_over_budget_waits_for_the_refill() {
+    let mut s = sched(1);
+    let budget = Budget {
+        period_ns: 10 * MS,
+        quota_ns: 2 * MS,
+    };
+    let t = s.add_thread(Priority(20), None, Some(budget)).unwrap();
+    s.make_ready(t, WakeReason::Created, 0, &mut nop()).unwrap();
+    s.pick_next(C0, 0, &mut nop());
+    // Blocks after 3 ms: over quota, but blocking wins.
+    assert_eq!(
+        s.block_current(C0, BlockReason::Sleep, 3 * MS, &mut nop()),
+        None
+    );
+    assert_eq!(
+        s.make_ready(t, WakeReason::Timeout, 4 * MS, &mut nop()),
+        Ok(None)
+    );
+    assert_eq!(s.state(t), Ok(ThreadState::Throttled));
+    assert!(!s.tick(C0, 9 * MS, &mut nop()));
+    assert!(s.tick(C0, 10 * MS, &mut nop()));
+    assert_eq!(s.state(t), Ok(ThreadState::Ready { cpu: C0 }));
+    // Raising the quota releases a throttled thread at once.
+    s.pick_next(C0, 10 * MS, &mut nop());
+    s.tick(C0, 12 * MS, &mut nop());
+    s.pick_next(C0, 12 * MS, &mut nop());
+    assert_eq!(s.state(t), Ok(ThreadState::Throttled));
+    let bigger = Budget {
+        period_ns: 10 * MS,
+        quota_ns: 5 * MS,
+    };
+    assert_eq!(
+        s.set_budget(t, Some(bigger), 13 * MS, &mut nop()),
+        Ok(Some(C0))
+    );
+    assert_eq!(s.pick_next(C0, 13 * MS, &mut nop()), Some(t));
+    s.check_invariants().unwrap();
+}
+
+#[test]
+fn affinity_is_respected() {
+    let mut s = sched(3);
+    let busy = pinned(&mut s, 10, C2);
+    let t = pinned(&mut s, 5, C2);
+    let mut log = Log::default();
+    s.make_ready(busy, WakeReason::Created, 0, &mut log.s())
+        .unwrap();
+    assert_eq!(s.pick_next(C2, 0, &mut log.s()), Some(busy));
+    // C0 and C1 are idle, yet `t` queues behind `busy` on C2.
+    assert_eq!(
+        s.make_ready(t, WakeReason::Created, 0, &mut log.s()),
+        Ok(None)
+    );
+    assert_eq!(s.state(t), Ok(ThreadState::Ready { cpu: C2 }));
+    assert!(!s.tick(C0, MS, &mut log.s()));
+    assert_eq!(s.pick_next(C0, MS, &mut log.s()), None);
+    assert_eq!(s.balance(MS, &mut log.s()), 0);
+    assert_eq!(s.state(t), Ok(ThreadState::Ready { cpu: C2 }));
+    // Re-pinning a ready thread moves it.
+    log.take();
+    assert_eq!(s.set_affinity(t, Some(C1), &mut log.s()), Ok(Some(C1)));
+    assert_eq!(
+        log.take(),
+        [Event::Migrate {
+            thread: t,
+            from: C2,
+            to: C1,
+            reason: MigrateReason::Affinity
+        }]
+    );
+    // Re-pinning a running thread moves it at its next pick.
+    assert_eq!(s.set_affinity(busy, Some(C0), &mut log.s()), Ok(Some(C2)));
+    assert_eq!(s.pick_next(C2, MS, &mut log.s()), None);
+    assert_eq!(s.state(busy), Ok(ThreadState::Ready { cpu: C0 }));
+    s.check_invariants().unwrap();
+}
+
+#[test]
+fn wake_placement_prefers_the_last_cpu() {
+    let mut s = sched(2);
+    let t = start(&mut s, 10);
+    assert_eq!(s.pick_next(C0, 0, &mut nop()), Some(t));
+    s.block_current(C0, BlockReason::Ipc, MS, &mut nop());
+    // C0 runs lower-priority work: `t` goes back there.
+    let low = pinned(&mut s, 3, C0);
+    s.make_ready(low, WakeReason::Created, MS, &mut nop())
+        .unwrap();
+    s.pick_next(C0, MS, &mut nop());
+    assert_eq!(
+        s.make_ready(t, WakeReason::Interrupt, 2 * MS, &mut nop()),
+        Ok(Some(C0))
+    );
+    s.pick_next(C0, 2 * MS, &mut nop());
+    s.block_current(C0, BlockReason::Ipc, 3 * MS, &mut nop());
+    // Now C0 runs higher-priority work: `t` goes to the idle C1.
+    let high = pinned(&mut s, 40, C0);
+    s.make_ready(high, WakeReason::Created, 3 * MS, &mut nop())
+        .unwrap();
+    s.pick_next(C0, 3 * MS, &mut nop());
+    let mut log = Log::default();
+    assert_eq!(
+        s.make_ready(t, WakeReason::Interrupt, 4 * MS, &mut log.s()),
+        Ok(Some(C1))
+    );
+    assert_eq!(
+        log.take()[0],
+        Event::Migrate {
+            thread: t,
+            from: C0,
+            to: C1,
+            reason: MigrateReason::Balance {
+                from_load: 2,
+                to_load: 0
+            }
+        }
+    );
+}
+
+#[test]
+fn balance_moves_lowest_priority_unpinned_ready_threads() {
+    let mut s = sched(3);
+    let ready = pile(&mut s, C0, &[10, 3, 7, 3, 12]);
+    let pin = pinned(&mut s, 1, C0);
+    s.make_ready(pin, WakeReason::Created, 0, &mut nop())
+        .unwrap();
+    assert_eq!(s.pick_next(C0, 0, &mut nop()), Some(ready[4]));
+    assert_eq!(s.load(C0), 6);
+    let mut log = Log::default();
+    let moved = s.balance(MS, &mut log.s());
+    s.check_invariants().unwrap();
+    assert_eq!(moved, 4);
+    assert_eq!((s.load(C0), s.load(C1), s.load(C2)), (2, 2, 2));
+    // The running and the pinned thread stayed.
+    assert_eq!(s.current(C0), Some(ready[4]));
+    assert_eq!(s.state(pin), Ok(ThreadState::Ready { cpu: C0 }));
+    let events = log.take();
+    // Lowest priority first, newest of a level first; loads before the move.
+    assert_eq!(
+        events[0],
+        Event::Migrate {
+            thread: ready[3],
+            from: C0,
+            to: C1,
+            reason: MigrateReason::Balance {
+                from_load: 6,
+                to_load: 0
+            }
+        }
+    );
+    let order: Vec<_> = events
+        .iter()
+        .map(|e| match *e {
+            Event::Migrate { thread, .. } => thread,
+            _ => panic!("unexpected {e:?}"),
+        })
+        .collect();
+    assert_eq!(order, [ready[3], ready[1], ready[2], ready[0]]);
+    // Balanced: a second pass does nothing.
+    assert_eq!(s.balance(2 * MS, &mut log.s()), 0);
+}
+
+#[test]
+fn an_idle_cpu_steals_from_the_busiest() {
+    let mut s = sched(3);
+    let on0 = pile(&mut s, C0, &[10, 9, 9]);
+    let pin = pinned(&mut s, 20, C1);
+    s.make_ready(pin, WakeReason::Created, 0, &mut nop())
+        .unwrap();
+    let on1 = pile(&mut s, C1, &[15])[0];
+    s.pick_next(C0, 0, &mut nop());
+    s.pick_next(C1, 0, &mut nop());
+    assert_eq!(s.current(C1), Some(pin));
+    // C2 is idle and C0 (load 3) is busiest: it takes C0's best waiting
+    // thread, the older of the two 9s.
+    assert!(s.tick(C2, MS, &mut nop()));
+    let mut log = Log::default();
+    assert_eq!(s.pick_next(C2, MS, &mut log.s()), Some(on0[1]));
+    assert_eq!(
+        log.take(),
+        [
+            Event::Migrate {
+                thread: on0[1],
+                from: C0,
+                to: C2,
+                reason: MigrateReason::Steal
+            },
+            Event::Pick {
+                cpu: C2,
+                thread: on0[1],
+                priority: Priority(9),
+                reason: PickReason::Stolen { from: C0 }
+            },
+        ]
+    );
+    // Loads are now 2, 2, 1: C2 steals again when it has nothing (ties go to
+    // the lower CPU number).
+    assert_eq!(s.exit_current(C2, 2 * MS, &mut log.s()), Some(on0[2]));
+    assert_eq!(s.exit_current(C2, 3 * MS, &mut log.s()), Some(on1));
+    // Only the running and pinned threads are left: nothing to steal.
+    assert_eq!(s.exit_current(C2, 4 * MS, &mut log.s()), None);
+    assert!(!s.tick(C2, 5 * MS, &mut log.s()));
+    s.check_invariants().unwrap();
+}
+
+#[test]
+fn yield_rotates_within_the_level() {
+    let mut s = sched(1);
+    let a = start(&mut s, 8);
+    let b = start(&mut s, 8);
+    let mut log = Log::default();
+    s.pick_next(C0, 0, &mut log.s());
+    log.take();
+    s.yield_now(C0, MS, &mut log.s());
+    assert_eq!(s.current(C0), Some(b));
+    // The kernel's follow-up pick_next is a no-op.
+    assert_eq!(s.pick_next(C0, MS, &mut log.s()), Some(b));
+    assert_eq!(
+        log.take(),
+        [
+            Event::Preempt {
+                cpu: C0,
+                thread: a,
+                reason: PreemptReason::Yielded
+            },
+            Event::Pick {
+                cpu: C0,
+                thread: b,
+                priority: Priority(8),
+                reason: PickReason::RoundRobin
+            },
+        ]
+    );
+    s.exit_current(C0, 2 * MS, &mut nop());
+    s.yield_now(C0, 3 * MS, &mut log.s());
+    assert_eq!(s.current(C0), Some(a));
+    assert_eq!(picks(&log.take()), [(a, PickReason::OnlyRunnable)]);
+    assert_eq!(s.stats(a).unwrap().yielded, 2);
+}
+
+#[test]
+fn block_and_wake_report_reasons() {
+    let mut s = sched(1);
+    let a = start(&mut s, 8);
+    let b = start(&mut s, 4);
+    let mut log = Log::default();
+    s.pick_next(C0, 0, &mut log.s());
+    log.take();
+    assert_eq!(
+        s.block_current(C0, BlockReason::WaitQueue(7), MS, &mut log.s()),
+        Some(b)
+    );
+    assert_eq!(
+        s.state(a),
+        Ok(ThreadState::Blocked(BlockReason::WaitQueue(7)))
+    );
+    assert_eq!(
+        s.make_ready(a, WakeReason::ByThread(b), 2 * MS, &mut log.s()),
+        Ok(Some(C0))
+    );
+    let text: Vec<_> = log.take().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "cpu0: T0 blocked: waiting on queue 0x7",
+            "cpu0: runs T1 (priority 4): only runnable thread",
+            "T0 ready on cpu0: woken by T1",
+        ]
+    );
+    assert_eq!(s.stats(a).unwrap().blocked, 1);
+    assert_eq!(
+        s.make_ready(a, WakeReason::Timeout, 2 * MS, &mut log.s()),
+        Err(SchedError::WrongState {
+            thread: a,
+            state: ThreadState::Ready { cpu: C0 }
+        })
+    );
+}
+
+#[test]
+fn display_explains() {
+    let t = ThreadId {
+        index: 7,
+        generation: 3,
+    };
+    let u = ThreadId {
+        index: 2,
+        generation: 0,
+    };
+    let cases: [(&dyn core::fmt::Display, &str); 14] = [
+        (&t, "T7"),
+        (
+            &PreemptReason::SliceExpired,
+            "preempted: time slice expired",
+        ),
+        (&WakeReason::ByThread(t), "woken by T7"),
+        (
+            &Event::Preempt {
+                cpu: C1,
+                thread: u,
+                reason: PreemptReason::HigherPriority { by: t },
+            },
+            "cpu1: T2 preempted by higher-priority T7",
+        ),
+        (
+            &Event::Preempt {
+                cpu: C0,
+                thread: u,
+                reason: PreemptReason::BudgetExhausted,
+            },
+            "cpu0: T2 preempted: budget exhausted for this period",
+        ),
+        (
+            &Event::Pick {
+                cpu: C0,
+                thread: u,
+                priority: Priority(5),
+                reason: PickReason::Stolen { from: C2 },
+            },
+            "cpu0: runs T2 (priority 5): stolen from cpu2",
+        ),
+        (&Event::Idle { cpu: C1 }, "cpu1: idle: nothing runnable"),
+        (
+            &Event::Block {
+                cpu: C0,
+                thread: u,
+                reason: BlockReason::Join(t),
+            },
+            "cpu0: T2 blocked: joining T7",
+        ),
+        (
+            &Event::Wake {
+                thread: u,
+                cpu: C1,
+                reason: WakeReason::Refill,
+            },
+            "T2 ready on cpu1: budget refilled",
+        ),
+        (
+            &Event::Migrate {
+                thread: u,
+                from: C0,
+                to: C1,
+                reason: MigrateReason::Balance {
+                    from_load: 4,
+                    to_load: 1,
+                },
+            },
+            "T2 moved cpu0 -> cpu1: load balance (load 4 vs 1)",
+        ),
+        (&Event::Exit { thread: u, cpu: C0 }, "cpu0: T2 exited"),
+        (&BlockReason::Other("page fault"), "page fault"),
+        (&ThreadState::Ready { cpu: C2 }, "ready on cpu2"),
+        (
+            &SchedError::WrongState {
+                thread: t,
+                state: ThreadState::Exited,
+            },
+            "T7 is exited",
+        ),
+    ];
+    for (value, text) in cases {
+        assert_eq!(value.to_string(), text);
+    }
+}
+
+#[test]
+fn stale_ids_are_detected() {
+    let mut s = sched(1);
+    let a = start(&mut s, 1);
+    s.pick_next(C0, 0, &mut nop());
+    assert_eq!(
+        s.remove(a),
+        Err(SchedError::WrongState {
+            thread: a,
+            state: ThreadState::Running { cpu: C0 }
+        })
+    );
+    s.exit_current(C0, 5, &mut nop());
+    let stats = s.remove(a).unwrap();
+    assert_eq!((stats.runtime_ns, stats.scheduled), (5, 1));
+    assert_eq!(s.state(a), Err(SchedError::NoSuchThread(a)));
+    assert_eq!(s.remove(a), Err(SchedError::NoSuchThread(a)));
+    assert_eq!(
+        s.make_ready(a, WakeReason::Created, 0, &mut nop()),
+        Err(SchedError::NoSuchThread(a))
+    );
+    // The slot is reused under a new generation.
+    let b = add(&mut s, 1);
+    assert_eq!((b.index, b.generation), (a.index, a.generation + 1));
+    assert_eq!(s.state(a), Err(SchedError::NoSuchThread(a)));
+    assert_eq!(s.state(b), Ok(ThreadState::New));
+    assert_eq!(s.threads(), 1);
+    let never = ThreadId {
+        index: 99,
+        generation: 0,
+    };
+    assert_eq!(s.stats(never), Err(SchedError::NoSuchThread(never)));
+    // A slot whose generation would wrap is retired, not reused.
+    let b = s.force_generation(b, u32::MAX);
+    s.remove(b).unwrap();
+    assert_ne!(add(&mut s, 1).index, b.index);
+    s.check_invariants().unwrap();
+}
+
+#[test]
+fn misuse_is_an_error_not_a_panic() {
+    let mut s = sched(2);
+    let t = add(&mut s, 1);
+    assert_eq!(
+        s.add_thread(Priority(64), None, None),
+        Err(SchedError::BadPriority(64))
+    );
+    assert_eq!(
+        s.add_thread(Priority(1), Some(C2), None),
+        Err(SchedError::BadCpu(C2))
+    );
+    let bad = Budget {
+        period_ns: 5,
+        quota_ns: 6,
+    };
+    assert_eq!(
+        s.add_thread(Priority(1), None, Some(bad)),
+        Err(SchedError::BadBudget(bad))
+    );
+    let zero = Budget {
+        period_ns: 0,
+        quota_ns: 0,
+    };
+    assert_eq!(
+        s.set_budget(t, Some(zero), 0, &mut nop()),
+        Err(SchedError::BadBudget(zero))
+    );
+    assert_eq!(
+        s.set_priority(t, Priority(200), &mut nop()),
+        Err(SchedError::BadPriority(200))
+    );
+    assert_eq!(
+        s.set_affinity(t, Some(CpuId(9)), &mut nop()),
+        Err(SchedError::BadCpu(CpuId(9)))
+    );
+    assert_eq!(Priority::new(63), Ok(Priority::MAX));
+    assert_eq!(Priority::new(64), Err(SchedError::BadPriority(64)));
+    // Methods without a Result ignore an unknown CPU.
+    let far = CpuId(u16::MAX);
+    assert_eq!(s.pick_next(far, 0, &mut nop()), None);
+    assert!(!s.tick(far, 0, &mut nop()));
+    s.yield_now(far, 0, &mut nop());
+    assert_eq!(
+        s.block_current(far, BlockReason::Sleep, 0, &mut nop()),
+        None
+    );
+    assert_eq!(s.exit_current(far, 0, &mut nop()), None);
+    assert_eq!(s.current(far), None);
+    assert_eq!(s.load(far), 0);
+    assert!(!s.needs_resched(far));
+    assert_eq!(s.queued(far).count(), 0);
+    // Blocking or exiting with nothing running only picks.
+    assert_eq!(s.block_current(C0, BlockReason::Sleep, 0, &mut nop()), None);
+    // Time going backwards charges nothing.
+    s.make_ready(t, WakeReason::Created, 100, &mut nop())
+        .unwrap();
+    s.pick_next(C0, 100, &mut nop());
+    s.tick(C0, 50, &mut nop());
+    s.tick(C0, 120, &mut nop());
+    assert_eq!(s.stats(t).unwrap().runtime_ns, 20);
+    s.check_invariants().unwrap();
+    // Zero CPUs and a zero slice are clamped.
+    let z = Scheduler::new(Config {
+        cpus: 0,
+        time_slice_ns: 0,
+    });
+    assert_eq!((z.cpus(), z.time_slice_ns()), (1, 1));
+}
+
+#[test]
+fn set_priority_reorders_and_asks_for_preemption() {
+    let mut s = sched(1);
+    let a = start(&mut s, 10);
+    let b = start(&mut s, 5);
+    let c = start(&mut s, 5);
+    s.pick_next(C0, 0, &mut nop());
+    assert_eq!(s.queued(C0).collect::<Vec<_>>(), [b, c]);
+    // Raising a ready thread above the running one.
+    assert_eq!(s.set_priority(c, Priority(11), &mut nop()), Ok(Some(C0)));
+    assert_eq!(s.queued(C0).collect::<Vec<_>>(), [c, b]);
+    let mut log = Log::default();
+    assert_eq!(s.pick_next(C0, MS, &mut log.s()), Some(c));
+    assert_eq!(
+        log.take()[0],
+        Event::Preempt {
+            cpu: C0,
+            thread: a,
+            reason: PreemptReason::HigherPriority { by: c }
+        }
+    );
+    // Lowering the running thread below a ready one.
+    assert_eq!(s.set_priority(c, Priority(10), &mut nop()), Ok(None));
+    assert_eq!(s.set_priority(c, Priority(2), &mut nop()), Ok(Some(C0)));
+    assert_eq!(s.pick_next(C0, 2 * MS, &mut nop()), Some(a));
+    assert_eq!(s.priority(c), Ok(Priority(2)));
+    s.check_invariants().unwrap();
+}
+
+#[test]
+fn pick_is_constant_time_in_the_number_of_ready_threads() {
+    // The pick reads the bitmap's top bit and that level's head; neither
+    // depends on how many threads wait. Check it picks right at both sizes.
+    for n in [10u32, 1000] {
+        let mut s = sched(1);
+        let ids: Vec<_> = (0..n).map(|i| start(&mut s, (i % 64) as u8)).collect();
+        // The first thread of the highest level present.
+        let want = if n < 64 { ids[n as usize - 1] } else { ids[63] };
+        assert_eq!(s.pick_next(C0, 0, &mut nop()), Some(want));
+        let mut prev = u8::MAX;
+        for _ in 1..n.min(200) {
+            let t = s.exit_current(C0, 0, &mut nop()).unwrap();
+            let p = s.priority(t).unwrap().0;
+            assert!(p <= prev);
+            prev = p;
+            let queued_max = s.queued(C0).next().map(|q| s.priority(q).unwrap().0);
+            assert!(queued_max.is_none_or(|q| q <= p));
+        }
+        s.check_invariants().unwrap();
+    }
+}
+
+#[test]
+fn wait_queue_is_priority_ordered_then_fifo() {
+    let id = |index| ThreadId {
+        index,
+        generation: 0,
+    };
+    let mut q = WaitQueue::new();
+    assert!(q.is_empty());
+    for (t, p) in [(0, 5), (1, 9), (2, 5), (3, 1), (4, 9)] {
+        q.push(id(t), Priority(p)).unwrap();
+    }
+    assert_eq!(
+        q.push(id(2), Priority(3)),
+        Err(SchedError::AlreadyQueued(id(2)))
+    );
+    assert_eq!(
+        q.push(id(7), Priority(64)),
+        Err(SchedError::BadPriority(64))
+    );
+    assert_eq!(q.len(), 5);
+    assert_eq!(
+        q.iter().collect::<Vec<_>>(),
+        [id(1), id(4), id(0), id(2), id(3)]
+    );
+    assert!(q.remove(id(4)));
+    assert!(!q.remove(id(4)));
+    assert_eq!(q.peek(), Some(id(1)));
+    let order: Vec<_> = core::iter::from_fn(|| q.pop()).collect();
+    assert_eq!(order, [id(1), id(0), id(2), id(3)]);
+    assert_eq!(q.pop(), None);
+}
