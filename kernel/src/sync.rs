@@ -30,20 +30,6 @@ impl<T> IrqMutex<T> {
             were_enabled,
         }
     }
-
-    /// For fault reporting: never waits (the faulting CPU may hold the lock).
-    pub fn try_lock(&self) -> Option<IrqGuard<'_, T>> {
-        let were_enabled = arch::cpu::interrupts_enabled();
-        arch::cpu::disable_interrupts();
-        let guard = self.inner.try_lock();
-        if guard.is_none() && were_enabled {
-            arch::cpu::enable_interrupts();
-        }
-        Some(IrqGuard {
-            guard: Some(guard?),
-            were_enabled,
-        })
-    }
 }
 
 impl<T> Deref for IrqGuard<'_, T> {

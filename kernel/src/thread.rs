@@ -59,6 +59,10 @@ struct Threads {
 static THREADS: IrqMutex<Option<Threads>> = IrqMutex::new(None);
 static NEED_RESCHED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 static ONLINE: AtomicU64 = AtomicU64::new(0);
+/// Name of the thread each CPU runs, for fault reports (written only by
+/// that CPU, in `schedule`, so a report on the same CPU never waits).
+static RUNNING_NAME: [spin::Mutex<&'static str>; MAX_CPUS] =
+    [const { spin::Mutex::new("main") }; MAX_CPUS];
 
 fn cpu() -> usize {
     arch::percpu::index()
@@ -177,9 +181,12 @@ pub fn schedule() {
         let mut g = THREADS.lock();
         let Some(t) = g.as_mut() else { return };
         let next = t.sched.pick_next(CpuId(c as u16), now(), &mut sink);
-        let to = match next {
-            Some(id) => t.table.get(&id).map(|r| r.ctx.clone()),
-            None => t.cpus[c].idle.clone(),
+        let (to, name) = match next {
+            Some(id) => (
+                t.table.get(&id).map(|r| r.ctx.clone()),
+                t.table.get(&id).map_or("?", |r| r.name),
+            ),
+            None => (t.cpus[c].idle.clone(), "idle"),
         };
         let (Some(to), Some(from)) = (to, t.cpus[c].running.clone()) else {
             return;
@@ -188,6 +195,7 @@ pub fn schedule() {
             return;
         }
         t.cpus[c].running = Some(to.clone());
+        *RUNNING_NAME[c].lock() = name;
         (from, to)
     };
     arch::context::switch(&from, &to);
@@ -345,10 +353,7 @@ extern "C" fn thread_entry(raw: u64) -> ! {
 
 /// The running thread's name, without waiting for locks (fault reports).
 pub fn current_name() -> Option<&'static str> {
-    let g = THREADS.try_lock()?;
-    let t = g.as_ref()?;
-    let id = t.sched.current(CpuId(cpu() as u16))?;
-    t.table.get(&id).map(|r| r.name)
+    RUNNING_NAME[cpu()].try_lock().map(|n| *n)
 }
 
 /// Ends the running thread with `code`, waking its joiners.

@@ -2,8 +2,9 @@
 //! guest booted on the same QEMU machine, alternating the two each round.
 //! See docs/BENCHMARKS.md.
 //!
-//! Ferrous runs `test=mm-bench` (kernel/src/ktest/mm.rs); Linux runs
-//! bench/linux/fbench.c as /init (bench_linux.rs). Both print
+//! Ferrous boots once per kernel benchmark test (`test=mm-bench`,
+//! `test=sched-bench`, ...: every `test=*-bench` of tests/scenarios.toml);
+//! Linux runs bench/linux/fbench.c as /init (bench_linux.rs). Both print
 //! `bench <name>: median ...` lines (bench_parse.rs); the host adds the wall
 //! time from QEMU start to the kernel's `ready:` line or to Linux's /init.
 //! The table, JSON and SVG come from bench_report.rs. Nothing here ever
@@ -12,7 +13,7 @@
 use crate::Options;
 use crate::bench_linux::{self, LinuxGuest};
 use crate::bench_parse::{self, Metric};
-use crate::bench_report::{self, Config, Report, RunRecord, Side};
+use crate::bench_report::{self, BootRecord, Config, Report, RunRecord, Side};
 use crate::build::{self, Artifacts};
 use crate::esp::{self, EspTweaks};
 use crate::qemu::{self, LinuxMachine, Machine, RunEnd, Serial, Tools};
@@ -22,7 +23,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-const FERROUS_CMDLINE: &str = "test=mm-bench";
 /// The kernel's `ready: N TSC cycles after kernel entry` line.
 const FERROUS_MARK: &str = "TSC cycles after kernel entry";
 /// fbench's first line, printed as /init starts.
@@ -97,61 +97,125 @@ fn millis(d: Duration) -> u64 {
     d.as_millis().try_into().unwrap_or(u64::MAX)
 }
 
-/// One Ferrous boot with `test=mm-bench` (ESP already prepared in `dir`).
+/// The kernel's benchmark tests: every `test=NAME` with NAME ending in
+/// `-bench` that a one-CPU scenario of tests/scenarios.toml runs (today
+/// `mm-bench` and `sched-bench`), so a new benchmark test with a scenario
+/// is picked up without a change here.
+pub fn ferrous_bench_tests(scenarios_toml: &str) -> Result<Vec<String>, String> {
+    let mut tests: Vec<String> = Vec::new();
+    for s in scenario::parse(scenarios_toml)? {
+        if s.smp != 1 || s.broken_kernel.is_some() || !s.boot_conf.is_empty() {
+            continue;
+        }
+        for w in s.cmdline.split_whitespace() {
+            if let Some(t) = w.strip_prefix("test=")
+                && t.ends_with("-bench")
+                && !tests.iter().any(|x| x == t)
+            {
+                tests.push(t.to_string());
+            }
+        }
+    }
+    if tests.is_empty() {
+        return Err("tests/scenarios.toml runs no `test=*-bench` kernel test".into());
+    }
+    Ok(tests)
+}
+
+fn read_bench_tests() -> Result<Vec<String>, String> {
+    let file = build::root().join("tests").join("scenarios.toml");
+    let text = fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+    ferrous_bench_tests(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// Lays out one ESP per benchmark test under `dir/<test>/esp`.
+fn prepare_ferrous(dir: &Path, art: &Artifacts, tests: &[String]) -> Result<(), String> {
+    for t in tests {
+        let cmdline = format!("test={t}");
+        esp::prepare(
+            &dir.join(t).join("esp"),
+            art,
+            &cmdline,
+            &EspTweaks::default(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Ferrous' share of a round: one boot per benchmark test (ESPs prepared by
+/// [`prepare_ferrous`]). Boot values come from the first boot.
 fn ferrous_run(
     tools: &Tools,
     dir: &Path,
+    tests: &[String],
     mem: &str,
     icount: bool,
-    log_path: &Path,
+    logs: &Path,
     round: u32,
 ) -> Result<(RunRecord, Vec<String>), String> {
-    let esp = dir.join("esp");
-    let mut cmd = qemu::command(
-        tools,
-        &Machine {
-            smp: SMP,
-            mem,
-            esp: &esp,
-            run_dir: dir,
-            serial: Serial::File(log_path),
-            gdb: false,
-        },
-    )?;
-    if icount {
-        cmd.args(qemu::ICOUNT_ARGS);
-    }
-    let args = args_of(&cmd);
-    let limit = if icount {
-        2 * FERROUS_TIMEOUT
-    } else {
-        FERROUS_TIMEOUT
-    };
-    let b = boot(cmd, log_path, FERROUS_MARK, limit)?;
-    let mut metrics = bench_parse::parse_log(&b.log);
+    let mut metrics: Vec<Metric> = Vec::new();
     let mut problems = Vec::new();
-    if b.end != RunEnd::Pass {
-        problems.push(format!("QEMU ended with {:?}, not Pass", b.end));
-    }
-    match b.mark_at {
-        Some(t) => metrics.push(Metric::value("boot-qemu-to-ready", "ms", millis(t))),
-        None => problems.push("no `ready:` line".into()),
-    }
-    if !metrics.iter().any(|m| !m.name.starts_with("boot-")) {
-        problems.push("no `bench <name>: median ...` line".into());
+    let mut boots = Vec::new();
+    let mut first_args = Vec::new();
+    for t in tests {
+        let run_dir = dir.join(t);
+        let log_path = logs.join(format!("ferrous-{t}-{round}.log"));
+        let mut cmd = qemu::command(
+            tools,
+            &Machine {
+                smp: SMP,
+                mem,
+                esp: &run_dir.join("esp"),
+                run_dir: &run_dir,
+                serial: Serial::File(&log_path),
+                gdb: false,
+            },
+        )?;
+        if icount {
+            cmd.args(qemu::ICOUNT_ARGS);
+        }
+        if first_args.is_empty() {
+            first_args = args_of(&cmd);
+        }
+        let limit = if icount {
+            2 * FERROUS_TIMEOUT
+        } else {
+            FERROUS_TIMEOUT
+        };
+        let b = boot(cmd, &log_path, FERROUS_MARK, limit)?;
+        let mut found = bench_parse::parse_log(&b.log);
+        if b.end != RunEnd::Pass {
+            problems.push(format!("test={t}: QEMU ended with {:?}, not Pass", b.end));
+        }
+        match b.mark_at {
+            Some(at) => found.push(Metric::value("boot-qemu-to-ready", "ms", millis(at))),
+            None => problems.push(format!("test={t}: no `ready:` line")),
+        }
+        if !found.iter().any(|m| !m.name.starts_with("boot-")) {
+            problems.push(format!("test={t}: no `bench <name>: median ...` line"));
+        }
+        for m in found {
+            if !metrics.iter().any(|o| o.name == m.name) {
+                metrics.push(m);
+            }
+        }
+        boots.push(BootRecord {
+            cmdline: format!("test={t}"),
+            end: format!("{:?}", b.end),
+            wall_seconds: b.wall.as_secs_f64(),
+            serial_log: log_path.display().to_string(),
+        });
     }
     Ok((
         RunRecord {
             round,
             side: Side::Ferrous,
             ok: problems.is_empty(),
-            end: format!("{:?}", b.end),
-            wall_seconds: b.wall.as_secs_f64(),
+            boots,
             problems,
-            serial_log: log_path.display().to_string(),
             metrics,
         },
-        args,
+        first_args,
     ))
 }
 
@@ -210,10 +274,13 @@ fn linux_run(
             round,
             side: Side::Linux,
             ok: problems.is_empty(),
-            end: format!("{:?}", b.end),
-            wall_seconds: b.wall.as_secs_f64(),
+            boots: vec![BootRecord {
+                cmdline: append,
+                end: format!("{:?}", b.end),
+                wall_seconds: b.wall.as_secs_f64(),
+                serial_log: log_path.display().to_string(),
+            }],
             problems,
-            serial_log: log_path.display().to_string(),
             metrics,
         },
         args,
@@ -228,7 +295,8 @@ fn args_of(cmd: &Command) -> Vec<String> {
         .collect()
 }
 
-/// Prints one line per run, and the reasons plus the log's tail on failure.
+/// Prints one line per run, and on failure the reasons plus the tail of
+/// each boot's serial log that did not pass.
 fn report_run(r: &RunRecord, rounds: u32) {
     let side = match r.side {
         Side::Ferrous => "Ferrous",
@@ -240,12 +308,14 @@ fn report_run(r: &RunRecord, rounds: u32) {
         .find(|m| m.unit == "ms" && m.name.starts_with("boot-qemu-"))
         .map(|m| format!(", ready at {:.2}s", m.median as f64 / 1000.0))
         .unwrap_or_default();
+    let wall: f64 = r.boots.iter().map(|b| b.wall_seconds).sum();
+    let ends: Vec<&str> = r.boots.iter().map(|b| b.end.as_str()).collect();
     println!(
-        "  {}  round {}/{rounds} {side:<8} {:>6.1}s  {}{boot}, {} metrics",
+        "  {}  round {}/{rounds} {side:<8} {wall:>6.1}s  {} boot(s): {}{boot}, {} metrics",
         if r.ok { "ok  " } else { "FAIL" },
         r.round,
-        r.wall_seconds,
-        r.end,
+        r.boots.len(),
+        ends.join(" "),
         r.metrics.len()
     );
     if r.ok {
@@ -254,12 +324,14 @@ fn report_run(r: &RunRecord, rounds: u32) {
     for p in &r.problems {
         println!("        - {p}");
     }
-    let log = fs::read(&r.serial_log).unwrap_or_default();
-    let log = scenario::strip_ansi(&String::from_utf8_lossy(&log));
-    let lines: Vec<&str> = log.lines().collect();
-    println!("        ---- last {TAIL_LINES} lines of {}", r.serial_log);
-    for l in &lines[lines.len().saturating_sub(TAIL_LINES)..] {
-        println!("        | {l}");
+    for b in r.boots.iter().filter(|b| b.end != "Pass") {
+        let log = fs::read(&b.serial_log).unwrap_or_default();
+        let log = scenario::strip_ansi(&String::from_utf8_lossy(&log));
+        let lines: Vec<&str> = log.lines().collect();
+        println!("        ---- last {TAIL_LINES} lines of {}", b.serial_log);
+        for l in &lines[lines.len().saturating_sub(TAIL_LINES)..] {
+            println!("        | {l}");
+        }
     }
 }
 
@@ -287,16 +359,6 @@ fn host_cpu() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn prepare_ferrous_esp(dir: &Path, art: &Artifacts) -> Result<(), String> {
-    esp::prepare(
-        &dir.join("esp"),
-        art,
-        FERROUS_CMDLINE,
-        &EspTweaks::default(),
-    )
-    .map(|_| ())
-}
-
 pub fn run(opts: &Options) -> Result<(), String> {
     let started = Instant::now();
     let rounds = opts.rounds.unwrap_or(if opts.quick { 1 } else { 3 });
@@ -314,26 +376,39 @@ pub fn run(opts: &Options) -> Result<(), String> {
         bench_linux::dir().display()
     );
     let guest = bench_linux::prepare()?;
+    let tests = read_bench_tests()?;
     let bench_dir = build::target_dir().join("bench");
     let ferrous_dir = bench_dir.join("ferrous");
-    prepare_ferrous_esp(&ferrous_dir, &art)?;
+    prepare_ferrous(&ferrous_dir, &art, &tests)?;
     let logs = bench_dir.join("logs");
     fs::create_dir_all(&logs).map_err(|e| format!("creating {}: {e}", logs.display()))?;
     println!(
-        "==> {rounds} round(s), {} mode{}, -m {}, Ferrous then Linux in each",
+        "==> {rounds} round(s), {} mode{}, -m {}; in each: Ferrous ({}), then Linux (fbench)",
         if opts.icount {
             "icount (-icount shift=0: deterministic, 1 ns per instruction)"
         } else {
             "plain TCG (host time)"
         },
         if opts.quick { ", quick" } else { "" },
-        opts.mem
+        opts.mem,
+        tests
+            .iter()
+            .map(|t| format!("test={t}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let mut runs = Vec::new();
     let (mut ferrous_args, mut linux_args, mut uname) = (Vec::new(), Vec::new(), String::new());
     for round in 1..=rounds {
-        let log = logs.join(format!("ferrous-{round}.log"));
-        let (r, a) = ferrous_run(&tools, &ferrous_dir, &opts.mem, opts.icount, &log, round)?;
+        let (r, a) = ferrous_run(
+            &tools,
+            &ferrous_dir,
+            &tests,
+            &opts.mem,
+            opts.icount,
+            &logs,
+            round,
+        )?;
         report_run(&r, rounds);
         runs.push(r);
         ferrous_args = a;
@@ -369,7 +444,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
         rounds,
         host_cpu: host_cpu(),
         ferrous_profile: "release".into(),
-        ferrous_cmdline: FERROUS_CMDLINE.into(),
+        ferrous_cmdlines: tests.iter().map(|t| format!("test={t}")).collect(),
         linux_kernel: file_name(&guest.kernel),
         linux_uname: uname,
         linux_packages: vec![guest.kernel_deb.clone(), guest.busybox_deb.clone()],
@@ -402,8 +477,14 @@ pub fn run(opts: &Options) -> Result<(), String> {
         if opts.quick { ", quick" } else { "" }
     );
     println!(
-        "Ferrous {} (release, {FERROUS_CMDLINE}) | Linux {} | host {}",
+        "Ferrous {}{} (release; {}) | Linux {} | host {}",
         report.config.git_commit.get(..12).unwrap_or("?"),
+        if report.config.git_dirty {
+            " + local changes"
+        } else {
+            ""
+        },
+        report.config.ferrous_cmdlines.join(", "),
         report.config.linux_kernel,
         report.config.host_cpu
     );
@@ -428,17 +509,16 @@ fn file_name(p: &Path) -> String {
 }
 
 /// The Ferrous half of `bench --quick`, for `cargo xtask test`: one boot
-/// with `test=mm-bench`; every number it prints must be there, non-zero and
-/// have its median between its minimum and maximum. Never a timing limit.
-/// Returns a one-line summary.
+/// per kernel benchmark test; every number printed must be there, non-zero
+/// and have its median between its minimum and maximum. Never a timing
+/// limit. Returns a one-line summary.
 pub fn smoke(tools: &Tools, art: &Artifacts) -> Result<String, String> {
+    let tests = read_bench_tests()?;
     let dir: PathBuf = build::target_dir().join("qemu").join("bench-smoke");
-    prepare_ferrous_esp(&dir, art)?;
-    let log = dir.join("serial.log");
-    let (r, _) = ferrous_run(tools, &dir, "512M", false, &log, 1)?;
+    prepare_ferrous(&dir, art, &tests)?;
+    let (r, _) = ferrous_run(tools, &dir, &tests, "512M", false, &dir, 1)?;
     let mut problems = r.problems.clone();
-    let boot_ready = r.metrics.iter().any(|m| m.name == "boot-kernel-to-ready");
-    if !boot_ready {
+    if !r.metrics.iter().any(|m| m.name == "boot-kernel-to-ready") {
         problems.push("no boot-kernel-to-ready value".into());
     }
     for m in &r.metrics {
@@ -453,14 +533,66 @@ pub fn smoke(tools: &Tools, art: &Artifacts) -> Result<String, String> {
             .filter(|m| !m.name.starts_with("boot-"))
             .count();
         Ok(format!(
-            "{benches} benchmarks and {} boot values, all non-zero with min <= median <= max",
+            "{} boot(s) ({}): {benches} benchmarks and {} boot values, \
+             all non-zero with min <= median <= max",
+            r.boots.len(),
+            tests.join(", "),
             r.metrics.len() - benches
         ))
     } else {
         Err(format!(
-            "{} (serial log: {})",
+            "{} (serial logs in {})",
             problems.join("; "),
-            log.display()
+            dir.display()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_tests_come_from_one_cpu_scenarios() {
+        let toml = r#"
+            [[scenario]]
+            name = "boot"
+            cmdline = "test=boot"
+            expect = "pass"
+
+            [[scenario]]
+            name = "mm-bench"
+            cmdline = "log=info test=mm-bench"
+            expect = "pass"
+
+            [[scenario]]
+            name = "mm-bench-64m"
+            cmdline = "test=mm-bench"
+            mem = "64M"
+            expect = "pass"
+
+            [[scenario]]
+            name = "ipc-bench-smp4"
+            cmdline = "test=ipc-bench"
+            smp = 4
+            expect = "pass"
+
+            [[scenario]]
+            name = "sched-bench"
+            cmdline = "test=sched-bench"
+            expect = "pass"
+        "#;
+        assert_eq!(
+            ferrous_bench_tests(toml).unwrap(),
+            ["mm-bench", "sched-bench"]
+        );
+        let none = "[[scenario]]\nname = 'boot'\ncmdline = 'test=boot'\nexpect = 'pass'\n";
+        assert!(ferrous_bench_tests(none).is_err());
+    }
+
+    #[test]
+    fn the_real_scenario_file_has_the_mm_benchmarks() {
+        let tests = read_bench_tests().unwrap();
+        assert!(tests.iter().any(|t| t == "mm-bench"), "{tests:?}");
     }
 }

@@ -71,17 +71,26 @@ pub enum Side {
     Linux,
 }
 
-/// One guest run: its verdict and every metric it printed.
+/// One QEMU boot within a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BootRecord {
+    /// The kernel command line (Ferrous `test=...`, Linux `-append`).
+    pub cmdline: String,
+    /// How QEMU ended (Pass, Fail, Timeout, ...).
+    pub end: String,
+    pub wall_seconds: f64,
+    pub serial_log: String,
+}
+
+/// One side's share of a round: its boots (Ferrous boots once per kernel
+/// benchmark test, Linux once), its verdict and every metric printed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRecord {
     pub round: u32,
     pub side: Side,
     pub ok: bool,
-    /// How QEMU ended (Pass, Fail, Timeout, ...).
-    pub end: String,
-    pub wall_seconds: f64,
+    pub boots: Vec<BootRecord>,
     pub problems: Vec<String>,
-    pub serial_log: String,
     pub metrics: Vec<Metric>,
 }
 
@@ -104,11 +113,14 @@ pub struct Config {
     pub rounds: u32,
     pub host_cpu: String,
     pub ferrous_profile: String,
-    pub ferrous_cmdline: String,
+    /// One Ferrous boot per kernel benchmark test, e.g. `test=mm-bench`.
+    pub ferrous_cmdlines: Vec<String>,
     pub linux_kernel: String,
     pub linux_uname: String,
     pub linux_packages: Vec<String>,
     pub linux_append: String,
+    /// QEMU's arguments for the first Ferrous boot (the others differ only
+    /// in the serial log's name).
     pub qemu_args_ferrous: Vec<String>,
     pub qemu_args_linux: Vec<String>,
 }
@@ -484,10 +496,13 @@ mod tests {
             round,
             side,
             ok,
-            end: "Pass".into(),
-            wall_seconds: 1.0,
+            boots: vec![BootRecord {
+                cmdline: "test=mm-bench".into(),
+                end: "Pass".into(),
+                wall_seconds: 1.0,
+                serial_log: String::new(),
+            }],
             problems: vec![],
-            serial_log: String::new(),
             metrics: metrics
                 .iter()
                 .map(|(n, v)| Metric::value(n, "cycles/op", *v))

@@ -168,7 +168,15 @@ pub fn out_of_memory(boot: &Boot) -> Outcome {
     // Every frame handed out was usable or loader memory, never firmware,
     // kernel image, page tables, boot info or modules.
     let map = boot.data.memory_map;
+    let meta = frames::meta_range();
+    let low = frames::low_page();
     for &pa in &held {
+        if meta.contains(&pa) || pa == 0 || Some(pa) == low {
+            log::error!(
+                "mm-oom: frame {pa:#x} is the allocator's metadata, page 0 or the trampoline page"
+            );
+            return Err("a reserved frame was handed out");
+        }
         let i = map.partition_point(|r| r.base + r.len <= pa);
         let ok = map.get(i).is_some_and(|r| {
             r.base <= pa

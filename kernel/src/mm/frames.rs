@@ -10,6 +10,13 @@ use ferrous_frames::{FrameAllocator, FrameMeta, MAX_ORDER};
 static FRAMES: IrqMutex<Option<FrameAllocator<'static>>> = IrqMutex::new(None);
 /// A page below 1 MiB kept out of the allocator for the SMP trampoline.
 static LOW_PAGE: spin::Once<Option<u64>> = spin::Once::new();
+/// Physical range of the allocator's own metadata.
+static META: spin::Once<core::ops::Range<u64>> = spin::Once::new();
+
+/// Where the frame metadata lives (never handed out).
+pub fn meta_range() -> core::ops::Range<u64> {
+    META.get().cloned().unwrap_or(0..0)
+}
 
 pub fn low_page() -> Option<u64> {
     LOW_PAGE.get().copied().flatten()
@@ -47,31 +54,41 @@ pub fn init(boot: &BootData) -> Result<MemReport, &'static str> {
     let meta_end = home.base + meta_bytes;
     // Real-mode code needs a page in [4 KiB, 1 MiB); page 0 stays unused.
     let low = usable()
-        .filter(|r| r.kind == MemoryKind::USABLE && r.base != home.base)
-        .map(|r| r.base.max(FRAME_SIZE))
-        .find(|&p| {
-            p < 0x10_0000 && usable().any(|r| r.base <= p && p + FRAME_SIZE <= r.base + r.len)
+        .filter(|r| r.kind == MemoryKind::USABLE)
+        .find_map(|r| {
+            let mut p = r.base.max(FRAME_SIZE);
+            if (home.base..meta_end).contains(&p) {
+                p = meta_end;
+            }
+            (p < 0x10_0000 && p + FRAME_SIZE <= r.base + r.len).then_some(p)
         });
     LOW_PAGE.call_once(|| low);
+    META.call_once(|| home.base..meta_end);
+    // Never handed out: page 0 (a null physical address is a bug magnet),
+    // the metadata itself, and the trampoline page.
+    let mut holes = [(0, FRAME_SIZE), (home.base, meta_end), (u64::MAX, u64::MAX)];
+    if let Some(p) = low {
+        holes[2] = (p, p + FRAME_SIZE);
+    }
+    holes.sort_unstable();
     for r in usable() {
-        let (mut start, end) = (r.base.max(FRAME_SIZE), r.base + r.len);
-        if start == home.base {
-            start = meta_end;
-        }
-        let mut add = |a: u64, b: u64| -> Result<(), &'static str> {
-            if a < b {
+        let mut start = r.base;
+        let end = r.base + r.len;
+        for &(h0, h1) in &holes {
+            if h1 <= start || h0 >= end {
+                continue;
+            }
+            if start < h0 {
                 alloc
-                    .add_free_range(a / FRAME_SIZE, b / FRAME_SIZE)
+                    .add_free_range(start / FRAME_SIZE, h0 / FRAME_SIZE)
                     .map_err(|_| "memory map region refused by the frame allocator")?;
             }
-            Ok(())
-        };
-        match low {
-            Some(p) if start <= p && p < end => {
-                add(start, p)?;
-                add(p + FRAME_SIZE, end)?;
-            }
-            _ => add(start, end)?,
+            start = start.max(h1);
+        }
+        if start < end {
+            alloc
+                .add_free_range(start / FRAME_SIZE, end / FRAME_SIZE)
+                .map_err(|_| "memory map region refused by the frame allocator")?;
         }
     }
     let stats = alloc.stats();

@@ -29,6 +29,22 @@
 //! - Every decision is reported as an [`Event`] with its reason, so traces
 //!   explain themselves.
 //!
+//! Driving it (every call under the one lock; the sink must not call back):
+//! - Timer interrupt: [`Scheduler::tick`]; when it returns true, call
+//!   [`Scheduler::pick_next`] and switch to its result (`None` = idle loop).
+//!   Runtime is charged only by ticks and switches.
+//! - [`Scheduler::make_ready`] (and `set_priority`, `set_affinity`,
+//!   `set_budget`) return the CPU that should reschedule now: call
+//!   `pick_next` there, via a reschedule IPI if it is another CPU.
+//! - [`Scheduler::block_current`], [`Scheduler::exit_current`] and
+//!   [`Scheduler::yield_now`] pick the next thread themselves; a `pick_next`
+//!   right after returns the same thread and emits nothing.
+//! - An idle CPU's `tick` returns true when it has work or can steal it;
+//!   call [`Scheduler::balance`] from a slower periodic timer.
+//! - A thread switched away from may be picked by another CPU as soon as
+//!   the lock is dropped: the kernel must not resume it before its context
+//!   is saved.
+//!
 //! Time (`now`) is in nanoseconds on one monotonic clock shared by all CPUs;
 //! a value that goes backwards is treated as no time passing. Nothing panics
 //! on caller input: bad ids, CPUs, priorities and budgets are

@@ -503,8 +503,9 @@ impl Scheduler {
     /// Sets or clears a thread's budget (resource groups). With the same
     /// period length the runtime used in the current period is kept,
     /// otherwise a fresh period starts. A throttled thread that is no longer
-    /// over budget is made ready (`Wake { Refill }`). Returns the CPU that
-    /// should reschedule, as [`Self::make_ready`] does.
+    /// over budget is made ready (`Wake { Refill }`), a ready one that now is
+    /// gets throttled. Returns the CPU that should reschedule, as
+    /// [`Self::make_ready`] does.
     pub fn set_budget(
         &mut self,
         t: ThreadId,
@@ -531,6 +532,11 @@ impl Scheduler {
         };
         match state {
             ThreadState::Running { cpu } => Ok(self.resched_at(usize::from(cpu.0)).then_some(cpu)),
+            ThreadState::Ready { .. } if self.thread(i).exhausted() => {
+                self.dequeue(i);
+                self.throttle(i);
+                Ok(None)
+            }
             ThreadState::Throttled if !self.thread(i).exhausted() => {
                 unlink(&mut self.slots, &mut self.throttled, i);
                 let c = self.wake(i, WakeReason::Refill, sink);

@@ -337,6 +337,18 @@ fn a_thread_woken_over_budget_waits_for_the_refill() {
         Ok(Some(C0))
     );
     assert_eq!(s.pick_next(C0, 13 * MS, &mut nop()), Some(t));
+    // Cutting the quota below what a ready thread used throttles it.
+    let other = start(&mut s, 30);
+    assert_eq!(s.pick_next(C0, 14 * MS, &mut nop()), Some(other));
+    let smaller = Budget {
+        period_ns: 10 * MS,
+        quota_ns: MS,
+    };
+    assert_eq!(
+        s.set_budget(t, Some(smaller), 14 * MS, &mut nop()),
+        Ok(None)
+    );
+    assert_eq!(s.state(t), Ok(ThreadState::Throttled));
     s.check_invariants().unwrap();
 }
 
