@@ -370,10 +370,10 @@ pub fn bench(_: &Boot) -> Outcome {
             time_slice_ns: 1,
         });
         let mut sink = |_e: Event| {};
-        for i in 0..ready {
-            let t = s
-                .add_thread(Priority((i % 32) as u8), None, None)
-                .map_err(|_| "add")?;
+        // All at one level, so every pick rotates round-robin in both cases
+        // and only the number of ready threads differs.
+        for _ in 0..ready {
+            let t = s.add_thread(Priority(20), None, None).map_err(|_| "add")?;
             s.make_ready(t, ferrous_sched::WakeReason::Created, 0, &mut sink)
                 .map_err(|_| "ready")?;
         }
