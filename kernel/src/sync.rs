@@ -1,24 +1,35 @@
-//! Locks for kernel data shared with interrupt context: interrupts are
-//! masked while a lock is held, so a handler on the same CPU can never spin
-//! on a lock its own CPU holds.
+//! The kernel's two lock kinds, with guards:
+//! - [`IrqMutex`]: interrupts masked while held, for state shared with
+//!   interrupt handlers, so a handler can never spin on a lock its own CPU
+//!   holds;
+//! - [`SpinLock`]: preemption off, interrupts unchanged, for locks held
+//!   across TLB shootdowns (other CPUs must take the IPI while spinning).
+//!
+//! Both are test-and-set spinlocks, not ticket locks: with more virtual CPUs
+//! than host cores (QEMU TCG here, and any overcommitted VM) a ticket lock
+//! hands the lock to a waiter the host has descheduled and every CPU waits
+//! for it. Measured: `threads-1000-smp4` next to another QEMU took 4 s with
+//! test-and-set and timed out (> 120 s) with `spin`'s ticket lock.
+//! See docs/adr/0004-locking-and-context-switch.md.
 
 use crate::arch;
 use core::ops::{Deref, DerefMut};
+use spin::mutex::{SpinMutex, SpinMutexGuard};
 
 pub struct IrqMutex<T> {
-    inner: spin::Mutex<T>,
+    inner: SpinMutex<T>,
 }
 
 pub struct IrqGuard<'a, T> {
     /// Always `Some` until `drop` releases it before re-enabling interrupts.
-    guard: Option<spin::MutexGuard<'a, T>>,
+    guard: Option<SpinMutexGuard<'a, T>>,
     were_enabled: bool,
 }
 
 impl<T> IrqMutex<T> {
     pub const fn new(value: T) -> Self {
         IrqMutex {
-            inner: spin::Mutex::new(value),
+            inner: SpinMutex::new(value),
         }
     }
 
@@ -60,17 +71,17 @@ impl<T> Drop for IrqGuard<'_, T> {
 /// but the holder cannot be preempted, so a spinner on the same CPU never
 /// waits for a thread that cannot run.
 pub struct SpinLock<T> {
-    inner: spin::Mutex<T>,
+    inner: SpinMutex<T>,
 }
 
 pub struct SpinGuard<'a, T> {
-    guard: Option<spin::MutexGuard<'a, T>>,
+    guard: Option<SpinMutexGuard<'a, T>>,
 }
 
 impl<T> SpinLock<T> {
     pub const fn new(value: T) -> Self {
         SpinLock {
-            inner: spin::Mutex::new(value),
+            inner: SpinMutex::new(value),
         }
     }
 

@@ -17,7 +17,7 @@ use crate::trace;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use ferrous_sched::waitq::WaitQueue;
+use ferrous_sched::waitq::WaitQueue as Waiters;
 pub use ferrous_sched::{BlockReason, CpuId, Priority, ThreadId, WakeReason};
 use ferrous_sched::{Config, Event, Scheduler};
 
@@ -39,7 +39,7 @@ struct Record {
     stack: Option<KernelStack>,
     start: Option<Entry>,
     exit_code: Option<u64>,
-    joiners: WaitQueue,
+    joiners: Waiters,
 }
 
 struct Cpu {
@@ -114,7 +114,7 @@ pub fn init(cpus: u16) -> Result<(), SpawnError> {
             stack: None,
             start: None,
             exit_code: None,
-            joiners: WaitQueue::new(),
+            joiners: Waiters::new(),
         },
     );
     t.sched
@@ -294,7 +294,7 @@ pub fn spawn(
                 stack: None,
                 start: Some((entry, arg)),
                 exit_code: None,
-                joiners: WaitQueue::new(),
+                joiners: Waiters::new(),
             },
         );
         kick_cpu = t
@@ -365,7 +365,7 @@ pub fn exit(code: u64) -> ! {
         if let Some(t) = g.as_mut() {
             let c = CpuId(cpu() as u16);
             if let Some(id) = t.sched.current(c) {
-                let mut joiners = WaitQueue::new();
+                let mut joiners = Waiters::new();
                 if let Some(r) = t.table.get_mut(&id) {
                     r.exit_code = Some(code);
                     core::mem::swap(&mut joiners, &mut r.joiners);
@@ -500,5 +500,100 @@ pub fn preempt_enable() {
         && NEED_RESCHED[c].load(Ordering::Relaxed)
     {
         arch::cpu::without_interrupts(preempt_if_needed);
+    }
+}
+
+/// A queue of threads waiting for a condition (the blocking primitive IPC
+/// and drivers build on). Waiting and waking happen under the scheduler
+/// lock, so a wake-up between "condition false" and "blocked" is never lost.
+/// Waiters are woken in priority order, then FIFO.
+pub struct WaitQueue {
+    id: u64,
+    waiters: IrqMutex<Waiters>,
+}
+
+static NEXT_QUEUE_ID: AtomicU64 = AtomicU64::new(1);
+
+impl WaitQueue {
+    pub fn new() -> WaitQueue {
+        WaitQueue {
+            id: NEXT_QUEUE_ID.fetch_add(1, Ordering::Relaxed),
+            waiters: IrqMutex::new(Waiters::new()),
+        }
+    }
+
+    /// Blocks until `ready()` is true. `ready` is evaluated with the
+    /// scheduler lock held: keep it short and lock-free (atomics).
+    pub fn wait_until(&self, ready: impl Fn() -> bool) {
+        loop {
+            let blocked = arch::cpu::without_interrupts(|| {
+                let mut g = THREADS.lock();
+                let Some(t) = g.as_mut() else { return false };
+                if ready() {
+                    return false;
+                }
+                let c = CpuId(cpu() as u16);
+                let Some(me) = t.sched.current(c) else {
+                    return false;
+                };
+                let prio = t.sched.priority(me).unwrap_or(DEFAULT_PRIORITY);
+                if self.waiters.lock().push(me, prio).is_err() {
+                    return false; // out of memory: fall back to polling
+                }
+                t.sched
+                    .block_current(c, BlockReason::WaitQueue(self.id), now(), &mut sink);
+                drop(g);
+                schedule();
+                true
+            });
+            if !blocked {
+                if ready() {
+                    return;
+                }
+                yield_now();
+            }
+        }
+    }
+
+    /// Wakes the highest-priority waiter; returns whether there was one.
+    pub fn wake_one(&self) -> bool {
+        self.wake(1) == 1
+    }
+
+    /// Wakes every waiter; returns how many.
+    pub fn wake_all(&self) -> usize {
+        self.wake(usize::MAX)
+    }
+
+    fn wake(&self, max: usize) -> usize {
+        let mut kicks = alloc::vec::Vec::new();
+        let woken = arch::cpu::without_interrupts(|| {
+            let mut g = THREADS.lock();
+            let Some(t) = g.as_mut() else { return 0 };
+            let waker = t.sched.current(CpuId(cpu() as u16));
+            let mut n = 0;
+            while n < max {
+                let Some(w) = self.waiters.lock().pop() else {
+                    break;
+                };
+                let reason = waker.map_or(WakeReason::Interrupt, WakeReason::ByThread);
+                if let Ok(k) = t.sched.make_ready(w, reason, now(), &mut sink) {
+                    kicks.extend(k);
+                    n += 1;
+                }
+            }
+            n
+        });
+        for k in kicks {
+            kick(k);
+        }
+        arch::cpu::without_interrupts(preempt_if_needed);
+        woken
+    }
+}
+
+impl Default for WaitQueue {
+    fn default() -> Self {
+        Self::new()
     }
 }

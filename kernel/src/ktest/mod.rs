@@ -129,6 +129,11 @@ const TESTS: &[Test] = &[
         run: sched::priority,
     },
     Test {
+        name: "waitq",
+        about: "producer/consumer over a wait queue: blocking waits, every item once",
+        run: sched::wait_queue,
+    },
+    Test {
         name: "smp-all-cpus",
         about: "every CPU in the MADT comes online and runs a thread",
         run: sched::all_cpus,
