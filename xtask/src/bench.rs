@@ -78,13 +78,7 @@ fn boot(mut cmd: Command, log_path: &Path, mark: &str, limit: Duration) -> Resul
     };
     let wall = start.elapsed();
     let raw = fs::read(log_path).unwrap_or_default();
-    let mut log = scenario::strip_ansi(&String::from_utf8_lossy(&raw));
-    if end != RunEnd::Pass {
-        let err = fs::read_to_string(&stderr_path).unwrap_or_default();
-        if !err.trim().is_empty() {
-            log.push_str(&format!("\n[QEMU stderr]\n{}", err.trim()));
-        }
-    }
+    let log = scenario::strip_ansi(&String::from_utf8_lossy(&raw));
     Ok(Boot {
         end,
         mark_at,
@@ -332,6 +326,11 @@ fn report_run(r: &RunRecord, rounds: u32) {
         for l in &lines[lines.len().saturating_sub(TAIL_LINES)..] {
             println!("        | {l}");
         }
+        let stderr = Path::new(&b.serial_log).with_extension("stderr");
+        let err = fs::read_to_string(&stderr).unwrap_or_default();
+        if !err.trim().is_empty() {
+            println!("        QEMU said: {}", err.trim());
+        }
     }
 }
 
@@ -368,6 +367,11 @@ pub fn run(opts: &Options) -> Result<(), String> {
     } else {
         mode.to_string()
     };
+    // The commit being measured: taken before the build, as others may
+    // commit while the bench runs.
+    let git_commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let git_dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
     let tools = qemu::ensure_tools()?;
     println!("==> building Ferrous (release profile)");
     let art = build::build_all(true)?;
@@ -429,9 +433,8 @@ pub fn run(opts: &Options) -> Result<(), String> {
     let (date, stamp) = bench_report::utc(secs);
     let config = Config {
         date,
-        git_commit: git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into()),
-        git_dirty: git(&["status", "--porcelain", "--untracked-files=no"])
-            .is_some_and(|s| !s.is_empty()),
+        git_commit,
+        git_dirty,
         qemu: qemu::version(&tools),
         machine: "q35".into(),
         cpu: "max".into(),

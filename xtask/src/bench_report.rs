@@ -422,10 +422,12 @@ pub fn svg(rows: &[Row], title: &str) -> String {
             xml_escape(&row.label),
             ratio_text(*r)
         );
+        // The value sits on the far side of the 1-line from its bar, clear
+        // of both the bar and the metric labels.
         let (tx, anchor) = if *r >= 1.0 {
-            (x + w + 6.0, "start")
+            (x0 - 6.0, "end")
         } else {
-            (x - 6.0, "end")
+            (x0 + 6.0, "start")
         };
         let _ = writeln!(
             s,
