@@ -34,6 +34,11 @@ pub fn interrupt(vector: u8) {
         apic::VECTOR_SPURIOUS => {
             SPURIOUS.fetch_add(1, Ordering::Relaxed); // no EOI for spurious
         }
+        // The masked 8259s can still raise spurious IRQ 7/15 on these
+        // vectors; they are not the local APIC's, so no EOI there.
+        0x20..=0x2f => {
+            SPURIOUS.fetch_add(1, Ordering::Relaxed);
+        }
         v if (apic::VECTOR_ISA_BASE..apic::VECTOR_ISA_BASE + 16).contains(&v) => {
             ISA[(v - apic::VECTOR_ISA_BASE) as usize].fetch_add(1, Ordering::Relaxed);
             apic::eoi();

@@ -11,6 +11,11 @@ static PANICKING: AtomicBool = AtomicBool::new(false);
 
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {
+    arch::cpu::disable_interrupts();
+    // Stop the other CPUs so the report is the last word.
+    if arch::apic::is_ready() && crate::thread::cpus_online() > 1 {
+        arch::apic::send_ipi_all_others(arch::apic::VECTOR_STOP);
+    }
     let mut out = PanicWriter::take();
     if PANICKING.swap(true, Ordering::SeqCst) {
         let _ = writeln!(out, "\nKERNEL PANIC while panicking: {}", info.message());

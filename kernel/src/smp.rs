@@ -64,9 +64,19 @@ pub fn start_aps(p: &Platform) {
         // without `stacks::free`.
         let top = boot.top;
         let _ = (df, nmi, mc);
-        match arch::smp::boot_ap(low, space.root(), top, start) {
-            Ok(()) => {}
-            Err(e) => log::warn!("smp: cpu{index} (APIC id {apic_id}) did not start: {e:?}"),
+        if let Err(e) = arch::smp::boot_ap(low, space.root(), top, start) {
+            // It might still start later, on this trampoline and address
+            // space: leave both alone and bring up no more CPUs.
+            log::warn!(
+                "smp: cpu{index} (APIC id {apic_id}) did not start ({e:?}); stopping bring-up"
+            );
+            log::info!(
+                "smp: {} of {} CPUs online",
+                thread::cpus_online(),
+                p.cpus.len()
+            );
+            core::mem::forget(space);
+            return;
         }
     }
     space.destroy();

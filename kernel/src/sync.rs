@@ -16,6 +16,19 @@ use crate::arch;
 use core::ops::{Deref, DerefMut};
 use spin::mutex::{SpinMutex, SpinMutexGuard};
 
+/// Takes `m`, answering TLB-shootdown requests while spinning: a CPU that
+/// waits here with interrupts off cannot take the shootdown IPI, and the
+/// lock's holder may be the CPU waiting for its answer.
+fn spin_lock<T>(m: &SpinMutex<T>) -> SpinMutexGuard<'_, T> {
+    loop {
+        if let Some(g) = m.try_lock() {
+            return g;
+        }
+        crate::mm::shootdown::poll();
+        core::hint::spin_loop();
+    }
+}
+
 pub struct IrqMutex<T> {
     inner: SpinMutex<T>,
 }
@@ -37,7 +50,7 @@ impl<T> IrqMutex<T> {
         let were_enabled = arch::cpu::interrupts_enabled();
         arch::cpu::disable_interrupts();
         IrqGuard {
-            guard: Some(self.inner.lock()),
+            guard: Some(spin_lock(&self.inner)),
             were_enabled,
         }
     }
@@ -88,7 +101,7 @@ impl<T> SpinLock<T> {
     pub fn lock(&self) -> SpinGuard<'_, T> {
         crate::thread::preempt_disable();
         SpinGuard {
-            guard: Some(self.inner.lock()),
+            guard: Some(spin_lock(&self.inner)),
         }
     }
 

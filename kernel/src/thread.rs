@@ -155,6 +155,7 @@ pub fn cpus_online() -> u64 {
 }
 
 extern "C" fn idle_entry(_cpu: u64) -> ! {
+    arch::context::finish_switch();
     loop {
         schedule();
         arch::cpu::enable_interrupts_and_halt();
@@ -198,7 +199,7 @@ pub fn schedule() {
         *RUNNING_NAME[c].lock() = name;
         (from, to)
     };
-    arch::context::switch(&from, &to);
+    arch::context::switch(from, to);
 }
 
 /// Called at the end of every interrupt: switch if the tick or a wake-up
@@ -337,6 +338,7 @@ fn id_from_u64(v: u64) -> ThreadId {
 }
 
 extern "C" fn thread_entry(raw: u64) -> ! {
+    arch::context::finish_switch();
     let id = id_from_u64(raw);
     let start = THREADS
         .lock()
@@ -397,51 +399,51 @@ pub enum JoinError {
 
 /// Waits for thread `id` to exit, reaps it and returns its exit code.
 pub fn join(id: ThreadId) -> Result<u64, JoinError> {
+    enum Step {
+        Reaped(u64, Option<KernelStack>),
+        Retry,
+    }
     loop {
-        arch::cpu::disable_interrupts();
-        let mut reaped = None;
-        {
+        let step = arch::cpu::without_interrupts(|| -> Result<Step, JoinError> {
             let mut g = THREADS.lock();
             let t = g.as_mut().ok_or(JoinError::NoSuchThread)?;
-            let me = t.sched.current(CpuId(cpu() as u16));
+            let c = CpuId(cpu() as u16);
+            let me = t.sched.current(c);
             if me == Some(id) {
-                drop(g);
-                arch::cpu::enable_interrupts();
                 return Err(JoinError::JoinSelf);
             }
             let rec = t.table.get_mut(&id).ok_or(JoinError::NoSuchThread)?;
             match rec.exit_code {
                 Some(code) if !rec.ctx.on_cpu() => {
-                    let rec = t.table.remove(&id).expect("present");
+                    let rec = t.table.remove(&id).ok_or(JoinError::NoSuchThread)?;
                     let _ = t.sched.remove(id);
-                    reaped = Some((code, rec.stack));
+                    Ok(Step::Reaped(code, rec.stack))
                 }
-                Some(_) => {} // still switching away; retry
+                Some(_) => Ok(Step::Retry), // still switching away
                 None => {
                     if let Some(me) = me {
                         let prio = t.sched.priority(me).unwrap_or(DEFAULT_PRIORITY);
                         if rec.joiners.push(me, prio).is_ok() {
-                            t.sched.block_current(
-                                CpuId(cpu() as u16),
-                                BlockReason::Join(id),
-                                now(),
-                                &mut sink,
-                            );
+                            t.sched
+                                .block_current(c, BlockReason::Join(id), now(), &mut sink);
                             drop(g);
                             schedule();
                         }
                     }
+                    Ok(Step::Retry)
                 }
             }
-        }
-        arch::cpu::enable_interrupts();
-        if let Some((code, stack)) = reaped {
-            if let Some(s) = stack {
-                stacks::free(s);
+        })?;
+        match step {
+            Step::Reaped(code, stack) => {
+                // Freed outside THREADS: unmapping waits for TLB shootdowns.
+                if let Some(s) = stack {
+                    stacks::free(s);
+                }
+                return Ok(code);
             }
-            return Ok(code);
+            Step::Retry => core::hint::spin_loop(),
         }
-        core::hint::spin_loop();
     }
 }
 
@@ -488,18 +490,22 @@ static PREEMPT_OFF: [core::sync::atomic::AtomicU32; MAX_CPUS] =
 
 /// Holds off preemption on this CPU (nests). Used by `SpinLock`.
 pub fn preempt_disable() {
-    PREEMPT_OFF[cpu()].fetch_add(1, Ordering::Relaxed);
+    // Interrupts off so the CPU cannot change between reading the index and
+    // the increment; once it is counted, this thread stays here.
+    arch::cpu::without_interrupts(|| PREEMPT_OFF[cpu()].fetch_add(1, Ordering::Relaxed));
 }
 
 /// Ends a `preempt_disable`; reschedules if a switch was asked for
 /// meanwhile and interrupts are on.
 pub fn preempt_enable() {
+    let were_enabled = arch::cpu::interrupts_enabled();
+    arch::cpu::disable_interrupts();
     let c = cpu();
-    if PREEMPT_OFF[c].fetch_sub(1, Ordering::Relaxed) == 1
-        && arch::cpu::interrupts_enabled()
-        && NEED_RESCHED[c].load(Ordering::Relaxed)
-    {
-        arch::cpu::without_interrupts(preempt_if_needed);
+    if PREEMPT_OFF[c].fetch_sub(1, Ordering::Relaxed) == 1 && were_enabled {
+        preempt_if_needed();
+    }
+    if were_enabled {
+        arch::cpu::enable_interrupts();
     }
 }
 

@@ -108,10 +108,24 @@ fn wait_icr_idle() {
 }
 
 fn send(apic_id: u32, low: u32) {
-    wait_icr_idle();
-    write(REG_ICR_HIGH, apic_id << 24);
-    write(REG_ICR_LOW, low);
-    wait_icr_idle();
+    // ICR is two registers: an interrupt between the writes could send its
+    // own IPI and leave ours aimed at the wrong CPU.
+    super::cpu::without_interrupts(|| {
+        wait_icr_idle();
+        write(REG_ICR_HIGH, apic_id << 24);
+        write(REG_ICR_LOW, low);
+        wait_icr_idle();
+    });
+}
+
+/// Whether the local APIC has been set up (panics may come earlier).
+pub fn is_ready() -> bool {
+    LAPIC.load(Ordering::Relaxed) != 0
+}
+
+/// A fixed-vector IPI to every CPU but this one.
+pub fn send_ipi_all_others(vector: u8) {
+    send(0, vector as u32 | (1 << 14) | (0b11 << 18));
 }
 
 /// A fixed-vector IPI to one CPU.

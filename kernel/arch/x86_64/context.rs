@@ -12,7 +12,10 @@
 //! pointer saved": a CPU about to resume a thread waits until the CPU that
 //! ran it has finished saving it.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use super::percpu::MAX_CPUS;
+use alloc::sync::Arc;
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 pub struct ThreadContext {
     rsp: AtomicU64,
@@ -73,8 +76,7 @@ impl ThreadContext {
     /// until the thread has exited and is off the CPU.
     pub fn new(stack_top: u64, entry: extern "C" fn(u64) -> !, arg: u64) -> ThreadContext {
         assert!(
-            crate::mm::stacks::bounds_of(stack_top - 8)
-                .is_some_and(|r| r.end == stack_top && r.end - r.start >= 4096),
+            crate::mm::stacks::is_top(stack_top),
             "thread stack {stack_top:#x} is not a kernel stack"
         );
         // SAFETY: an immutable code address defined above.
@@ -102,9 +104,20 @@ impl ThreadContext {
     }
 }
 
+/// References handed from a switch to whatever runs next on the CPU, which
+/// drops them in [`finish_switch`]; a thread that exits never returns from
+/// its switch, so it could not drop its own.
+type Handover = (AtomicPtr<ThreadContext>, AtomicPtr<ThreadContext>);
+static HANDOVER: [Handover; MAX_CPUS] = [const {
+    (
+        AtomicPtr::new(ptr::null_mut()),
+        AtomicPtr::new(ptr::null_mut()),
+    )
+}; MAX_CPUS];
+
 /// Switches from the running context `from` to `to`. Interrupts must be
 /// disabled. Returns when something switches back to `from`.
-pub fn switch(from: &ThreadContext, to: &ThreadContext) {
+pub fn switch(from: Arc<ThreadContext>, to: Arc<ThreadContext>) {
     assert!(
         !super::cpu::interrupts_enabled(),
         "context switch with interrupts on"
@@ -114,11 +127,37 @@ pub fn switch(from: &ThreadContext, to: &ThreadContext) {
         core::hint::spin_loop();
     }
     let to_rsp = to.rsp.load(Ordering::Acquire);
+    let from = Arc::into_raw(from);
+    let slot = &HANDOVER[super::percpu::index()];
+    slot.0.store(from.cast_mut(), Ordering::Relaxed);
+    slot.1
+        .store(Arc::into_raw(to).cast_mut(), Ordering::Relaxed);
     // SAFETY: `to_rsp` is a stack pointer saved by `ferrous_switch` or built
     // by `ThreadContext::new` (the only ways to make one), on a stack that
     // stays allocated while the context exists; we own `to` now (on_cpu was
-    // clear). `from` is the context we are running on, so saving into it is
-    // sound; the atomics are written through their raw pointers only by the
-    // switch itself.
-    unsafe { ferrous_switch(from.rsp.as_ptr(), to_rsp, from.on_cpu.as_ptr()) }
+    // clear). `from` is the context we are running on (kept alive by the
+    // reference parked in HANDOVER), so saving into it is sound; its atomics
+    // are written through raw pointers only by the switch itself.
+    unsafe {
+        let from = &*from;
+        ferrous_switch(from.rsp.as_ptr(), to_rsp, from.on_cpu.as_ptr())
+    }
+    finish_switch();
+}
+
+/// Drops the references the last switch on this CPU handed over. Runs right
+/// after every switch lands, including as a new thread's first step.
+pub fn finish_switch() {
+    let slot = &HANDOVER[super::percpu::index()];
+    let parked = [
+        slot.0.swap(ptr::null_mut(), Ordering::Relaxed),
+        slot.1.swap(ptr::null_mut(), Ordering::Relaxed),
+    ];
+    for p in parked {
+        if !p.is_null() {
+            // SAFETY: `p` came from `Arc::into_raw` in `switch` on this CPU and
+            // was swapped out of the slot, so it is released exactly once.
+            drop(unsafe { Arc::from_raw(p) });
+        }
+    }
 }

@@ -49,7 +49,7 @@ extern "C" fn arch_start(boot_info: u64) -> ! {
 /// from `mm::stacks` (checked).
 pub fn run_on_stack(top: u64, f: fn() -> !) -> ! {
     assert!(
-        crate::mm::stacks::bounds_of(top - 8).is_some_and(|r| r.end == top),
+        crate::mm::stacks::is_top(top),
         "run_on_stack: {top:#x} is not the top of a kernel stack"
     );
     // SAFETY: `top` is the top of a mapped, otherwise unused kernel stack

@@ -81,7 +81,9 @@ core::arch::global_asm!(
     "    mov rdi, [rbx + 72]",
     "    mov rax, [rbx + 64]",
     "    xor ebp, ebp",
-    "    jmp rax",
+    // `call`, so ap_entry starts with the stack alignment the ABI expects.
+    "    call rax",
+    "    ud2",
     "ferrous_ap_trampoline_end:",
     ".section .rodata",
     ".balign 8",

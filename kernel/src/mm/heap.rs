@@ -54,14 +54,29 @@ impl Backend for MapFrames {
         Some(bytes as usize)
     }
 
+    /// Interrupts off while the heap lock is held, so an interrupt handler
+    /// that allocates (the timer's sleeper list) cannot deadlock against the
+    /// code it interrupted. Lock spins answer TLB shootdowns meanwhile.
     fn enter(&self) {
-        crate::thread::preempt_disable();
+        let were = crate::arch::cpu::interrupts_enabled();
+        crate::arch::cpu::disable_interrupts();
+        HEAP_IRQS_WERE_ON[crate::arch::percpu::index()]
+            .store(were, core::sync::atomic::Ordering::Relaxed);
     }
 
     fn exit(&self) {
-        crate::thread::preempt_enable();
+        if HEAP_IRQS_WERE_ON[crate::arch::percpu::index()]
+            .load(core::sync::atomic::Ordering::Relaxed)
+        {
+            crate::arch::cpu::enable_interrupts();
+        }
     }
 }
+
+/// Interrupt state saved by `enter` (no migration while interrupts are off,
+/// and the heap lock does not nest).
+static HEAP_IRQS_WERE_ON: [core::sync::atomic::AtomicBool; crate::arch::percpu::MAX_CPUS] =
+    [const { core::sync::atomic::AtomicBool::new(false) }; crate::arch::percpu::MAX_CPUS];
 
 #[global_allocator]
 static HEAP: KernelHeap<MapFrames> = KernelHeap::new(HEAP_BASE as usize, MapFrames);

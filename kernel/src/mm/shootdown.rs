@@ -29,6 +29,7 @@ pub fn broadcast(va: u64, len: u64) {
     if others == 0 {
         return;
     }
+    // Not `REQUEST.lock()`'s plain wait: answer other initiators meanwhile.
     let _guard = REQUEST.lock();
     VA.store(va, Ordering::SeqCst);
     LEN.store(len, Ordering::SeqCst);
@@ -38,10 +39,18 @@ pub fn broadcast(va: u64, len: u64) {
             apic::send_ipi(arch::percpu::apic_id_of(cpu), apic::VECTOR_TLB_SHOOTDOWN);
         }
     }
-    while PENDING.load(Ordering::SeqCst) != 0 {
+    while PENDING.load(Ordering::SeqCst) & others != 0 {
         core::hint::spin_loop();
     }
     SHOOTDOWNS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Answers a pending request addressed to this CPU, if any (called by the
+/// IPI handler and by every lock spin loop).
+pub fn poll() {
+    if PENDING.load(Ordering::Relaxed) & (1u64 << arch::percpu::index()) != 0 {
+        handle();
+    }
 }
 
 /// The shootdown IPI: flush the requested range here and acknowledge.

@@ -117,6 +117,18 @@ pub fn guard_hit(va: u64) -> Option<&'static str> {
     }
 }
 
+/// Is `top` the top of a live stack? Waits for the lock (not for fault paths).
+pub fn is_top(top: u64) -> bool {
+    let Some(slot) = top
+        .checked_sub(STACKS_BASE + SLOT)
+        .filter(|d| d.is_multiple_of(SLOT))
+        .map(|d| (d / SLOT) as usize)
+    else {
+        return false;
+    };
+    slot < MAX_STACKS && STACKS.lock()[slot].is_some()
+}
+
 /// The mapped range of the stack containing `va` (for the stack walker).
 pub fn bounds_of(va: u64) -> Option<Range<u64>> {
     let (r, base) = lookup(va)?;

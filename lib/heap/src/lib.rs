@@ -23,8 +23,9 @@ pub trait Backend: Sync {
     /// or `None` if no memory is left (or the region is exhausted).
     fn grow(&self, end: usize, at_least: usize) -> Option<usize>;
 
-    /// Called before the heap lock is taken (the kernel holds off
-    /// preemption here, so a spinner never waits for a preempted holder).
+    /// Called before the heap lock is taken (the kernel masks interrupts
+    /// here, so neither preemption nor an allocating interrupt handler can
+    /// meet a held heap lock on the same CPU).
     fn enter(&self) {}
 
     /// Called after the heap lock is released.
@@ -71,12 +72,16 @@ impl<B: Backend> KernelHeap<B> {
     }
 
     pub fn stats(&self) -> HeapStats {
+        self.backend.enter();
         let s = self.state.lock();
-        HeapStats {
+        let stats = HeapStats {
             size: if s.started { s.heap.size() } else { 0 },
             used: if s.started { s.heap.used() } else { 0 },
             failed_allocations: self.failures.load(core::sync::atomic::Ordering::Relaxed),
-        }
+        };
+        drop(s);
+        self.backend.exit();
+        stats
     }
 
     fn grow(&self, s: &mut State, need: usize) -> bool {
