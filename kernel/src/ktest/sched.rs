@@ -429,25 +429,46 @@ fn timer_latency() {
 
 pub fn bench(_: &Boot) -> Outcome {
     timer_latency();
-    // Context switch: two threads on CPU 0 yielding to each other.
+    // Context switch: two threads on CPU 0 yielding to each other. Every
+    // yield is one switch; the TSC is sampled every BATCH switches, after a
+    // warm-up batch, so spawning and joining are not counted.
     static ROUNDS: AtomicU64 = AtomicU64::new(0);
-    const N: u64 = 20_000;
+    static MARKS: [AtomicU64; 17] = [const { AtomicU64::new(0) }; 17];
+    const BATCH: u64 = 1000;
+    const N: u64 = BATCH * 17;
     fn pinger(_: u64) -> u64 {
-        while ROUNDS.load(Ordering::Relaxed) < N {
-            ROUNDS.fetch_add(1, Ordering::Relaxed);
+        loop {
+            let r = ROUNDS.fetch_add(1, Ordering::Relaxed) + 1;
+            if r > N {
+                return 0;
+            }
+            if r.is_multiple_of(BATCH) {
+                MARKS[(r / BATCH - 1) as usize].store(arch::cpu::tsc(), Ordering::Relaxed);
+            }
             thread::yield_now();
         }
-        0
     }
     ROUNDS.store(0, Ordering::SeqCst);
-    let start = arch::cpu::tsc();
     let a = thread::spawn("ping", Priority(30), Some(CpuId(0)), pinger, 0).map_err(|_| "spawn")?;
     let b = thread::spawn("pong", Priority(30), Some(CpuId(0)), pinger, 0).map_err(|_| "spawn")?;
     thread::join(a).map_err(|_| "join")?;
     thread::join(b).map_err(|_| "join")?;
-    let per_switch = arch::cpu::tsc().wrapping_sub(start) / N;
+    // Mark 0 ends the warm-up batch; 16 measured batches follow.
+    let mut per_switch: Vec<u64> = (1..MARKS.len())
+        .map(|i| {
+            MARKS[i]
+                .load(Ordering::Relaxed)
+                .wrapping_sub(MARKS[i - 1].load(Ordering::Relaxed))
+                / BATCH
+        })
+        .collect();
+    per_switch.sort_unstable();
     log::info!(
-        "bench yield-switch: median {per_switch} cycles/op (min {per_switch}, max {per_switch}, 1 x {N} ops)"
+        "bench yield-switch: median {} cycles/op (min {}, max {}, {} x {BATCH} ops)",
+        per_switch[per_switch.len() / 2],
+        per_switch[0],
+        per_switch[per_switch.len() - 1],
+        per_switch.len()
     );
     // Scheduler pick cost with 10 and 1000 ready threads (policy only).
     for ready in [10u32, 1000] {
