@@ -59,6 +59,8 @@ struct Threads {
 static THREADS: IrqMutex<Option<Threads>> = IrqMutex::new(None);
 static NEED_RESCHED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 static ONLINE: AtomicU64 = AtomicU64::new(0);
+/// Bit `i` set once CPU `i` runs its idle loop (IPIs go only to these).
+static ONLINE_MASK: AtomicU64 = AtomicU64::new(0);
 /// Name of the thread each CPU runs, for fault reports (written only by
 /// that CPU, in `schedule`, so a report on the same CPU never waits).
 static RUNNING_NAME: [spin::Mutex<&'static str>; MAX_CPUS] =
@@ -91,6 +93,13 @@ pub fn init(cpus: u16) -> Result<(), SpawnError> {
         cpus,
         time_slice_ns: TIME_SLICE_NS,
     });
+    // Only the bootstrap CPU runs yet; each AP is marked online as it joins,
+    // so no unpinned thread is placed on a CPU that never starts.
+    for c in 1..cpus {
+        sched
+            .set_online(CpuId(c), false)
+            .map_err(SpawnError::Scheduler)?;
+    }
     let main = sched
         .add_thread(DEFAULT_PRIORITY, Some(CpuId(0)), None)
         .map_err(SpawnError::Scheduler)?;
@@ -144,9 +153,13 @@ pub fn start_cpu(index: usize) -> Result<(), SpawnError> {
     let t = g.as_mut().ok_or(SpawnError::NotStarted)?;
     if !is_bsp {
         t.cpus[index].running = Some(idle.clone());
+        t.sched
+            .set_online(CpuId(index as u16), true)
+            .map_err(SpawnError::Scheduler)?;
     }
     t.cpus[index].idle = Some(idle);
     ONLINE.fetch_add(1, Ordering::SeqCst);
+    ONLINE_MASK.fetch_or(1 << index, Ordering::SeqCst);
     Ok(())
 }
 
@@ -215,10 +228,12 @@ pub fn preempt_if_needed() {
 /// Marks CPU `target` for rescheduling, by IPI if it is another CPU.
 fn kick(target: CpuId) {
     let target = target.0 as usize;
-    if target == cpu() {
-        NEED_RESCHED[target].store(true, Ordering::Relaxed);
-    } else {
-        NEED_RESCHED[target].store(true, Ordering::Relaxed);
+    if target >= MAX_CPUS {
+        return;
+    }
+    NEED_RESCHED[target].store(true, Ordering::Relaxed);
+    // A CPU not yet online picks its work up when it starts.
+    if target != cpu() && ONLINE_MASK.load(Ordering::SeqCst) & (1 << target) != 0 {
         arch::apic::send_ipi(
             arch::percpu::apic_id_of(target),
             arch::apic::VECTOR_RESCHEDULE,
@@ -244,7 +259,8 @@ pub fn timer_tick() {
             && crate::irq::ticks(0).is_multiple_of(BALANCE_TICKS)
             && t.sched.balance(now, &mut sink) > 0
         {
-            for cpu in 1..ONLINE.load(Ordering::Relaxed) as usize {
+            let online = ONLINE_MASK.load(Ordering::Relaxed);
+            for cpu in (1..MAX_CPUS).filter(|c| online & (1 << c) != 0) {
                 if n < kicks.len() && t.sched.load(CpuId(cpu as u16)) > 0 {
                     kicks[n] = Some(CpuId(cpu as u16));
                     n += 1;

@@ -181,6 +181,16 @@ pub enum ThreadState {
     Exited,
 }
 
+impl ThreadState {
+    /// The CPU a ready or running thread is on.
+    pub fn cpu(&self) -> Option<CpuId> {
+        match *self {
+            ThreadState::Ready { cpu } | ThreadState::Running { cpu } => Some(cpu),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for ThreadState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

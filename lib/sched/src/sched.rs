@@ -142,6 +142,9 @@ struct Cpu {
     ready: usize,
     movable: usize,
     current: u32,
+    /// Whether the CPU runs: unpinned work is never placed on, balanced to
+    /// or stolen for an offline CPU (it may be taken from one).
+    online: bool,
 }
 
 impl Cpu {
@@ -151,6 +154,7 @@ impl Cpu {
         ready: 0,
         movable: 0,
         current: NIL,
+        online: true,
     };
 }
 
@@ -596,11 +600,15 @@ impl Scheduler {
             else {
                 break;
             };
-            let Some(to) = (0..self.cpus.len()).min_by_key(|&c| (self.load_at(c), c)) else {
+            let Some(to) = (0..self.cpus.len())
+                .filter(|&c| self.cpus[c].online)
+                .min_by_key(|&c| (self.load_at(c), c))
+            else {
                 break;
             };
             let (from_load, to_load) = (self.load_at(from), self.load_at(to));
-            if from_load < to_load + 2 {
+            // Work stranded on an offline CPU moves whatever the imbalance.
+            if self.cpus[from].online && from_load < to_load + 2 {
                 break;
             }
             let Some(i) = self.find_movable(from, false) else {
@@ -652,6 +660,20 @@ impl Scheduler {
 
     /// Ready threads queued on `cpu` plus its running one (0 for an unknown
     /// CPU).
+    /// Marks `cpu` as running or not (all CPUs start online). A kernel that
+    /// brings CPUs up one by one marks the others offline first, so no
+    /// unpinned thread waits on a CPU that never starts; threads pinned to
+    /// an offline CPU wait for it.
+    pub fn set_online(&mut self, cpu: CpuId, online: bool) -> Result<(), SchedError> {
+        let c = self.cpu_index(cpu)?;
+        self.cpus[c].online = online;
+        Ok(())
+    }
+
+    pub fn is_online(&self, cpu: CpuId) -> bool {
+        self.cpu_index(cpu).is_ok_and(|c| self.cpus[c].online)
+    }
+
     pub fn load(&self, cpu: CpuId) -> usize {
         self.cpu_index(cpu).map_or(0, |c| self.load_at(c))
     }
@@ -948,11 +970,14 @@ impl Scheduler {
         }
         if let Some(last) = t.last_cpu {
             let l = usize::from(last.0);
-            if self.top_work(l).is_none_or(|p| p <= t.priority) {
+            if self.cpus.get(l).is_some_and(|q| q.online)
+                && self.top_work(l).is_none_or(|p| p <= t.priority)
+            {
                 return l;
             }
         }
         (0..self.cpus.len())
+            .filter(|&c| self.cpus[c].online)
             .min_by_key(|&c| (self.load_at(c), self.top_work(c), c))
             .unwrap_or(0)
     }

@@ -870,3 +870,52 @@ fn wait_queue_is_priority_ordered_then_fifo() {
     assert_eq!(order, [id(1), id(0), id(2), id(3)]);
     assert_eq!(q.pop(), None);
 }
+
+#[test]
+fn offline_cpus_get_no_unpinned_work() {
+    let mut s = sched(4);
+    for c in 1..4 {
+        s.set_online(CpuId(c), false).unwrap();
+    }
+    assert!(s.is_online(C0) && !s.is_online(C1));
+    for _ in 0..5 {
+        let t = start(&mut s, 10);
+        assert_eq!(
+            s.state(t).unwrap().cpu(),
+            Some(C0),
+            "placed on an offline CPU"
+        );
+    }
+    // Balancing has nowhere to go either.
+    assert_eq!(s.balance(0, &mut nop()), 0);
+    // A thread pinned to an offline CPU waits there for it.
+    let p = pinned(&mut s, 10, C2);
+    s.make_ready(p, WakeReason::Created, 0, &mut nop()).unwrap();
+    assert_eq!(s.state(p).unwrap().cpu(), Some(C2));
+    assert_eq!(
+        s.set_online(CpuId(9), true),
+        Err(SchedError::BadCpu(CpuId(9)))
+    );
+    s.check_invariants().unwrap();
+}
+
+#[test]
+fn balance_rescues_work_stranded_on_an_offline_cpu() {
+    let mut s = sched(3);
+    let stranded = pile(&mut s, C2, &[5]);
+    s.set_online(C2, false).unwrap();
+    // One thread is no imbalance between online CPUs, but C2 never runs.
+    let mut log = Log::default();
+    assert_eq!(s.balance(0, &mut log.s()), 1);
+    let cpu = s.state(stranded[0]).unwrap().cpu();
+    assert!(
+        cpu == Some(C0) || cpu == Some(C1),
+        "still stranded: {cpu:?}"
+    );
+    assert!(
+        log.take()
+            .iter()
+            .any(|e| matches!(e, Event::Migrate { from: C2, .. }))
+    );
+    s.check_invariants().unwrap();
+}
