@@ -87,8 +87,10 @@ fn kmain_on_stack() -> ! {
     match boot.opts.test {
         Some(name) => ktest::run(name, boot),
         None => {
-            log::info!("nothing more to do yet; halting (quit QEMU with Ctrl-A X)");
-            arch::cpu::halt_forever()
+            // Nothing to run yet: the main thread ends and every CPU idles
+            // (interrupts on, ticks running) until there is work.
+            log::info!("nothing more to do yet; all CPUs idle (quit QEMU with Ctrl-A X)");
+            thread::exit(0)
         }
     }
 }

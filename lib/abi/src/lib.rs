@@ -1,0 +1,274 @@
+//! The system-call ABI: the one definition of the boundary between user
+//! programs and the kernel, compiled into both so they cannot disagree.
+//!
+//! - [`Sysno`]: the call numbers. Stable, never reused; 0 is never
+//!   assigned, so a zeroed `rax` is an [`SysError::UnknownSyscall`].
+//! - [`Syscall`]: a call with typed arguments. [`Syscall::decode`] is the
+//!   kernel's first step on every system call. It checks everything that can
+//!   be checked without kernel state, in argument order, and reports the first
+//!   failure as a specific [`SysError`] that names the argument register.
+//!   [`Syscall::encode`] is what the user runtime puts in the registers.
+//! - [`SysError`], [`encode_result`], [`decode_result`]: the result
+//!   registers. `rax` = 0 for success or an error code, `rdx` = the value or
+//!   the error's detail word.
+//!
+//! Every call that acts on an object names it by a capability slot
+//! ([`Handle`]); there is no ambient authority, even while the kernel knows
+//! only the fixed [`initial`] handles. Unused argument registers and
+//! reserved bits must be zero, so a later ABI version can give them a
+//! meaning in which zero keeps today's behaviour.
+//!
+//! `docs/ABI.md` describes the same ABI for readers; a test checks that it
+//! lists every call and every error code.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+use core::fmt;
+
+/// Defines a `#[repr(u64)]` enum of stable numbers together with `ALL`,
+/// `from_raw` and `name`, so the number, the name and the lookup come from
+/// one list and cannot drift (a repeated number fails to compile).
+macro_rules! numbered {
+    (
+        $(#[$meta:meta])*
+        pub enum $ty:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal => $name:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[repr(u64)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $ty {
+            $( $(#[$vmeta])* $variant = $value, )*
+        }
+
+        impl $ty {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
+
+            pub const fn from_raw(raw: u64) -> Option<$ty> {
+                match raw {
+                    $( $value => Some($ty::$variant), )*
+                    _ => None,
+                }
+            }
+
+            /// The name used in `docs/ABI.md` and in traces.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( $ty::$variant => $name, )*
+                }
+            }
+        }
+
+        impl core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+mod call;
+mod error;
+mod sysno;
+
+pub use call::Syscall;
+pub use error::{ErrorCode, SysError, Unrecognized, decode_result, encode_result};
+pub use sysno::Sysno;
+
+/// Returned by [`Sysno::AbiVersion`]. The ABI only grows: new calls, new
+/// error codes, meanings for registers and bits that must be zero today.
+/// Each addition increments the version, so a program that needs one
+/// checks `abi_version() >= N`; nothing is ever removed or renumbered.
+pub const ABI_VERSION: u32 = 1;
+
+pub const PAGE_SIZE: u64 = 4096;
+/// One past the highest user address: the lower canonical half.
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+/// Most bytes one [`Sysno::DebugWrite`] accepts: one page, so the kernel can
+/// copy it to a fixed buffer on its stack.
+pub const MAX_DEBUG_WRITE: u64 = 4096;
+/// Most argument bytes [`Sysno::ProcessSpawn`] passes to a child: one page.
+pub const MAX_SPAWN_ARGS: u64 = 4096;
+/// A [`Sysno::ProcessWait`] timeout that never expires. Timeout 0 polls.
+pub const WAIT_FOREVER: u64 = u64::MAX;
+
+/// Argument registers in order; decode errors name an argument by its
+/// index in this array.
+pub const ARG_REGISTERS: [&str; 6] = ["rdi", "rsi", "rdx", "r10", "r8", "r9"];
+
+/// A slot in the calling process's capability table. Only the kernel knows
+/// what, if anything, the slot holds; a `Handle` grants nothing by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Handle(pub u32);
+
+impl Handle {
+    /// Slot 0 never holds a capability, so a zeroed register names nothing.
+    pub const NULL: Handle = Handle(0);
+}
+
+impl fmt::Display for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "h{}", self.0)
+    }
+}
+
+/// The handles a process starts with, until the capability issue lets a
+/// parent choose them. The slots keep these meanings after that.
+pub mod initial {
+    use super::Handle;
+
+    /// The debug console, for [`crate::Sysno::DebugWrite`]. Every process.
+    pub const CONSOLE: Handle = Handle(1);
+    /// The process's own address space, for the `mem_*` calls. Every process.
+    pub const SELF_SPACE: Handle = Handle(2);
+    /// Init only: boot module `i` (in boot-configuration order) is in slot
+    /// `FIRST_MODULE + i`; the slot after the last module is empty.
+    pub const FIRST_MODULE: Handle = Handle(16);
+}
+
+/// A user address as the caller claims it: an allegation, not a pointer.
+/// It cannot be dereferenced; the kernel reads and writes user memory only
+/// through its usercopy path, which checks the range and survives faults.
+/// [`Syscall::decode`] has already checked that it is canonical and in the
+/// user half.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserPtr(u64);
+
+impl UserPtr {
+    pub const NULL: UserPtr = UserPtr(0);
+
+    pub const fn new(addr: u64) -> UserPtr {
+        UserPtr(addr)
+    }
+
+    /// For the user runtime: the address of a buffer it passes.
+    pub fn from_ptr<T>(ptr: *const T) -> UserPtr {
+        UserPtr(ptr.addr() as u64)
+    }
+
+    pub const fn addr(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for UserPtr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+/// Page permissions for [`Sysno::MemMap`] and [`Sysno::MemProtect`]. Any
+/// combination can be built; [`Syscall::decode`] refuses write with execute
+/// (user mappings are W^X) and anything without read (x86 pages that are
+/// present are readable, so a mapping without read cannot be honoured).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Perms(u8);
+
+impl Perms {
+    pub const NONE: Perms = Perms(0);
+    pub const READ: Perms = Perms(1);
+    pub const WRITE: Perms = Perms(2);
+    pub const EXECUTE: Perms = Perms(4);
+    pub const READ_WRITE: Perms = Perms(1 | 2);
+    pub const READ_EXECUTE: Perms = Perms(1 | 4);
+    /// Every defined bit; the rest of the register is reserved (future
+    /// mapping flags) and must be zero.
+    pub const ALL: Perms = Perms(1 | 2 | 4);
+
+    /// `None` if a reserved bit is set.
+    pub const fn from_bits(bits: u64) -> Option<Perms> {
+        if bits & !(Perms::ALL.0 as u64) == 0 {
+            Some(Perms(bits as u8))
+        } else {
+            None
+        }
+    }
+
+    pub const fn bits(self) -> u64 {
+        self.0 as u64
+    }
+
+    pub const fn contains(self, other: Perms) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub const fn union(self, other: Perms) -> Perms {
+        Perms(self.0 | other.0)
+    }
+}
+
+impl core::ops::BitOr for Perms {
+    type Output = Perms;
+
+    fn bitor(self, rhs: Perms) -> Perms {
+        self.union(rhs)
+    }
+}
+
+/// `rwx`, with `-` for a missing permission.
+impl fmt::Display for Perms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bit = |p: Perms, c: char| if self.contains(p) { c } else { '-' };
+        write!(
+            f,
+            "{}{}{}",
+            bit(Perms::READ, 'r'),
+            bit(Perms::WRITE, 'w'),
+            bit(Perms::EXECUTE, 'x')
+        )
+    }
+}
+
+/// How a process ended: the value of a successful [`Sysno::ProcessWait`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExitStatus {
+    /// It called [`Sysno::ProcessExit`] with this code.
+    Exited { code: u32 },
+    /// The kernel ended it after an exception it did not handle (the
+    /// vector, e.g. 14 for a page fault). The kernel log has the details.
+    Faulted { vector: u8 },
+}
+
+/// In the status word, bits 32..40 say which [`ExitStatus`] it is.
+const STATUS_KIND_SHIFT: u32 = 32;
+const STATUS_EXITED: u64 = 0;
+const STATUS_FAULTED: u64 = 1;
+
+impl ExitStatus {
+    /// The status word: bits 0..32 the code or vector, bits 32..40 the kind
+    /// (0 exited, 1 faulted), the rest zero.
+    pub const fn to_raw(self) -> u64 {
+        match self {
+            ExitStatus::Exited { code } => code as u64 | STATUS_EXITED << STATUS_KIND_SHIFT,
+            ExitStatus::Faulted { vector } => {
+                vector as u64 | STATUS_FAULTED << STATUS_KIND_SHIFT
+            }
+        }
+    }
+
+    /// `None` for a word this ABI version does not produce.
+    pub const fn from_raw(raw: u64) -> Option<ExitStatus> {
+        let value = raw & 0xffff_ffff;
+        match raw >> STATUS_KIND_SHIFT {
+            STATUS_EXITED => Some(ExitStatus::Exited { code: value as u32 }),
+            STATUS_FAULTED if value <= u8::MAX as u64 => Some(ExitStatus::Faulted {
+                vector: value as u8,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ExitStatus::Exited { code } => write!(f, "exited with code {code}"),
+            ExitStatus::Faulted { vector } => write!(f, "ended by exception {vector}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
