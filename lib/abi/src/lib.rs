@@ -74,7 +74,7 @@ mod error;
 mod sysno;
 
 pub use call::Syscall;
-pub use error::{ErrorCode, SysError, Unrecognized, decode_result, encode_result};
+pub use error::{Detail, ErrorCode, SysError, Unrecognized, decode_result, encode_result};
 pub use sysno::Sysno;
 
 /// Returned by [`Sysno::AbiVersion`]. The ABI only grows: new calls, new
@@ -86,6 +86,11 @@ pub const ABI_VERSION: u32 = 1;
 pub const PAGE_SIZE: u64 = 4096;
 /// One past the highest user address: the lower canonical half.
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
+/// End of what the `mem_*` calls may touch: the top user page is never
+/// mapped. A `syscall` in that page would leave a non-canonical return
+/// address in `rcx`, and `sysret` to one faults in kernel mode on Intel
+/// CPUs.
+pub const USER_MAP_END: u64 = USER_END - PAGE_SIZE;
 /// Most bytes one [`Sysno::DebugWrite`] accepts: one page, so the kernel can
 /// copy it to a fixed buffer on its stack.
 pub const MAX_DEBUG_WRITE: u64 = 4096;
@@ -131,8 +136,8 @@ pub mod initial {
 /// A user address as the caller claims it: an allegation, not a pointer.
 /// It cannot be dereferenced; the kernel reads and writes user memory only
 /// through its usercopy path, which checks the range and survives faults.
-/// [`Syscall::decode`] has already checked that it is canonical and in the
-/// user half.
+/// In a [`Syscall`] returned by [`Syscall::decode`] it is canonical and in
+/// the user half; nothing more is known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UserPtr(u64);
 
@@ -242,9 +247,7 @@ impl ExitStatus {
     pub const fn to_raw(self) -> u64 {
         match self {
             ExitStatus::Exited { code } => code as u64 | STATUS_EXITED << STATUS_KIND_SHIFT,
-            ExitStatus::Faulted { vector } => {
-                vector as u64 | STATUS_FAULTED << STATUS_KIND_SHIFT
-            }
+            ExitStatus::Faulted { vector } => vector as u64 | STATUS_FAULTED << STATUS_KIND_SHIFT,
         }
     }
 
