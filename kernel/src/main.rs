@@ -16,14 +16,17 @@ mod arch;
 
 mod bench;
 mod console;
+mod exec;
 mod irq;
 mod ktest;
 mod memmap;
 mod mm;
 mod panic;
 mod platform;
+mod process;
 mod smp;
 mod sync;
+mod syscall;
 mod thread;
 mod trace;
 
@@ -40,7 +43,7 @@ pub struct Boot {
     pub mem: mm::MemReport,
 }
 
-static BOOT: Once<Boot> = Once::new();
+pub static BOOT: Once<Boot> = Once::new();
 
 /// Size of the bootstrap CPU's guarded main stack.
 const MAIN_STACK: u64 = 64 * 1024;
@@ -87,11 +90,35 @@ fn kmain_on_stack() -> ! {
     match boot.opts.test {
         Some(name) => ktest::run(name, boot),
         None => {
-            // Nothing to run yet: the main thread ends and every CPU idles
-            // (interrupts on, ticks running) until there is work.
-            log::info!("nothing more to do yet; all CPUs idle (quit QEMU with Ctrl-A X)");
+            start_init(boot);
+            // The main thread ends and every CPU idles (interrupts on,
+            // ticks running) until there is work.
+            log::info!("nothing more to do; all CPUs idle (quit QEMU with Ctrl-A X)");
             thread::exit(0)
         }
+    }
+}
+
+/// Starts the boot module `init` as the first user process, with the names
+/// of all boot modules as its arguments (each followed by a NUL byte), and
+/// waits for it.
+fn start_init(boot: &Boot) {
+    let Some(elf) = boot.data.module("init") else {
+        log::warn!("no boot module `init`: no user space to start");
+        return;
+    };
+    let mut args = alloc::vec::Vec::new();
+    for m in boot.data.modules {
+        args.extend_from_slice(m.name().as_bytes());
+        args.push(0);
+    }
+    match process::spawn("init", elf, &args, true) {
+        Ok(init) => {
+            if let Some(status) = init.wait(u64::MAX) {
+                log::info!("init ended: {status}");
+            }
+        }
+        Err(e) => log::error!("cannot start init: {e}"),
     }
 }
 

@@ -33,11 +33,33 @@ const BALANCE_TICKS: u64 = 10;
 /// A thread's body and its argument.
 type Entry = (fn(u64) -> u64, u64);
 
+/// How a user thread starts: where, on which stack, with which arguments,
+/// in which address space.
+#[derive(Clone, Copy, Debug)]
+pub struct UserStart {
+    pub entry: u64,
+    pub stack_top: u64,
+    pub arg0: u64,
+    pub arg1: u64,
+    pub root: u64,
+}
+
+#[derive(Clone, Copy)]
+enum Start {
+    Kernel(Entry),
+    User(UserStart),
+}
+
 struct Record {
     name: &'static str,
     ctx: Arc<ThreadContext>,
     stack: Option<KernelStack>,
-    start: Option<Entry>,
+    start: Option<Start>,
+    /// Top of the kernel stack (SYSCALL and user interrupts land there).
+    kstack_top: u64,
+    /// The user address space this thread runs in, if any.
+    root: Option<u64>,
+    process: Option<Arc<crate::process::Process>>,
     exit_code: Option<u64>,
     joiners: Waiters,
 }
@@ -122,6 +144,9 @@ pub fn init(cpus: u16) -> Result<(), SpawnError> {
             ctx: ctx.clone(),
             stack: None,
             start: None,
+            kstack_top: 0,
+            root: None,
+            process: None,
             exit_code: None,
             joiners: Waiters::new(),
         },
@@ -195,6 +220,9 @@ pub fn schedule() {
         let mut g = THREADS.lock();
         let Some(t) = g.as_mut() else { return };
         let next = t.sched.pick_next(CpuId(c as u16), now(), &mut sink);
+        let switch_to = next
+            .and_then(|id| t.table.get(&id))
+            .map(|r| (r.root, r.kstack_top));
         let (to, name) = match next {
             Some(id) => (
                 t.table.get(&id).map(|r| r.ctx.clone()),
@@ -210,6 +238,16 @@ pub fn schedule() {
         }
         t.cpus[c].running = Some(to.clone());
         *RUNNING_NAME[c].lock() = name;
+        // The address space and kernel stack of what runs next: a user
+        // thread's own; anything else runs on the kernel's tables.
+        let (root, kstack) = switch_to.unwrap_or((None, 0));
+        let root = root.unwrap_or_else(crate::mm::kspace::kernel_root);
+        if root != 0 && root != arch::mm::current_root() {
+            arch::mm::switch_root(root);
+        }
+        if kstack != 0 {
+            arch::percpu::set_kernel_stack(kstack);
+        }
         (from, to)
     };
     arch::context::switch(from, to);
@@ -293,7 +331,34 @@ pub fn spawn(
     entry: fn(u64) -> u64,
     arg: u64,
 ) -> Result<ThreadId, SpawnError> {
+    create(name, priority, affinity, Start::Kernel((entry, arg)), None)
+}
+
+/// Creates the thread of user process `process`: it enters ring 3 at
+/// `start.entry` in the address space `start.root`.
+pub fn spawn_user(
+    name: &'static str,
+    priority: Priority,
+    process: Arc<crate::process::Process>,
+    start: UserStart,
+) -> Result<ThreadId, SpawnError> {
+    create(name, priority, None, Start::User(start), Some(process))
+}
+
+fn create(
+    name: &'static str,
+    priority: Priority,
+    affinity: Option<CpuId>,
+    start: Start,
+    process: Option<Arc<crate::process::Process>>,
+) -> Result<ThreadId, SpawnError> {
+    reap_detached();
     let stack = stacks::alloc(name, STACK_SIZE).map_err(|_| SpawnError::NoStack)?;
+    let kstack_top = stack.top;
+    let root = match start {
+        Start::User(u) => Some(u.root),
+        Start::Kernel(_) => None,
+    };
     let mut kick_cpu = None;
     let result = arch::cpu::without_interrupts(|| {
         let mut g = THREADS.lock();
@@ -309,7 +374,10 @@ pub fn spawn(
                 name,
                 ctx,
                 stack: None,
-                start: Some((entry, arg)),
+                start: Some(start),
+                kstack_top,
+                root,
+                process,
                 exit_code: None,
                 joiners: Waiters::new(),
             },
@@ -342,6 +410,54 @@ pub fn spawn(
     }
 }
 
+/// Frees the records and stacks of exited user threads (nobody joins them)
+/// once they are off their CPU.
+pub fn reap_detached() {
+    let mut stacks_to_free = alloc::vec::Vec::new();
+    arch::cpu::without_interrupts(|| {
+        let mut g = THREADS.lock();
+        let Some(t) = g.as_mut() else { return };
+        let done: alloc::vec::Vec<ThreadId> = t
+            .table
+            .iter()
+            .filter(|(_, r)| r.process.is_some() && r.exit_code.is_some() && !r.ctx.on_cpu())
+            .map(|(&id, _)| id)
+            .collect();
+        for id in done {
+            if let Some(r) = t.table.remove(&id) {
+                let _ = t.sched.remove(id);
+                stacks_to_free.extend(r.stack);
+            }
+        }
+    });
+    // Outside THREADS: unmapping waits for TLB shootdowns.
+    for s in stacks_to_free {
+        stacks::free(s);
+    }
+}
+
+/// The process the running thread belongs to, if it is a user thread.
+pub fn current_process() -> Option<Arc<crate::process::Process>> {
+    let g = THREADS.lock();
+    let t = g.as_ref()?;
+    let id = t.sched.current(CpuId(cpu() as u16))?;
+    t.table.get(&id)?.process.clone()
+}
+
+/// The running thread stops using its user address space (before the
+/// space is destroyed): from now on it runs on the kernel's tables.
+pub fn leave_user_space() {
+    arch::cpu::without_interrupts(|| {
+        if let Some(t) = THREADS.lock().as_mut()
+            && let Some(id) = t.sched.current(CpuId(cpu() as u16))
+            && let Some(r) = t.table.get_mut(&id)
+        {
+            r.root = None;
+        }
+        arch::mm::switch_root(crate::mm::kspace::kernel_root());
+    });
+}
+
 fn id_to_u64(id: ThreadId) -> u64 {
     ((id.generation as u64) << 32) | id.index as u64
 }
@@ -361,12 +477,15 @@ extern "C" fn thread_entry(raw: u64) -> ! {
         .as_mut()
         .and_then(|t| t.table.get_mut(&id))
         .and_then(|r| r.start.take());
-    arch::cpu::enable_interrupts();
-    let code = match start {
-        Some((entry, arg)) => entry(arg),
-        None => u64::MAX,
-    };
-    exit(code)
+    match start {
+        Some(Start::Kernel((entry, arg))) => {
+            arch::cpu::enable_interrupts();
+            exit(entry(arg))
+        }
+        // `schedule` already loaded the address space and kernel stack.
+        Some(Start::User(u)) => arch::user::enter(u.entry, u.stack_top, u.arg0, u.arg1),
+        None => exit(u64::MAX),
+    }
 }
 
 /// The running thread's name, without waiting for locks (fault reports).

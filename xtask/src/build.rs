@@ -5,10 +5,20 @@ use std::process::Command;
 
 pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
 pub const LOADER_TARGET: &str = "x86_64-unknown-uefi";
+/// User programs are built for the kernel's target, linked by userspace/user.ld.
+pub const USER_TARGET: &str = KERNEL_TARGET;
+
+/// The user programs shipped as boot modules: `(package, name)`. The name is
+/// the binary's name, the module's name and, with `.elf`, its file on the
+/// ESP. Boot-configuration order, which fixes each module's handle slot
+/// (docs/ABI.md, "Handles"): init first.
+pub const USER_PROGRAMS: [(&str, &str); 2] = [("ferrous-init", "init"), ("ferrous-hello", "hello")];
 
 pub struct Artifacts {
     pub kernel: PathBuf,
     pub loader: PathBuf,
+    /// `(name, path)` of each user program, in [`USER_PROGRAMS`] order.
+    pub user: Vec<(String, PathBuf)>,
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -65,16 +75,38 @@ fn build_one(package: &str, target: &str, release: bool) -> Result<(), String> {
     run_checked(&mut cmd)
 }
 
+/// All user programs in one cargo invocation (they share `ferrous-rt`).
+fn build_user(release: bool) -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.arg("build");
+    for (package, _) in USER_PROGRAMS {
+        cmd.args(["--package", package]);
+    }
+    cmd.args(["--target", USER_TARGET]);
+    if release {
+        cmd.arg("--release");
+    }
+    run_checked(&mut cmd)
+}
+
 pub fn build_all(release: bool) -> Result<Artifacts, String> {
     build_one("ferrous-kernel", KERNEL_TARGET, release)?;
     build_one("ferrous-boot", LOADER_TARGET, release)?;
+    build_user(release)?;
     let t = target_dir();
     let p = profile_dir(release);
     let a = Artifacts {
         kernel: t.join(KERNEL_TARGET).join(p).join("ferrous-kernel"),
         loader: t.join(LOADER_TARGET).join(p).join("ferrous-boot.efi"),
+        user: USER_PROGRAMS
+            .iter()
+            .map(|&(_, name)| (name.to_string(), t.join(USER_TARGET).join(p).join(name)))
+            .collect(),
     };
-    for f in [&a.kernel, &a.loader] {
+    for f in [&a.kernel, &a.loader]
+        .into_iter()
+        .chain(a.user.iter().map(|(_, f)| f))
+    {
         if !f.exists() {
             return Err(format!("build produced no {}", f.display()));
         }

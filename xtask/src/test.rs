@@ -37,7 +37,7 @@ pub fn run(opts: &Options) -> Result<(), String> {
     if !opts.scenarios_only {
         lint_and_host_tests(&mut tally);
     }
-    println!("==> building kernel and loader");
+    println!("==> building kernel, loader and user programs");
     match build::build_all(opts.release) {
         Ok(art) => {
             run_scenarios(opts, &tools, &art, &mut tally)?;
@@ -91,7 +91,28 @@ fn check(tally: &mut Tally, name: &str, cmd: &mut Command) -> Option<String> {
     ok.then_some(text)
 }
 
-const BARE_METAL: [&str; 2] = ["ferrous-kernel", "ferrous-boot"];
+/// Packages that build only for a bare-metal target: left out of the host
+/// clippy and test steps, and linted each with its own target below.
+fn bare_metal() -> impl Iterator<Item = &'static str> {
+    ["ferrous-kernel", "ferrous-boot", USER_RT]
+        .into_iter()
+        .chain(build::USER_PROGRAMS.iter().map(|&(package, _)| package))
+}
+
+/// The user runtime, linted together with the user programs.
+const USER_RT: &str = "ferrous-rt";
+
+/// `cargo clippy -p ferrous-rt -p <each user program> --target
+/// x86_64-unknown-none -- -D warnings`.
+fn user_clippy() -> std::process::Command {
+    let mut cmd = build::cargo();
+    cmd.args(["clippy", "-p", USER_RT]);
+    for (package, _) in build::USER_PROGRAMS {
+        cmd.args(["-p", package]);
+    }
+    cmd.args(["--target", build::USER_TARGET, "--", "-D", "warnings"]);
+    cmd
+}
 
 fn lint_and_host_tests(tally: &mut Tally) {
     println!("==> lints");
@@ -102,7 +123,7 @@ fn lint_and_host_tests(tally: &mut Tally) {
     );
     let mut host = build::cargo();
     host.args(["clippy", "--workspace", "--all-targets"]);
-    for p in BARE_METAL {
+    for p in bare_metal() {
         host.args(["--exclude", p]);
     }
     host.args(["--", "-D", "warnings"]);
@@ -136,10 +157,16 @@ fn lint_and_host_tests(tally: &mut Tally) {
         ]),
     );
 
+    check(
+        tally,
+        "clippy (user space, x86_64-unknown-none)",
+        &mut user_clippy(),
+    );
+
     println!("==> host tests");
     let mut cmd = build::cargo();
     cmd.args(["test", "--workspace"]);
-    for p in BARE_METAL {
+    for p in bare_metal() {
         cmd.args(["--exclude", p]);
     }
     let t = Instant::now();
@@ -342,7 +369,26 @@ fn watch(
 
 #[cfg(test)]
 mod tests {
-    use super::count_cargo_tests;
+    use super::{bare_metal, count_cargo_tests, user_clippy};
+    use crate::build;
+
+    #[test]
+    fn user_packages_are_linted_for_their_target_and_kept_off_the_host() {
+        let args: Vec<String> = user_clippy()
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let args = args.join(" ");
+        assert!(args.starts_with("clippy -p ferrous-rt -p ferrous-init -p ferrous-hello"));
+        assert!(args.ends_with("--target x86_64-unknown-none -- -D warnings"));
+        let excluded: Vec<&str> = bare_metal().collect();
+        for p in ["ferrous-kernel", "ferrous-boot", "ferrous-rt"]
+            .into_iter()
+            .chain(build::USER_PROGRAMS.iter().map(|&(p, _)| p))
+        {
+            assert!(excluded.contains(&p), "{p}");
+        }
+    }
 
     #[test]
     fn counts_cargo_test_summaries() {

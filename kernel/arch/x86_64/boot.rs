@@ -14,8 +14,9 @@ pub struct BootData {
     pub cmdline: &'static str,
 }
 
-/// Largest array the kernel accepts from the loader (sanity bound).
-const MAX_ENTRIES: u64 = 1 << 16;
+/// Largest array the kernel accepts from the loader, in bytes (sanity bound;
+/// boot modules are the big ones).
+const MAX_BYTES: u64 = 256 << 20;
 
 /// Plain data for which every bit pattern is a valid value, so a loader
 /// array can be viewed as a slice of it without validation of each byte.
@@ -35,9 +36,7 @@ fn slice<T: Pod>(s: PhysSlice, direct_map_size: u64) -> Option<&'static [T]> {
     }
     let bytes = s.len.checked_mul(size_of::<T>() as u64)?;
     let end = s.phys.checked_add(bytes)?;
-    if s.len > MAX_ENTRIES
-        || end > direct_map_size
-        || !s.phys.is_multiple_of(align_of::<T>() as u64)
+    if bytes > MAX_BYTES || end > direct_map_size || !s.phys.is_multiple_of(align_of::<T>() as u64)
     {
         return None;
     }
@@ -85,4 +84,23 @@ fn drop_identity_map() {
     }
     // SAFETY: reloading the same root flushes the stale lower-half TLB entries.
     unsafe { Cr3::write(frame, flags) };
+}
+
+impl BootData {
+    /// The contents of boot module `m` (through the direct map), or `None`
+    /// if the loader described it outside the direct map.
+    pub fn module_bytes(&self, m: &Module) -> Option<&'static [u8]> {
+        slice::<u8>(
+            PhysSlice {
+                phys: m.phys,
+                len: m.len,
+            },
+            self.info.direct_map_size,
+        )
+    }
+
+    pub fn module(&self, name: &str) -> Option<&'static [u8]> {
+        let m = self.modules.iter().find(|m| m.name() == name)?;
+        self.module_bytes(m)
+    }
 }

@@ -40,6 +40,7 @@ extern "C" fn arch_start(boot_info: u64) -> ! {
     serial::init();
     gdt::init();
     idt::init();
+    super::user::init_cpu();
     let data = boot::take(boot_info);
     crate::kmain(data)
 }

@@ -52,6 +52,10 @@ pub fn init() {
         let mut table = GlobalDescriptorTable::new();
         let code = table.append(Descriptor::kernel_code_segment());
         let data = table.append(Descriptor::kernel_data_segment());
+        // SYSRET's layout: user data right after the kernel data, user code
+        // after that (see `user::init_cpu`).
+        table.append(Descriptor::user_data_segment());
+        table.append(Descriptor::user_code_segment());
         let tss = table.append(Descriptor::tss_segment(tss));
         Gdt {
             table,
@@ -70,7 +74,12 @@ pub fn init() {
         ES::set_reg(gdt.data);
         load_tss(gdt.tss);
     }
+    super::percpu::set_tss(tss as *const TaskStateSegment as u64);
 }
+
+/// Selectors every GDT shares (index 1..=4): ring-3 data and code, RPL 3.
+pub const USER_DATA: u16 = 0x18 | 3;
+pub const USER_CODE: u16 = 0x20 | 3;
 
 /// The kernel code selector, for IDT gates.
 pub fn kernel_code() -> SegmentSelector {
@@ -88,6 +97,8 @@ pub fn init_ap(ist: [u64; 3]) {
     let mut table = GlobalDescriptorTable::new();
     let code = table.append(Descriptor::kernel_code_segment());
     let data = table.append(Descriptor::kernel_data_segment());
+    table.append(Descriptor::user_data_segment());
+    table.append(Descriptor::user_code_segment());
     let tss_sel = table.append(Descriptor::tss_segment(tss));
     let table: &'static GlobalDescriptorTable =
         alloc::boxed::Box::leak(alloc::boxed::Box::new(table));
@@ -102,4 +113,5 @@ pub fn init_ap(ist: [u64; 3]) {
         ES::set_reg(data);
         load_tss(tss_sel);
     }
+    super::percpu::set_tss(tss as *const TaskStateSegment as u64);
 }

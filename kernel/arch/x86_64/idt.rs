@@ -91,6 +91,11 @@ core::arch::global_asm!(
     "EXC_NOERR 240", "EXC_NOERR 241", "EXC_NOERR 242", "EXC_NOERR 243", "EXC_NOERR 244", "EXC_NOERR 245", "EXC_NOERR 246", "EXC_NOERR 247",
     "EXC_NOERR 248", "EXC_NOERR 249", "EXC_NOERR 250", "EXC_NOERR 251", "EXC_NOERR 252", "EXC_NOERR 253", "EXC_NOERR 254", "EXC_NOERR 255",
     "exc_common:",
+    // From ring 3 (saved CS at rsp+24 has RPL 3): take the kernel's GS.
+    "    test qword ptr [rsp + 24], 3",
+    "    jz 1f",
+    "    swapgs",
+    "1:",
     "    push rax", "push rbx", "push rcx", "push rdx", "push rsi", "push rdi", "push rbp",
     "    push r8", "push r9", "push r10", "push r11", "push r12", "push r13", "push r14", "push r15",
     "    mov rdi, rsp",
@@ -98,6 +103,10 @@ core::arch::global_asm!(
     "    call {dispatch}",
     "    pop r15", "pop r14", "pop r13", "pop r12", "pop r11", "pop r10", "pop r9", "pop r8",
     "    pop rbp", "pop rdi", "pop rsi", "pop rdx", "pop rcx", "pop rbx", "pop rax",
+    "    test qword ptr [rsp + 24], 3",
+    "    jz 2f",
+    "    swapgs",
+    "2:",
     "    add rsp, 16",
     "    iretq",
     ".section .rodata",
@@ -262,6 +271,31 @@ extern "C" fn exception_dispatch(frame: &mut ExceptionFrame) {
     if frame.vector >= 32 {
         crate::irq::interrupt(frame.vector as u8);
         return;
+    }
+    if frame.cs & 3 == 3 {
+        // A user program's fault ends that program, not the kernel.
+        let (mnemonic, name) = vector_name(frame.vector);
+        let addr = if frame.vector == 14 {
+            Cr2::read_raw()
+        } else {
+            0
+        };
+        let detail = if frame.vector == 14 {
+            let (_, access, why) = describe_page_fault(frame.error_code);
+            Some((access, why))
+        } else {
+            None
+        };
+        crate::process::user_fault(crate::process::UserFault {
+            vector: frame.vector,
+            mnemonic,
+            name,
+            error_code: frame.error_code,
+            rip: frame.rip,
+            rsp: frame.rsp,
+            addr,
+            detail,
+        });
     }
     if frame.vector == 14 {
         let addr = Cr2::read_raw();

@@ -162,3 +162,23 @@ pub fn read_phys_u64(pa: u64) -> u64 {
     // SAFETY: inside the direct map (checked), aligned, any bits are a valid u64.
     unsafe { (phys_to_virt(pa) as *const u64).read_volatile() }
 }
+
+/// Copies `bytes` into the frame at `pa`, starting `offset` bytes in. The
+/// caller owns the frame (it just took it from the frame allocator); the
+/// range must fit in the frame and the direct map (checked).
+pub fn copy_to_frame(pa: u64, offset: usize, bytes: &[u8]) {
+    assert!(
+        frame_ok(pa) && offset + bytes.len() <= 4096,
+        "copy_to_frame({pa:#x}, {offset}, {})",
+        bytes.len()
+    );
+    // SAFETY: the destination lies inside one frame of the direct map
+    // (checked) that the caller owns; `bytes` is kernel memory elsewhere.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            bytes.as_ptr(),
+            (phys_to_virt(pa) + offset as u64) as *mut u8,
+            bytes.len(),
+        )
+    }
+}

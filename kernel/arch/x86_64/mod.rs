@@ -20,6 +20,7 @@ pub mod qemu;
 pub mod serial;
 pub mod smp;
 pub mod time;
+pub mod user;
 pub mod usercopy;
 
 pub use boot::BootData;

@@ -13,6 +13,13 @@ struct Slot {
     this: AtomicU64,
     index: AtomicU64,
     apic_id: AtomicU64,
+    /// Scratch for the user stack pointer during SYSCALL entry (offset 24).
+    user_rsp: AtomicU64,
+    /// Top of the running thread's kernel stack (offset 32): SYSCALL entry
+    /// switches to it.
+    kernel_rsp: AtomicU64,
+    /// This CPU's TSS, whose RSP0 must track `kernel_rsp`.
+    tss: AtomicU64,
 }
 
 static SLOTS: [Slot; MAX_CPUS] = [const {
@@ -20,8 +27,39 @@ static SLOTS: [Slot; MAX_CPUS] = [const {
         this: AtomicU64::new(0),
         index: AtomicU64::new(0),
         apic_id: AtomicU64::new(0),
+        user_rsp: AtomicU64::new(0),
+        kernel_rsp: AtomicU64::new(0),
+        tss: AtomicU64::new(0),
     }
 }; MAX_CPUS];
+
+/// Offsets used by the SYSCALL entry (`user.rs`).
+pub const USER_RSP_OFFSET: usize = 24;
+pub const KERNEL_RSP_OFFSET: usize = 32;
+const _: () = assert!(core::mem::offset_of!(Slot, user_rsp) == USER_RSP_OFFSET);
+const _: () = assert!(core::mem::offset_of!(Slot, kernel_rsp) == KERNEL_RSP_OFFSET);
+
+pub(super) fn set_tss(tss: u64) {
+    SLOTS[index()].tss.store(tss, Ordering::Relaxed);
+}
+
+/// Makes `top` the stack that SYSCALLs and interrupts from user mode land
+/// on, on this CPU (called on every switch to a thread that may run in ring 3).
+pub fn set_kernel_stack(top: u64) {
+    let slot = &SLOTS[index()];
+    slot.kernel_rsp.store(top, Ordering::Relaxed);
+    let tss = slot.tss.load(Ordering::Relaxed) as *mut x86_64::structures::tss::TaskStateSegment;
+    if !tss.is_null() {
+        // SAFETY: `tss` is this CPU's TSS (static or leaked, never freed; packed, so the write is unaligned);
+        // only this CPU writes it, with interrupts off in the scheduler; the
+        // CPU reads RSP0 only on a privilege change, which cannot happen
+        // during this store.
+        unsafe {
+            core::ptr::addr_of_mut!((*tss).privilege_stack_table[0])
+                .write_unaligned(VirtAddr::new(top))
+        };
+    }
+}
 
 /// Points this CPU's GS base at slot `index`.
 pub fn init(index: usize, apic_id: u32) {

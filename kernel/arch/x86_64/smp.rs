@@ -190,6 +190,7 @@ extern "C" fn ap_entry(arg: u64) -> ! {
     percpu::init(start.index, start.apic_id);
     gdt::init_ap(start.ist);
     idt::load();
+    super::user::init_cpu();
     mm::switch_root(start.kernel_root);
     cpu::harden();
     (start.main)(start)

@@ -4,8 +4,10 @@
 //! expect a fault end in the fault report (a failure exit) and the scenario
 //! in tests/scenarios.toml checks the report's text.
 
+mod exec;
 mod mm;
 mod sched;
+mod user;
 
 use crate::Boot;
 use crate::arch::{self, qemu::ExitCode};
@@ -157,6 +159,21 @@ const TESTS: &[Test] = &[
         name: "sched-bench",
         about: "context switch and scheduler pick costs in cycles",
         run: sched::bench,
+    },
+    Test {
+        name: "elf-load",
+        about: "user programs (boot modules) load into address spaces with exact W^X mappings; bad ones are refused",
+        run: exec::elf_load,
+    },
+    Test {
+        name: "user-hello",
+        about: "a user program runs in ring 3, writes to the console through a system call and exits 0",
+        run: user::hello,
+    },
+    Test {
+        name: "user-init",
+        about: "init runs as a user process and exits 0",
+        run: user::init,
     },
     Test {
         name: "mm-bench",

@@ -12,6 +12,14 @@ use ferrous_paging::{AddressSpace, Flags, Half, MapError, PageSize, Translation}
 /// which other CPUs must be able to take while they spin here.
 static KERNEL: SpinLock<Option<AddressSpace>> = SpinLock::new(None);
 
+static KERNEL_ROOT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// The kernel address space's root (for switching back from a user space
+/// without taking the lock).
+pub fn kernel_root() -> u64 {
+    KERNEL_ROOT.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn tables() -> KernelTables {
     KernelTables {
         alloc: frames::alloc_table_frame,
@@ -35,6 +43,7 @@ pub fn init() -> Result<(), &'static str> {
             .map_err(|_| "cannot create kernel region slot")?;
     }
     frames::free(probe, 0).map_err(|_| "slot probe frame")?;
+    KERNEL_ROOT.store(space.root(), core::sync::atomic::Ordering::Relaxed);
     *KERNEL.lock() = Some(space);
     Ok(())
 }
@@ -131,6 +140,22 @@ impl UserSpace {
             .map(&mut tables(), va, pa, PageSize::Size4K, flags)?;
         self.borrowed.push(pa);
         Ok(())
+    }
+
+    /// Unmaps the 4 KiB pages in `[from, to)` that are mapped and frees
+    /// their frames (borrowed frames excepted).
+    pub fn unmap_range(&mut self, from: u64, to: u64) {
+        for va in (from..to).step_by(4096) {
+            if let Ok((pa, _)) = self.space().unmap(&mut tables(), va)
+                && !self.borrowed.contains(&pa)
+            {
+                let _ = frames::free(pa, 0);
+            }
+        }
+    }
+
+    pub fn protect(&mut self, va: u64, flags: Flags) -> Result<(), MapError> {
+        self.space().protect(&mut tables(), va, flags).map(|_| ())
     }
 
     pub fn translate(&mut self, va: u64) -> Option<Translation> {

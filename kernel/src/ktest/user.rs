@@ -1,0 +1,56 @@
+//! User programs running in ring 3: spawn, system calls, exit status.
+
+use super::{Outcome, ensure};
+use crate::Boot;
+use crate::mm::frames;
+use crate::process;
+use ferrous_abi::ExitStatus;
+
+fn run(boot: &Boot, name: &'static str, is_init: bool) -> Result<ExitStatus, &'static str> {
+    let elf = boot.data.module(name).ok_or("boot module missing")?;
+    let p = process::spawn(name, elf, b"", is_init).map_err(|e| {
+        log::error!("user: spawning {name}: {e}");
+        "spawn failed"
+    })?;
+    p.wait(u64::MAX).ok_or("wait returned without a status")
+}
+
+/// hello prints through debug_write and exits 0; its address space and
+/// stacks come back.
+pub fn hello(boot: &Boot) -> Outcome {
+    let before = frames::stats();
+    let status = run(boot, "hello", false)?;
+    log::info!("user: hello ended: {status}");
+    ensure(
+        status == ExitStatus::Exited { code: 0 },
+        "hello did not exit 0",
+    )?;
+    // Give the exited thread a moment to leave its CPU, then reap it.
+    crate::thread::sleep_ns(20_000_000);
+    crate::thread::reap_detached();
+    let after = frames::stats();
+    log::info!(
+        "user: user frames {} -> {}",
+        before.allocated(frames::FrameKind::User),
+        after.allocated(frames::FrameKind::User)
+    );
+    ensure(
+        after.allocated(frames::FrameKind::User) == before.allocated(frames::FrameKind::User),
+        "the process's frames were not all returned",
+    )?;
+    ensure(
+        after.allocated(frames::FrameKind::KernelStack)
+            == before.allocated(frames::FrameKind::KernelStack),
+        "the process's kernel stack was not freed",
+    )
+}
+
+/// init, started with init's authority, runs and exits 0.
+pub fn init(boot: &Boot) -> Outcome {
+    let status = run(boot, "init", true)?;
+    log::info!("user: init ended: {status}");
+    ensure(
+        status == ExitStatus::Exited { code: 0 },
+        "init did not exit 0",
+    )
+}

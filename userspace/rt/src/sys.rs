@@ -1,0 +1,213 @@
+//! System calls: the raw `syscall` stub and one typed wrapper per call.
+//!
+//! Every wrapper builds a [`Syscall`], takes its registers from
+//! [`Syscall::encode`] (so unused registers are zero, as the ABI demands)
+//! and turns the result registers into a `Result` with
+//! [`ferrous_abi::decode_result`]. Calls that act on the console or the
+//! address space use the [`initial`] handles.
+
+use ferrous_abi::{
+    ExitStatus, Handle, MAX_DEBUG_WRITE, Perms, SysError, Syscall, UserPtr, decode_result, initial,
+};
+
+pub use ferrous_abi::WAIT_FOREVER;
+
+/// The `syscall` instruction.
+pub mod raw {
+    use core::arch::asm;
+
+    /// Executes `syscall` with `rax` = `nr` and the argument registers
+    /// `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9` = `args`, and returns the
+    /// result registers `(rax, rdx)`. `rcx` and `r11` are clobbered; every
+    /// other register is preserved by the kernel.
+    ///
+    /// # Safety
+    ///
+    /// The call must not invalidate memory that Rust code still uses: it
+    /// must not unmap or re-protect the program image, the stack, the
+    /// argument bytes, the heap arena or anything borrowed, and any buffer
+    /// it names must be valid for the access the call makes.
+    #[inline(always)]
+    pub unsafe fn syscall(nr: u64, args: [u64; 6]) -> (u64, u64) {
+        let rax: u64;
+        let rdx: u64;
+        // SAFETY: the register convention is the ABI's (docs/ABI.md): the
+        // kernel reads rax and the six argument registers, writes rax and
+        // rdx, and `syscall` itself overwrites rcx and r11. The kernel runs
+        // on its own stack, so the user stack is untouched (`nostack`).
+        // Memory may be read or written (no `nomem`/`readonly`), which is
+        // what a call like `debug_write` or `mem_map` needs; the caller
+        // guarantees the call does not break Rust's view of memory.
+        unsafe {
+            asm!(
+                "syscall",
+                inlateout("rax") nr => rax,
+                in("rdi") args[0],
+                in("rsi") args[1],
+                inlateout("rdx") args[2] => rdx,
+                in("r10") args[3],
+                in("r8") args[4],
+                in("r9") args[5],
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        (rax, rdx)
+    }
+}
+
+/// Makes `call` and decodes its result: the value (`rdx`) on success.
+///
+/// # Safety
+///
+/// As for [`raw::syscall`]: `call` must not take away or re-protect memory
+/// that Rust code still uses, and any buffer it names must be valid.
+pub unsafe fn invoke(call: &Syscall) -> Result<u64, SysError> {
+    let (nr, args) = call.encode();
+    // SAFETY: the caller's obligations are this function's.
+    let (rax, rdx) = unsafe { raw::syscall(nr, args) };
+    decode_result(rax, rdx)
+}
+
+/// For calls that cannot change memory: `debug_write` and `process_spawn`
+/// only read the buffer they are given (a live borrow), and the others
+/// touch no user memory at all.
+fn call(call: Syscall) -> Result<u64, SysError> {
+    debug_assert!(!matches!(
+        call,
+        Syscall::MemUnmap { .. } | Syscall::MemProtect { .. }
+    ));
+    // SAFETY: the call is not mem_unmap or mem_protect (callers below pass
+    // only other calls), so it takes no memory away; any buffer it names is
+    // a borrowed slice that outlives the call.
+    unsafe { invoke(&call) }
+}
+
+/// For the calls the ABI says cannot fail once encoded correctly: an error
+/// means the kernel broke the ABI, which is worth a loud panic.
+fn infallible(c: Syscall) -> u64 {
+    match call(c) {
+        Ok(v) => v,
+        Err(e) => panic!("the kernel broke the ABI: {c} failed: {e}"),
+    }
+}
+
+/// `abi_version`: the kernel's [`ferrous_abi::ABI_VERSION`].
+pub fn abi_version() -> u32 {
+    infallible(Syscall::AbiVersion) as u32
+}
+
+/// Writes `bytes` to the debug console ([`initial::CONSOLE`]), in pieces of
+/// at most [`MAX_DEBUG_WRITE`] bytes. Stops at the first error. An empty
+/// slice makes no call.
+pub fn debug_write(bytes: &[u8]) -> Result<(), SysError> {
+    debug_write_to(initial::CONSOLE, bytes)
+}
+
+/// [`debug_write`] to another console handle.
+pub fn debug_write_to(console: Handle, bytes: &[u8]) -> Result<(), SysError> {
+    for chunk in bytes.chunks(MAX_DEBUG_WRITE as usize) {
+        call(Syscall::DebugWrite {
+            console,
+            buf: UserPtr::from_ptr(chunk.as_ptr()),
+            len: chunk.len() as u64,
+        })?;
+    }
+    Ok(())
+}
+
+/// Ends the process with `code` (`process_exit`). If the kernel ever
+/// returns from the call, the process traps with `ud2`.
+pub fn exit(code: u32) -> ! {
+    let _ = call(Syscall::ProcessExit { code });
+    // SAFETY: `ud2` only raises #UD; it touches no memory or registers.
+    unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
+}
+
+/// Starts the program in boot module `module` with the argument bytes
+/// `args` (at most [`ferrous_abi::MAX_SPAWN_ARGS`]); returns the handle to
+/// the child, for [`wait`].
+pub fn spawn(module: Handle, args: &[u8]) -> Result<Handle, SysError> {
+    let child = call(Syscall::ProcessSpawn {
+        module,
+        args: UserPtr::from_ptr(args.as_ptr()),
+        args_len: args.len() as u64,
+    })?;
+    Ok(Handle(child as u32))
+}
+
+/// Waits up to `timeout_ns` for the child to end (0 polls,
+/// [`WAIT_FOREVER`] never times out). `Ok(None)` is a status word that this
+/// version of the ABI does not know (from a newer kernel).
+pub fn wait(child: Handle, timeout_ns: u64) -> Result<Option<ExitStatus>, SysError> {
+    let raw = call(Syscall::ProcessWait { child, timeout_ns })?;
+    Ok(ExitStatus::from_raw(raw))
+}
+
+/// Lets another thread run (`thread_yield`).
+pub fn yield_now() {
+    infallible(Syscall::ThreadYield);
+}
+
+/// Sleeps for at least `ns` nanoseconds (`thread_sleep`).
+pub fn sleep_ns(ns: u64) {
+    infallible(Syscall::ThreadSleep { ns });
+}
+
+/// Nanoseconds since boot (`clock_monotonic`).
+pub fn clock_monotonic() -> u64 {
+    infallible(Syscall::ClockMonotonic)
+}
+
+/// Maps `len` bytes (a page multiple) of zero-filled memory with `perms`
+/// into this process ([`initial::SELF_SPACE`]) and returns its address.
+/// `addr` 0 lets the kernel choose; otherwise the mapping goes exactly there
+/// and never replaces an existing one (`AlreadyMapped`).
+pub fn mem_map(addr: u64, len: u64, perms: Perms) -> Result<u64, SysError> {
+    call(Syscall::MemMap {
+        space: initial::SELF_SPACE,
+        addr: UserPtr::new(addr),
+        len,
+        perms,
+    })
+}
+
+/// Unmaps `[addr, addr + len)` from this process.
+///
+/// # Safety
+///
+/// Nothing Rust code still uses may lie in the range: not the program
+/// image, the stack, the argument bytes, the heap arena, or any live
+/// reference.
+pub unsafe fn mem_unmap(addr: u64, len: u64) -> Result<(), SysError> {
+    let c = Syscall::MemUnmap {
+        space: initial::SELF_SPACE,
+        addr: UserPtr::new(addr),
+        len,
+    };
+    // SAFETY: the caller guarantees that nothing in use is unmapped.
+    unsafe { invoke(&c) }.map(|_| ())
+}
+
+/// Changes the permissions of `[addr, addr + len)` to `perms`.
+///
+/// # Safety
+///
+/// Memory that Rust code still uses must keep the access it needs: data
+/// that is written stays writable, code that runs stays executable.
+pub unsafe fn mem_protect(addr: u64, len: u64, perms: Perms) -> Result<(), SysError> {
+    let c = Syscall::MemProtect {
+        space: initial::SELF_SPACE,
+        addr: UserPtr::new(addr),
+        len,
+        perms,
+    };
+    // SAFETY: the caller guarantees that memory in use keeps its access.
+    unsafe { invoke(&c) }.map(|_| ())
+}
+
+/// Closes a handle. Closing the handle to a running child does not stop it.
+pub fn handle_close(handle: Handle) -> Result<(), SysError> {
+    call(Syscall::HandleClose { handle }).map(|_| ())
+}
