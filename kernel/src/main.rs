@@ -99,26 +99,44 @@ fn kmain_on_stack() -> ! {
     }
 }
 
-/// Starts the boot module `init` as the first user process, with the names
-/// of all boot modules as its arguments (each followed by a NUL byte), and
-/// waits for it.
-fn start_init(boot: &Boot) {
-    let Some(elf) = boot.data.module("init") else {
-        log::warn!("no boot module `init`: no user space to start");
-        return;
-    };
+/// init's arguments: `m:<name>` for each boot module (module i is handle
+/// 16 + i), then `r:<spec>` for each program of `run=`, each followed by a
+/// NUL byte (see userspace/init).
+pub fn init_args(boot: &Boot) -> alloc::vec::Vec<u8> {
     let mut args = alloc::vec::Vec::new();
     for m in boot.data.modules {
+        args.extend_from_slice(b"m:");
         args.extend_from_slice(m.name().as_bytes());
         args.push(0);
     }
-    match process::spawn("init", elf, &args, true) {
+    for spec in boot.opts.run_specs() {
+        args.extend_from_slice(b"r:");
+        args.extend_from_slice(spec.as_bytes());
+        args.push(0);
+    }
+    args
+}
+
+/// Starts the boot module `init` as the first user process and waits for it.
+pub fn start_init(boot: &Boot) -> Option<ferrous_abi::ExitStatus> {
+    let Some(elf) = boot.data.module("init") else {
+        log::warn!("no boot module `init`: no user space to start");
+        return None;
+    };
+    let entry = arch::cpu::tsc_since_entry();
+    match process::spawn("init", elf, &init_args(boot), true) {
         Ok(init) => {
-            if let Some(status) = init.wait(u64::MAX) {
-                log::info!("init ended: {status}");
+            log::info!("init started {entry} TSC cycles after kernel entry");
+            let status = init.wait(u64::MAX);
+            if let Some(s) = status {
+                log::info!("init ended: {s}");
             }
+            status
         }
-        Err(e) => log::error!("cannot start init: {e}"),
+        Err(e) => {
+            log::error!("cannot start init: {e}");
+            None
+        }
     }
 }
 

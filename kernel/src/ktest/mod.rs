@@ -176,6 +176,11 @@ const TESTS: &[Test] = &[
         run: user::init,
     },
     Test {
+        name: "init",
+        about: "init runs the user programs named by run= and exits 0; nothing leaks",
+        run: user::init_runs_programs,
+    },
+    Test {
         name: "mm-bench",
         about: "frame alloc/free, map/unmap and heap costs in cycles",
         run: mm::bench,

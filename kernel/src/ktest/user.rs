@@ -54,3 +54,33 @@ pub fn init(boot: &Boot) -> Outcome {
         "init did not exit 0",
     )
 }
+
+/// Boots the way a system does: init runs the programs of `run=`; passes
+/// when init exits 0 and every user frame and kernel stack came back.
+pub fn init_runs_programs(boot: &Boot) -> Outcome {
+    let before = frames::stats();
+    let status = crate::start_init(boot).ok_or("init did not run")?;
+    crate::thread::sleep_ns(20_000_000);
+    crate::thread::reap_detached();
+    let after = frames::stats();
+    log::info!(
+        "user: after init: user frames {} -> {}, kernel stacks {} -> {}",
+        before.allocated(frames::FrameKind::User),
+        after.allocated(frames::FrameKind::User),
+        before.allocated(frames::FrameKind::KernelStack),
+        after.allocated(frames::FrameKind::KernelStack)
+    );
+    ensure(
+        status == ExitStatus::Exited { code: 0 },
+        "init did not exit 0",
+    )?;
+    ensure(
+        after.allocated(frames::FrameKind::User) == before.allocated(frames::FrameKind::User),
+        "user frames leaked",
+    )?;
+    ensure(
+        after.allocated(frames::FrameKind::KernelStack)
+            == before.allocated(frames::FrameKind::KernelStack),
+        "kernel stacks leaked",
+    )
+}

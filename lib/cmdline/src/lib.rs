@@ -4,6 +4,7 @@
 //! |--------------|------------------------------------------------------|
 //! | `log=LEVEL`  | most verbose level printed: error, warn, info, debug, trace |
 //! | `test=NAME`  | run the named in-kernel test scenario, then exit QEMU |
+//! | `run=SPEC,…` | user programs for init to run (`name`, `name:arg`, `+name` in the background) |
 //!
 //! Unknown keys and bad values are not fatal (a typo must not stop a boot)
 //! but are reported as [`Problem`]s so the kernel logs them.
@@ -65,6 +66,8 @@ pub const MAX_PROBLEMS: usize = 8;
 pub struct KernelOptions<'a> {
     pub log: LogLevel,
     pub test: Option<&'a str>,
+    /// Comma-separated program specs for init (see [`KernelOptions::run_specs`]).
+    pub run: Option<&'a str>,
     problems: [Option<Problem<'a>>; MAX_PROBLEMS],
     dropped_problems: usize,
 }
@@ -76,17 +79,26 @@ impl<'a> KernelOptions<'a> {
         let mut opts = KernelOptions {
             log: Self::DEFAULT_LOG,
             test: None,
+            run: None,
             problems: [None; MAX_PROBLEMS],
             dropped_problems: 0,
         };
-        let (mut seen_log, mut seen_test) = (false, false);
+        let (mut seen_log, mut seen_test, mut seen_run) = (false, false, false);
         for word in cmdline.split_ascii_whitespace() {
             let (key, value) = match word.split_once('=') {
                 Some((k, v)) => (k, Some(v)),
                 None => (word, None),
             };
             match (key, value) {
-                ("log" | "test", None | Some("")) => opts.report(Problem::MissingValue(key)),
+                ("log" | "test" | "run", None | Some("")) => {
+                    opts.report(Problem::MissingValue(key))
+                }
+                ("run", Some(v)) => {
+                    if core::mem::replace(&mut seen_run, true) {
+                        opts.report(Problem::Duplicate(key));
+                    }
+                    opts.run = Some(v);
+                }
                 ("log", Some(v)) => {
                     if core::mem::replace(&mut seen_log, true) {
                         opts.report(Problem::Duplicate(key));
@@ -113,6 +125,11 @@ impl<'a> KernelOptions<'a> {
             Some(slot) => *slot = Some(p),
             None => self.dropped_problems += 1,
         }
+    }
+
+    /// The program specs of `run=`, in order, empty ones skipped.
+    pub fn run_specs(&self) -> impl Iterator<Item = &'a str> {
+        self.run.unwrap_or("").split(',').filter(|s| !s.is_empty())
     }
 
     /// Problems found, in command-line order.
@@ -166,6 +183,20 @@ mod tests {
         );
         assert_eq!(o.log, LogLevel::Warn);
         assert_eq!(o.test, Some("b"));
+    }
+
+    #[test]
+    fn run_lists_programs_for_init() {
+        let o = KernelOptions::parse("test=init run=hello,fault:null-read,,+spinner:100");
+        let specs: Vec<_> = o.run_specs().collect();
+        assert_eq!(specs, ["hello", "fault:null-read", "+spinner:100"]);
+        assert_eq!(o.problems().count(), 0);
+        assert_eq!(KernelOptions::parse("").run_specs().count(), 0);
+        let p: Vec<_> = KernelOptions::parse("run= run=a run=b")
+            .problems()
+            .copied()
+            .collect();
+        assert_eq!(p, [Problem::MissingValue("run"), Problem::Duplicate("run")]);
     }
 
     #[test]
