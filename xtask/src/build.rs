@@ -12,7 +12,16 @@ pub const USER_TARGET: &str = KERNEL_TARGET;
 /// the binary's name, the module's name and, with `.elf`, its file on the
 /// ESP. Boot-configuration order, which fixes each module's handle slot
 /// (docs/ABI.md, "Handles"): init first.
-pub const USER_PROGRAMS: [(&str, &str); 2] = [("ferrous-init", "init"), ("ferrous-hello", "hello")];
+pub const USER_PROGRAMS: [(&str, &str); 8] = [
+    ("ferrous-init", "init"),
+    ("ferrous-hello", "hello"),
+    ("ferrous-fault", "fault"),
+    ("ferrous-spinner", "spinner"),
+    ("ferrous-exitcode", "exitcode"),
+    ("ferrous-sysbad", "sysbad"),
+    ("ferrous-fuzz", "fuzz"),
+    ("ferrous-ubench", "ubench"),
+];
 
 pub struct Artifacts {
     pub kernel: PathBuf,

@@ -380,6 +380,9 @@ mod tests {
             .collect();
         let args = args.join(" ");
         assert!(args.starts_with("clippy -p ferrous-rt -p ferrous-init -p ferrous-hello"));
+        for (package, _) in build::USER_PROGRAMS {
+            assert!(args.contains(&format!(" -p {package} ")), "{package}");
+        }
         assert!(args.ends_with("--target x86_64-unknown-none -- -D warnings"));
         let excluded: Vec<&str> = bare_metal().collect();
         for p in ["ferrous-kernel", "ferrous-boot", "ferrous-rt"]

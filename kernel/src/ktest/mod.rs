@@ -181,6 +181,11 @@ const TESTS: &[Test] = &[
         run: user::init_runs_programs,
     },
     Test {
+        name: "user-bench",
+        about: "system-call costs measured from user space",
+        run: user::bench,
+    },
+    Test {
         name: "mm-bench",
         about: "frame alloc/free, map/unmap and heap costs in cycles",
         run: mm::bench,

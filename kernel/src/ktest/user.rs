@@ -84,3 +84,12 @@ pub fn init_runs_programs(boot: &Boot) -> Outcome {
         "kernel stacks leaked",
     )
 }
+
+/// System-call costs measured from user space (the `ubench` program).
+pub fn bench(boot: &Boot) -> Outcome {
+    let status = run(boot, "ubench", false)?;
+    ensure(
+        status == ExitStatus::Exited { code: 0 },
+        "ubench did not exit 0",
+    )
+}

@@ -65,8 +65,9 @@ fn record_args(ptr: *const u8, len: usize) {
     ARGS_LEN.store(len, Ordering::Relaxed);
 }
 
-/// The argument bytes the parent passed to `process_spawn` (for init: each
-/// boot-module name followed by a NUL byte, in module-slot order).
+/// The argument bytes the parent passed to `process_spawn` (for init:
+/// NUL-terminated `m:<module name>` entries in module-slot order, then
+/// `r:<spec>` entries; see userspace/init).
 pub fn args_bytes() -> &'static [u8] {
     let ptr = ARGS_PTR.load(Ordering::Relaxed);
     let len = ARGS_LEN.load(Ordering::Relaxed);

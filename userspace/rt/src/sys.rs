@@ -211,3 +211,11 @@ pub unsafe fn mem_protect(addr: u64, len: u64, perms: Perms) -> Result<(), SysEr
 pub fn handle_close(handle: Handle) -> Result<(), SysError> {
     call(Syscall::HandleClose { handle }).map(|_| ())
 }
+
+/// The time-stamp counter, for measurements (user mode may read it:
+/// the kernel leaves CR4.TSD clear).
+pub fn rdtsc() -> u64 {
+    // SAFETY: RDTSC only reads a counter; it is permitted in ring 3 while
+    // CR4.TSD is clear, which Ferrous never sets.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}

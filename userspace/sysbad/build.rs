@@ -1,0 +1,14 @@
+//! Links this program with `userspace/user.ld` as a static non-PIE
+//! executable at 0x400000 (the target's default is a static PIE), like
+//! kernel/build.rs does for the kernel. Only for the bare-metal target.
+fn main() {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let target = std::env::var("TARGET").unwrap_or_default();
+    if target == "x86_64-unknown-none" {
+        let script = std::path::Path::new(&dir).join("../user.ld");
+        let script = script.display();
+        println!("cargo:rustc-link-arg-bins=-T{script}");
+        println!("cargo:rustc-link-arg-bins=--no-pie");
+        println!("cargo:rerun-if-changed={script}");
+    }
+}
