@@ -2,7 +2,7 @@
 //! the ELF is validated completely by `ferrous-elfload` first, then each
 //! segment is mapped with exactly its permissions (W^X), a stack with an
 //! unmapped guard page below it, and a read-only page with the arguments.
-//! Nothing here runs the program: processes and the SYSCALL path come next.
+//! `process::spawn` then gives the image a thread that enters ring 3.
 
 use crate::arch;
 use crate::mm::kspace::UserSpace;
@@ -60,7 +60,9 @@ fn flags(p: Perms) -> Flags {
 
 /// Loads `elf` with argument bytes `args` into a new address space.
 pub fn load(elf: &[u8], args: &[u8]) -> Result<Image, LoadError> {
-    let plan = ferrous_elfload::plan(elf, USER_IMAGE_START..ARGS_PAGE).map_err(LoadError::Elf)?;
+    // Segments stay below the stack's guard page.
+    let plan = ferrous_elfload::plan(elf, USER_IMAGE_START..STACK_TOP - STACK_SIZE - PAGE_SIZE)
+        .map_err(LoadError::Elf)?;
     if args.len() as u64 > PAGE_SIZE {
         return Err(LoadError::ArgsTooLarge(args.len()));
     }

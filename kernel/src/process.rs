@@ -67,6 +67,12 @@ impl Process {
         Some(FIRST_CHILD + slot as u32)
     }
 
+    /// Whether `adopt` would find a slot.
+    pub fn has_child_slot(&self) -> bool {
+        let c = self.children.lock();
+        c.len() < MAX_CHILDREN || c.iter().any(Option::is_none)
+    }
+
     pub fn child(&self, handle: u32) -> Option<Arc<Process>> {
         let i = handle.checked_sub(FIRST_CHILD)? as usize;
         self.children.lock().get(i)?.clone()

@@ -13,6 +13,9 @@ use ferrous_abi::{
 };
 use ferrous_paging::Flags;
 
+/// Most bytes one `mem_map` call may map.
+const MAX_MAP_LEN: u64 = 64 << 20;
+
 pub fn dispatch(frame: &mut SyscallFrame) {
     let (nr, args) = frame.call();
     let result = match Syscall::decode(nr, args) {
@@ -115,6 +118,10 @@ fn perform(call: Syscall) -> Result<u64, SysError> {
                 .ok_or(SysError::EmptySlot { arg: 0 })?;
             let elf = boot.module_bytes(m).ok_or(SysError::BadElf)?;
             let args = copy_in(args.addr(), args_len, 1)?;
+            // A failed call changes nothing: no child without a handle for it.
+            if !me.has_child_slot() {
+                return Err(SysError::TableFull);
+            }
             let name = m.name();
             let child = process::spawn(name, elf, &args, false).map_err(|e| {
                 log::warn!("process_spawn of {name}: {e}");
@@ -151,6 +158,11 @@ fn perform(call: Syscall) -> Result<u64, SysError> {
             if addr == 0 {
                 // Kernel-chosen placement arrives with the VM-object work.
                 return Err(SysError::AddressSpaceFull);
+            }
+            // One call maps at most this much (memory quotas come with
+            // resource groups); more is refused before any work is done.
+            if len > MAX_MAP_LEN {
+                return Err(SysError::LengthTooLarge { arg: 2 });
             }
             let me = me()?;
             me.with_space(|s| {

@@ -41,7 +41,7 @@ fn slice<T: Pod>(s: PhysSlice, direct_map_size: u64) -> Option<&'static [T]> {
         return None;
     }
     // SAFETY: the range lies inside the direct map (checked above), is
-    // aligned for T, lives in BOOT_INFO memory that nothing frees, and T is
+    // aligned for T, lives in boot-info or module memory that nothing frees, and T is
     // plain data for which any bit pattern is valid.
     Some(unsafe { core::slice::from_raw_parts((PHYS_OFFSET + s.phys) as *const T, s.len as usize) })
 }

@@ -1,7 +1,8 @@
-//! The GDT with kernel code/data segments and a TSS whose interrupt stack
-//! table gives double faults, NMIs and machine checks known-good stacks
-//! (a kernel stack overflow then ends in a report, not a triple fault).
-//! User segments arrive with user space.
+//! The GDT: kernel code/data, user data/code (in the order SYSRET needs),
+//! and a TSS whose interrupt stack table gives double faults, NMIs and
+//! machine checks known-good stacks (a kernel stack overflow then ends in a
+//! report, not a triple fault), and whose RSP0 is the running thread's
+//! kernel stack.
 
 use spin::Once;
 use x86_64::VirtAddr;

@@ -1,6 +1,7 @@
 //! The IDT: entry points for all 256 vectors. The 32 CPU exceptions are
-//! decoded and reported (fatal for now; user-mode faults will go to their
-//! process once user space exists); vectors 32..=255 go to `crate::irq`.
+//! decoded: in kernel mode they are reported and fatal, in user mode they
+//! end only the faulting process (`process::user_fault`); vectors 32..=255
+//! go to `crate::irq`. Frames from ring 3 get the kernel's GS by `swapgs`.
 
 use super::{backtrace, gdt, qemu, usercopy};
 use core::fmt::Write;
@@ -272,7 +273,9 @@ extern "C" fn exception_dispatch(frame: &mut ExceptionFrame) {
         crate::irq::interrupt(frame.vector as u8);
         return;
     }
-    if frame.cs & 3 == 3 {
+    // NMI, double fault and machine check are not the program's doing (and
+    // run on IST stacks): they stay kernel matters even from ring 3.
+    if frame.cs & 3 == 3 && !matches!(frame.vector, 2 | 8 | 18) {
         // A user program's fault ends that program, not the kernel.
         let (mnemonic, name) = vector_name(frame.vector);
         let addr = if frame.vector == 14 {
@@ -299,8 +302,9 @@ extern "C" fn exception_dispatch(frame: &mut ExceptionFrame) {
     }
     if frame.vector == 14 {
         let addr = Cr2::read_raw();
-        if let Some(resume) = usercopy::fixup_for(frame.rip, addr) {
+        if let Some(resume) = usercopy::fixup_for(frame.rip) {
             frame.rip = resume;
+            frame.rdx = addr;
             return;
         }
     }

@@ -47,7 +47,9 @@ core::arch::global_asm!(
     "    movzx ebx, ax",
     "    shl ebx, 4",
     "    lgdt [40]",
+    // Protected mode on; caches on (INIT leaves CR0.CD and CR0.NW set).
     "    mov eax, cr0",
+    "    and eax, 0x9fffffff",
     "    or eax, 1",
     "    mov cr0, eax",
     // jmp far dword [80]  (66 FF /5, disp16)

@@ -5,7 +5,6 @@
 //! the page-fault handler resumes at a fix-up that reports the error
 //! instead of panicking.
 
-use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_paging::USER_END;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,7 +19,9 @@ pub enum UserCopyError {
 
 // Two variants: `stac`/`clac` raise #UD on CPUs without SMAP, so those
 // get the plain one. rdi = destination, rsi = source, rdx = length;
-// returns rax = bytes not copied.
+// returns rax = bytes not copied and rdx = the faulting address (the
+// page-fault handler puts CR2 in rdx when it resumes at the fix-up), so
+// the answer cannot mix with another CPU's or thread's copy.
 core::arch::global_asm!(
     ".section .text",
     "ferrous_usercopy_smap:",
@@ -30,6 +31,7 @@ core::arch::global_asm!(
     "    rep movsb",
     "    clac",
     "    xor eax, eax",
+    "    xor edx, edx",
     "    ret",
     "ferrous_usercopy_smap_fixup:",
     "    clac",
@@ -40,6 +42,7 @@ core::arch::global_asm!(
     "ferrous_usercopy_plain_copy:",
     "    rep movsb",
     "    xor eax, eax",
+    "    xor edx, edx",
     "    ret",
     "ferrous_usercopy_plain_fixup:",
     "    mov rax, rcx",
@@ -58,7 +61,14 @@ unsafe extern "C" {
     static FERROUS_USERCOPY_SITES: [u64; 6];
 }
 
-type CopyFn = unsafe extern "C" fn(*mut u8, *const u8, usize) -> usize;
+/// What the copy routine returns in rax:rdx.
+#[repr(C)]
+struct CopyResult {
+    left: u64,
+    fault_addr: u64,
+}
+
+type CopyFn = unsafe extern "C" fn(*mut u8, *const u8, usize) -> CopyResult;
 
 fn copy_routine() -> CopyFn {
     // SAFETY: an immutable table defined above; entries 4 and 5 are the
@@ -74,12 +84,9 @@ fn copy_routine() -> CopyFn {
     }
 }
 
-/// CR2 of the last fault the fix-up absorbed (per CPU once SMP lands).
-static LAST_FAULT: AtomicU64 = AtomicU64::new(0);
-
 /// Called by the page-fault handler: if `rip` is the user-copy instruction,
-/// returns where to resume.
-pub(super) fn fixup_for(rip: u64, fault_addr: u64) -> Option<u64> {
+/// returns where to resume (the handler also sets rdx to CR2).
+pub(super) fn fixup_for(rip: u64) -> Option<u64> {
     // SAFETY: an immutable table of code addresses defined above.
     let sites = unsafe { &FERROUS_USERCOPY_SITES };
     let fixup = if rip == sites[0] {
@@ -89,7 +96,6 @@ pub(super) fn fixup_for(rip: u64, fault_addr: u64) -> Option<u64> {
     } else {
         return None;
     };
-    LAST_FAULT.store(fault_addr, Ordering::Relaxed);
     Some(fixup)
 }
 
@@ -106,9 +112,11 @@ fn check(addr: u64, len: usize) -> Result<(), UserCopyError> {
     Ok(())
 }
 
-fn fault() -> UserCopyError {
-    UserCopyError::Fault {
-        addr: LAST_FAULT.load(Ordering::Relaxed),
+fn outcome(r: CopyResult) -> Result<(), UserCopyError> {
+    if r.left == 0 {
+        Ok(())
+    } else {
+        Err(UserCopyError::Fault { addr: r.fault_addr })
     }
 }
 
@@ -118,8 +126,7 @@ pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), UserCopyError> {
     // SAFETY: `dst` is a valid kernel buffer; `src..src+len` lies in the user
     // half (checked), where a missing or forbidden page faults into the
     // fix-up instead of touching kernel memory.
-    let left = unsafe { copy_routine()(dst.as_mut_ptr(), src as *const u8, dst.len()) };
-    if left == 0 { Ok(()) } else { Err(fault()) }
+    outcome(unsafe { copy_routine()(dst.as_mut_ptr(), src as *const u8, dst.len()) })
 }
 
 /// Copies `src` to user address `dst`.
@@ -127,6 +134,5 @@ pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), UserCopyError> {
     check(dst, src.len())?;
     // SAFETY: as in `copy_from_user`, with the roles swapped; writes land only
     // in user pages the hardware lets us write.
-    let left = unsafe { copy_routine()(dst as *mut u8, src.as_ptr(), src.len()) };
-    if left == 0 { Ok(()) } else { Err(fault()) }
+    outcome(unsafe { copy_routine()(dst as *mut u8, src.as_ptr(), src.len()) })
 }

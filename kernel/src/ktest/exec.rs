@@ -3,7 +3,7 @@
 use super::{Outcome, ensure};
 use crate::Boot;
 use crate::arch;
-use crate::exec::{self, ARGS_PAGE, LoadError, STACK_SIZE, STACK_TOP};
+use crate::exec::{self, LoadError, STACK_SIZE, STACK_TOP};
 use crate::mm::frames;
 use alloc::vec::Vec;
 use ferrous_elfload::ElfError;
@@ -30,7 +30,7 @@ fn with_writable_text(elf: &[u8]) -> Option<Vec<u8>> {
 
 fn check_program(boot: &Boot, name: &'static str) -> Outcome {
     let elf = boot.data.module(name).ok_or("boot module missing")?;
-    let plan = ferrous_elfload::plan(elf, exec::USER_IMAGE_START..ARGS_PAGE)
+    let plan = ferrous_elfload::plan(elf, exec::USER_IMAGE_START..STACK_TOP - STACK_SIZE - 4096)
         .map_err(|_| "module is not a valid program")?;
     let free = frames::stats().free;
     let args = b"hello\0--verbose\0";

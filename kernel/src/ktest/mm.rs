@@ -332,6 +332,9 @@ pub fn usercopy(_: &Boot) -> Outcome {
         ro.flags.user && !ro.flags.writable && !ro.flags.executable,
         "user RO page flags",
     )?;
+    // `schedule` puts kernel threads back on the kernel's tables; no
+    // preemption while this one borrows a user space.
+    crate::thread::preempt_disable();
     arch::mm::switch_root(us.root());
     let result = (|| {
         usercopy::copy_to_user(0x40_0ffc, b"hello, user")
@@ -379,6 +382,7 @@ pub fn usercopy(_: &Boot) -> Outcome {
         Ok(())
     })();
     kspace::activate_kernel();
+    crate::thread::preempt_enable();
     us.destroy();
     result?;
     ensure(
@@ -430,6 +434,7 @@ pub fn stack_overflow(_: &Boot) -> Outcome {
 
 pub fn smap(_: &Boot) -> Outcome {
     let mut us = user_space()?;
+    crate::thread::preempt_disable();
     arch::mm::switch_root(us.root());
     let _ = probe::user_read_without_stac(0x40_0000);
     kspace::activate_kernel();
@@ -441,6 +446,7 @@ pub fn smep(_: &Boot) -> Outcome {
     let mut us = kspace::UserSpace::new().map_err(|_| "user space")?;
     us.map_new(0x40_0000, Flags::USER_RX)
         .map_err(|_| "map user rx")?;
+    crate::thread::preempt_disable();
     arch::mm::switch_root(us.root());
     probe::execute_user_must_fault(0x40_0000);
     kspace::activate_kernel();

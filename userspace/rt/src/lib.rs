@@ -35,7 +35,8 @@
 //! - turning the kernel's argument pointer and length into a `&'static [u8]`
 //!   after checking them against the ABI's limits ([`args`]);
 //! - the allocator: the `unsafe impl GlobalAlloc`, `Sync` for the arena,
-//!   `Heap::init` over the arena and `Heap::deallocate`.
+//!   `Heap::init` over the arena and `Heap::deallocate`;
+//! - reading the time-stamp counter ([`sys::rdtsc`]).
 //!
 //! System calls that can take memory away from the program (`mem_unmap`,
 //! `mem_protect`, [`sys::invoke`] for any call, and the raw stub) are
