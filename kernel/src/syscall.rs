@@ -64,6 +64,19 @@ fn flags(p: Perms) -> Flags {
     }
 }
 
+/// `mem_unmap` and `mem_protect` act on whole mappings: every page of the
+/// range must be mapped, else `BadAddress` at the first hole, and nothing
+/// changes.
+fn all_mapped(s: &mut crate::mm::kspace::UserSpace, addr: u64, len: u64) -> Result<(), SysError> {
+    match (addr..addr + len)
+        .step_by(4096)
+        .find(|&va| s.translate(va).is_none())
+    {
+        Some(hole) => Err(SysError::BadAddress { addr: hole }),
+        None => Ok(()),
+    }
+}
+
 fn own_space(space: Handle) -> Result<(), SysError> {
     if space == initial::SELF_SPACE {
         Ok(())
@@ -187,12 +200,7 @@ fn perform(call: Syscall) -> Result<u64, SysError> {
             let addr = addr.addr();
             me()?
                 .with_space(|s| {
-                    if let Some(hole) = (addr..addr + len)
-                        .step_by(4096)
-                        .find(|&va| s.translate(va).is_none())
-                    {
-                        return Err(SysError::BadAddress { addr: hole });
-                    }
+                    all_mapped(s, addr, len)?;
                     s.unmap_range(addr, addr + len);
                     Ok(0)
                 })
@@ -208,12 +216,7 @@ fn perform(call: Syscall) -> Result<u64, SysError> {
             let addr = addr.addr();
             me()?
                 .with_space(|s| {
-                    if let Some(hole) = (addr..addr + len)
-                        .step_by(4096)
-                        .find(|&va| s.translate(va).is_none())
-                    {
-                        return Err(SysError::BadAddress { addr: hole });
-                    }
+                    all_mapped(s, addr, len)?;
                     for va in (addr..addr + len).step_by(4096) {
                         s.protect(va, flags(perms))
                             .map_err(|_| SysError::BadAddress { addr: va })?;

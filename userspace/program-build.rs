@@ -1,6 +1,8 @@
-//! Links this program with `userspace/user.ld` as a static non-PIE
-//! executable at 0x400000 (the target's default is a static PIE), like
-//! kernel/build.rs does for the kernel. Only for the bare-metal target.
+//! The build script of every user program (each Cargo.toml names it with
+//! `build = "../program-build.rs"`): links the program with
+//! `userspace/user.ld` as a static non-PIE executable at 0x400000 (the
+//! target's default is a static PIE), like kernel/build.rs does for the
+//! kernel. Only for the bare-metal target.
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let target = std::env::var("TARGET").unwrap_or_default();
