@@ -2,7 +2,7 @@
 //! the ELF is validated completely by `ferrous-elfload` first, then each
 //! segment is mapped with exactly its permissions (W^X), a stack with an
 //! unmapped guard page below it, and a read-only page with the arguments.
-//! `process::spawn` then gives the image a thread that enters ring 3.
+//! `process::create` then gives the image a thread that enters ring 3.
 
 use crate::arch;
 use crate::mm::kspace::UserSpace;

@@ -15,11 +15,13 @@ extern crate alloc;
 mod arch;
 
 mod bench;
+mod cap;
 mod console;
 mod exec;
 mod irq;
 mod ktest;
 mod memmap;
+mod memory;
 mod mm;
 mod panic;
 mod platform;
@@ -124,10 +126,13 @@ pub fn start_init(boot: &Boot) -> Option<ferrous_abi::ExitStatus> {
         return None;
     };
     let entry = arch::cpu::tsc_since_entry();
-    match process::spawn("init", elf, &init_args(boot), true) {
+    let initial = process::Initial::Init {
+        modules: boot.data.modules.len(),
+    };
+    match process::spawn_from_kernel("init", elf, &init_args(boot), initial) {
         Ok(init) => {
             log::info!("init started {entry} TSC cycles after kernel entry");
-            let status = init.wait(u64::MAX);
+            let status = init.wait(u64::MAX, || true).ok();
             if let Some(s) = status {
                 log::info!("init ended: {s}");
             }

@@ -1,39 +1,62 @@
-//! User processes: an address space, one thread (for now), an exit status
-//! and the children it spawned. Until capabilities land, a process's
-//! handles are fixed by the ABI (`ferrous_abi::initial`): the console, its
-//! own address space, boot modules (init only) and its children.
+//! User processes: an address space, a capability space, one or more
+//! threads, and the memory object everything is charged to.
+//!
+//! A process ends once (the first of `process_exit`, a fault, its last
+//! thread's `thread_exit`, `process_kill`, or the destruction of its
+//! process object): its status is set, its capability space is destroyed
+//! (which may end the processes it made), waiters wake, and its blocked
+//! threads are interrupted. Each thread leaves when it next reaches user
+//! mode; the last one to leave frees the address space and refunds the
+//! memory charged for it.
 
 use crate::arch;
+use crate::cap;
 use crate::exec::{self, LoadError};
+use crate::memory::Memory;
 use crate::mm::kspace::UserSpace;
 use crate::sync::SpinLock;
 use crate::thread::{self, Priority, WaitQueue};
 use alloc::sync::Arc;
-use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
-use ferrous_abi::ExitStatus;
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use ferrous_abi::{ExitStatus, PAGE_SIZE, SysError};
+use ferrous_caps::SpaceId;
 
-/// Handles of children start here (after the module handles).
-pub const FIRST_CHILD: u32 = 1024;
-/// Most live children a process may hold handles to.
-pub const MAX_CHILDREN: usize = 256;
 const RUNNING: u64 = u64::MAX;
 pub const USER_PRIORITY: Priority = Priority(12);
+/// Charged per process beyond its pages: page tables and bookkeeping.
+const PROCESS_OVERHEAD: u64 = 8 * PAGE_SIZE;
+/// Charged per thread: its kernel stack and record.
+const THREAD_COST: u64 = thread::STACK_SIZE + PAGE_SIZE;
+/// Most threads one process may have at once.
+pub const MAX_THREADS: usize = 64;
 
 pub struct Process {
     pub name: &'static str,
-    /// May spawn boot modules (the initial process).
-    pub is_init: bool,
+    pub cspace: SpaceId,
+    /// What everything this process holds is charged to.
+    memory: Arc<Memory>,
+    /// Bytes charged to `memory` on this process's behalf, refunded when
+    /// the address space goes.
+    charged: AtomicU64,
     space: SpinLock<Option<UserSpace>>,
+    root: u64,
     status: AtomicU64,
     exited: WaitQueue,
-    children: SpinLock<Vec<Option<Arc<Process>>>>,
+    threads: AtomicUsize,
+}
+
+/// A user thread: the kernel thread record points here.
+pub struct UserThread {
+    pub process: Arc<Process>,
+    status: AtomicU64,
+    exited: WaitQueue,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpawnError {
     Load(LoadError),
     Thread(thread::SpawnError),
+    Sys(SysError),
 }
 
 impl core::fmt::Display for SpawnError {
@@ -41,107 +64,204 @@ impl core::fmt::Display for SpawnError {
         match self {
             SpawnError::Load(e) => write!(f, "{e}"),
             SpawnError::Thread(e) => write!(f, "no thread: {e:?}"),
+            SpawnError::Sys(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl SpawnError {
+    pub fn to_sys(self) -> SysError {
+        match self {
+            SpawnError::Load(LoadError::Elf(_)) => SysError::BadElf,
+            SpawnError::Sys(e) => e,
+            _ => SysError::OutOfMemory,
         }
     }
 }
 
 impl Process {
     pub fn status(&self) -> Option<ExitStatus> {
-        ExitStatus::from_raw(self.status.load(Ordering::SeqCst))
-            .filter(|_| self.status.load(Ordering::SeqCst) != RUNNING)
+        let raw = self.status.load(Ordering::SeqCst);
+        ExitStatus::from_raw(raw).filter(|_| raw != RUNNING)
     }
 
-    /// Records `child` and returns its handle number.
-    pub fn adopt(&self, child: Arc<Process>) -> Option<u32> {
-        let mut c = self.children.lock();
-        let slot = match c.iter().position(|s| s.is_none()) {
-            Some(i) => i,
-            None if c.len() < MAX_CHILDREN => {
-                c.try_reserve(1).ok()?;
-                c.push(None);
-                c.len() - 1
-            }
-            None => return None,
-        };
-        c[slot] = Some(child);
-        Some(FIRST_CHILD + slot as u32)
+    pub fn is_running(&self) -> bool {
+        self.status.load(Ordering::SeqCst) == RUNNING
     }
 
-    /// Whether `adopt` would find a slot.
-    pub fn has_child_slot(&self) -> bool {
-        let c = self.children.lock();
-        c.len() < MAX_CHILDREN || c.iter().any(Option::is_none)
+    pub fn memory(&self) -> &Arc<Memory> {
+        &self.memory
     }
 
-    pub fn child(&self, handle: u32) -> Option<Arc<Process>> {
-        let i = handle.checked_sub(FIRST_CHILD)? as usize;
-        self.children.lock().get(i)?.clone()
-    }
-
-    pub fn close_child(&self, handle: u32) -> bool {
-        let Some(i) = handle.checked_sub(FIRST_CHILD).map(|i| i as usize) else {
-            return false;
-        };
-        self.children
-            .lock()
-            .get_mut(i)
-            .and_then(Option::take)
-            .is_some()
-    }
-
-    /// Blocks until the process has ended (or `timeout_ns` passed; 0 polls,
-    /// `u64::MAX` waits for ever). `None` on time-out.
-    pub fn wait(&self, timeout_ns: u64) -> Option<ExitStatus> {
-        if timeout_ns == u64::MAX {
-            self.exited
-                .wait_until(|| self.status.load(Ordering::SeqCst) != RUNNING);
-            return self.status();
-        }
-        // A bounded wait polls at tick granularity.
-        let deadline = arch::time::now_ns().saturating_add(timeout_ns);
-        loop {
-            if let Some(s) = self.status() {
-                return Some(s);
-            }
-            if arch::time::now_ns() >= deadline {
-                return None;
-            }
-            thread::sleep_ns((deadline - arch::time::now_ns()).min(10_000_000));
-        }
-    }
-}
-
-impl Process {
-    /// Runs `f` on the process's address space (`None` once it has exited).
+    /// Runs `f` on the address space (`None` once it is gone).
     pub fn with_space<R>(&self, f: impl FnOnce(&mut UserSpace) -> R) -> Option<R> {
         self.space.lock().as_mut().map(f)
     }
+
+    /// Charges `bytes` to the process's memory, for as long as the process
+    /// lives (or until `uncharge`).
+    pub fn charge(&self, bytes: u64) -> Result<(), SysError> {
+        self.memory.charge(bytes)?;
+        self.charged.fetch_add(bytes, Ordering::AcqRel);
+        Ok(())
+    }
+
+    pub fn uncharge(&self, bytes: u64) {
+        let _ = self
+            .charged
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+                Some(c.saturating_sub(bytes))
+            });
+        self.memory.refund(bytes);
+    }
+
+    /// Blocks until the process has ended, `timeout_ns` passed (0 polls,
+    /// `u64::MAX` waits for ever), the caller's process is ending, or the
+    /// capability `still_held` checks is gone.
+    pub fn wait(
+        &self,
+        timeout_ns: u64,
+        still_held: impl Fn() -> bool,
+    ) -> Result<ExitStatus, SysError> {
+        let deadline = arch::time::now_ns().saturating_add(timeout_ns);
+        loop {
+            if let Some(s) = self.status() {
+                return Ok(s);
+            }
+            wait_step(&self.exited, deadline, timeout_ns, &still_held, || {
+                !self.is_running()
+            })?;
+        }
+    }
+
+    /// Ends the process with `status` unless it has already ended.
+    pub fn end(self: &Arc<Process>, status: ExitStatus) {
+        if self
+            .status
+            .compare_exchange(RUNNING, status.to_raw(), Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return;
+        }
+        log::info!("process {}: {status}", self.name);
+        cap::destroy_space(self.cspace);
+        self.exited.wake_all();
+        thread::interrupt_process(self);
+    }
+
+    /// A thread of this process has left for good (it runs on the
+    /// kernel's tables now): the last one out ends the process if nothing
+    /// else did, frees the address space and refunds the charges.
+    fn thread_left(self: &Arc<Process>, code: u32) {
+        if self.threads.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.end(ExitStatus::Exited { code });
+            if let Some(space) = self.space.lock().take() {
+                space.destroy();
+            }
+            let charged = self.charged.swap(0, Ordering::AcqRel);
+            self.memory.refund(charged);
+        }
+    }
 }
 
-/// Loads `elf` as a new process and starts its thread.
-pub fn spawn(
+impl UserThread {
+    pub fn status(&self) -> Option<u32> {
+        let raw = self.status.load(Ordering::SeqCst);
+        (raw != RUNNING).then_some(raw as u32)
+    }
+
+    /// As [`Process::wait`], for the thread's exit code.
+    pub fn wait(&self, timeout_ns: u64, still_held: impl Fn() -> bool) -> Result<u32, SysError> {
+        let deadline = arch::time::now_ns().saturating_add(timeout_ns);
+        loop {
+            if let Some(code) = self.status() {
+                return Ok(code);
+            }
+            wait_step(&self.exited, deadline, timeout_ns, &still_held, || {
+                self.status.load(Ordering::SeqCst) != RUNNING
+            })?;
+        }
+    }
+}
+
+/// One round of a blocking wait on `queue` until `done`: returns when the
+/// caller should look again, or the error that ends the wait. A bounded
+/// wait polls at tick granularity; an unbounded one sleeps on the queue
+/// and also wakes for capability changes and its own process's end.
+fn wait_step(
+    queue: &WaitQueue,
+    deadline: u64,
+    timeout_ns: u64,
+    still_held: &impl Fn() -> bool,
+    done: impl Fn() -> bool,
+) -> Result<(), SysError> {
+    let me = thread::current_process();
+    let dying = || me.as_ref().is_some_and(|p| !p.is_running());
+    if dying() {
+        return Err(SysError::ObjectGone);
+    }
+    if !still_held() {
+        return Err(SysError::ObjectGone);
+    }
+    if timeout_ns == u64::MAX {
+        let epoch = cap::epoch();
+        queue.wait_until(|| done() || dying() || cap::epoch() != epoch);
+        return Ok(());
+    }
+    let now = arch::time::now_ns();
+    if now >= deadline {
+        return Err(if timeout_ns == 0 {
+            SysError::WouldBlock
+        } else {
+            SysError::TimedOut
+        });
+    }
+    thread::sleep_ns((deadline - now).min(10_000_000));
+    Ok(())
+}
+
+/// Loads `elf` as a new process made from `memory`, with an empty
+/// capability space. It runs once [`start`] gives it a thread.
+pub fn create(
     name: &'static str,
     elf: &[u8],
     args: &[u8],
-    is_init: bool,
-) -> Result<Arc<Process>, SpawnError> {
-    let image = exec::load(elf, args).map_err(SpawnError::Load)?;
+    memory: Arc<Memory>,
+) -> Result<(Arc<Process>, thread::UserStart), SpawnError> {
     let exec::Image {
         mut space,
         entry,
         stack_top,
         args: args_va,
         args_len,
-        ..
-    } = image;
+        image_pages,
+    } = exec::load(elf, args).map_err(SpawnError::Load)?;
+    // The image pages, the stack, the argument page, the tables.
+    let bytes =
+        (image_pages as u64 + exec::STACK_SIZE / PAGE_SIZE + 1) * PAGE_SIZE + PROCESS_OVERHEAD;
+    if let Err(e) = memory.charge(bytes) {
+        space.destroy();
+        return Err(SpawnError::Sys(e));
+    }
+    let cspace = match cap::create_space() {
+        Ok(s) => s,
+        Err(e) => {
+            space.destroy();
+            memory.refund(bytes);
+            return Err(SpawnError::Sys(e));
+        }
+    };
     let root = space.root();
     let p = Arc::new(Process {
         name,
-        is_init,
+        cspace,
+        memory,
+        charged: AtomicU64::new(bytes),
         space: SpinLock::new(Some(space)),
+        root,
         status: AtomicU64::new(RUNNING),
         exited: WaitQueue::new(),
-        children: SpinLock::new(Vec::new()),
+        threads: AtomicUsize::new(0),
     });
     let start = thread::UserStart {
         entry,
@@ -150,32 +270,92 @@ pub fn spawn(
         arg1: args_len,
         root,
     };
-    if let Err(e) = thread::spawn_user(name, USER_PRIORITY, p.clone(), start) {
-        if let Some(s) = p.space.lock().take() {
-            s.destroy();
-        }
-        return Err(SpawnError::Thread(e));
-    }
-    log::info!("process {name}: started at {entry:#x}");
-    Ok(p)
+    Ok((p, start))
 }
 
-/// Ends the running process with `status`: its address space is torn down,
-/// waiters are woken, and its thread exits. Never returns.
-pub fn exit_current(status: ExitStatus) -> ! {
-    if let Some(p) = thread::current_process() {
-        log::info!("process {}: {status}", p.name);
-        // The thread must not switch back to the root freed below.
-        thread::leave_user_space();
-        let space = p.space.lock().take();
-        if let Some(space) = space {
-            // Switches this CPU to the kernel's tables first.
-            space.destroy();
+/// Starts the first thread of a process made by [`create`]; on failure
+/// the process is ended (`Killed`).
+pub fn start(p: &Arc<Process>, start: thread::UserStart) -> Result<Arc<UserThread>, SpawnError> {
+    match add_thread(p, start) {
+        Ok(t) => {
+            log::info!("process {}: started at {:#x}", p.name, start.entry);
+            Ok(t)
         }
-        p.status.store(status.to_raw(), Ordering::SeqCst);
-        p.exited.wake_all();
+        Err(e) => {
+            // No thread will ever leave it: take it apart here.
+            abandon(p);
+            Err(e)
+        }
     }
-    thread::exit(status.to_raw())
+}
+
+/// A new thread in `p`, entering user mode at `start` (whose root is
+/// filled in here).
+pub fn add_thread(
+    p: &Arc<Process>,
+    start: thread::UserStart,
+) -> Result<Arc<UserThread>, SpawnError> {
+    if !p.is_running() {
+        return Err(SpawnError::Sys(SysError::ObjectGone));
+    }
+    if p.threads.load(Ordering::Acquire) >= MAX_THREADS {
+        return Err(SpawnError::Sys(SysError::TableFull));
+    }
+    p.charge(THREAD_COST).map_err(SpawnError::Sys)?;
+    let t = Arc::new(UserThread {
+        process: p.clone(),
+        status: AtomicU64::new(RUNNING),
+        exited: WaitQueue::new(),
+    });
+    p.threads.fetch_add(1, Ordering::AcqRel);
+    let start = thread::UserStart {
+        root: p.root,
+        ..start
+    };
+    if let Err(e) = thread::spawn_user(p.name, USER_PRIORITY, t.clone(), start) {
+        p.threads.fetch_sub(1, Ordering::AcqRel);
+        p.uncharge(THREAD_COST);
+        return Err(SpawnError::Thread(e));
+    }
+    Ok(t)
+}
+
+/// Ends the running thread with `code`: the last thread of a process ends
+/// the process with `Exited { code }`. Never returns.
+pub fn thread_exit_current(code: u32) -> ! {
+    leave(code)
+}
+
+/// Ends the running thread's process with `status`. Never returns.
+pub fn exit_current(status: ExitStatus) -> ! {
+    if let Some(t) = thread::current_user_thread() {
+        t.process.end(status);
+    }
+    leave(u32::MAX)
+}
+
+/// The running thread stops for good with `code`: off its address space
+/// first (so the last thread out can free it), then out of the process.
+fn leave(code: u32) -> ! {
+    let t = thread::current_user_thread();
+    thread::leave_user_space();
+    if let Some(t) = t {
+        t.status.store(u64::from(code), Ordering::SeqCst);
+        t.exited.wake_all();
+        t.process.thread_left(code);
+    }
+    thread::exit(u64::from(code))
+}
+
+/// Called before returning to user mode (after a system call or an
+/// interrupt from ring 3): a thread whose process has ended leaves here.
+pub fn check_return_to_user() {
+    if let Some(p) = thread::current_process()
+        && !p.is_running()
+    {
+        arch::cpu::enable_interrupts();
+        leave(u32::MAX);
+    }
 }
 
 /// A CPU exception in user mode, decoded by the arch layer.
@@ -217,4 +397,113 @@ pub fn user_fault(f: UserFault) -> ! {
     exit_current(ExitStatus::Faulted {
         vector: f.vector as u8,
     })
+}
+
+/// Wakes the threads blocked on `o` (waiting for a process or thread),
+/// after one of its capabilities was deleted: each re-checks its own.
+pub fn wake_waiters(o: &cap::Object) {
+    match o {
+        cap::Object::Process(p) => {
+            p.exited.wake_all();
+        }
+        cap::Object::Thread(t) => {
+            t.exited.wake_all();
+        }
+        _ => {}
+    }
+}
+
+/// Which initial capabilities a process the kernel starts gets.
+pub enum Initial {
+    /// Init: everything (`ferrous_abi::initial`), with these boot modules.
+    Init { modules: usize },
+    /// A kernel test program: the console and its own address space.
+    Test,
+}
+
+/// Starts a process from the kernel (init, kernel tests) with a memory
+/// budget of all free memory and its initial capabilities.
+pub fn spawn_from_kernel(
+    name: &'static str,
+    elf: &[u8],
+    args: &[u8],
+    initial: Initial,
+) -> Result<Arc<Process>, SpawnError> {
+    use cap::{Object, Parent};
+    use ferrous_abi::{Sysno, initial as slot};
+    use ferrous_caps::Rights as R;
+    let free = crate::mm::frames::stats().free * PAGE_SIZE;
+    let memory = Memory::root(free);
+    let (p, start_at) = create(name, elf, args, memory.clone())?;
+    let s = p.cspace;
+    let pass = R::GRANT | R::DERIVE;
+    let mut fill = || -> Result<(), SysError> {
+        let op = Sysno::ProcessSpawn;
+        cap::insert(
+            s,
+            Some(slot::CONSOLE.0),
+            Object::Console,
+            R::WRITE | pass,
+            Parent::None,
+            op,
+        )?;
+        let space_rights = R::READ | R::WRITE | R::EXECUTE | R::CONTROL | pass;
+        let space = Object::AddressSpace(p.clone());
+        cap::insert(
+            s,
+            Some(slot::SELF_SPACE.0),
+            space,
+            space_rights,
+            Parent::None,
+            op,
+        )?;
+        if let Initial::Init { modules, .. } = initial {
+            let mem = Object::Memory(memory.clone());
+            cap::insert(
+                s,
+                Some(slot::MEMORY.0),
+                mem,
+                R::READ | R::WRITE | pass,
+                Parent::None,
+                op,
+            )?;
+            let irqs = Object::IrqLines {
+                first: 0,
+                count: 24,
+            };
+            cap::insert(s, Some(slot::IRQ_LINES.0), irqs, R::ALL, Parent::None, op)?;
+            let ports = Object::IoPorts {
+                base: 0,
+                count: 0x1_0000,
+            };
+            cap::insert(s, Some(slot::IO_PORTS.0), ports, R::ALL, Parent::None, op)?;
+            // The whole physical address space; mapping it (phase 3) will
+            // refuse RAM.
+            let mmio = Object::Mmio {
+                base: 0,
+                len: 1 << 46,
+            };
+            cap::insert(s, Some(slot::MMIO.0), mmio, R::ALL, Parent::None, op)?;
+            let room = (ferrous_abi::CSPACE_SLOTS - slot::FIRST_MODULE.0) as usize;
+            for i in 0..modules.min(room) {
+                let at = slot::FIRST_MODULE.0 + i as u32;
+                let rights = R::READ | R::EXECUTE | pass;
+                cap::insert(s, Some(at), Object::Module(i), rights, Parent::None, op)?;
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = fill() {
+        abandon(&p);
+        return Err(SpawnError::Sys(e));
+    }
+    start(&p, start_at)?;
+    Ok(p)
+}
+
+/// Takes apart a process made by [`create`] that never got a thread.
+pub fn abandon(p: &Arc<Process>) {
+    p.end(ExitStatus::Killed);
+    p.threads.fetch_add(1, Ordering::AcqRel);
+    p.thread_left(0);
 }

@@ -4,12 +4,14 @@
 //! program's failures explain themselves.
 
 use crate::arch::{self, user::SyscallFrame, usercopy};
+use crate::cap::{self, Object, Parent};
 use crate::process::{self, Process};
 use crate::thread;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use ferrous_abi::{
-    ABI_VERSION, ExitStatus, Handle, Perms, SysError, Syscall, USER_END, encode_result, initial,
+    ABI_VERSION, ExitStatus, GRANT_SIZE, Grant, Handle, ObjectType, Perms, Rights, SysError,
+    Syscall, Sysno, USER_END, encode_result,
 };
 use ferrous_paging::Flags;
 
@@ -21,7 +23,10 @@ pub fn dispatch(frame: &mut SyscallFrame) {
     let result = match Syscall::decode(nr, args) {
         Ok(call) => {
             log::trace!("syscall {call}");
-            perform(call)
+            match me() {
+                Ok(me) => perform(call, &me),
+                Err(e) => Err(e),
+            }
         }
         Err(e) => Err(e),
     };
@@ -35,10 +40,26 @@ pub fn dispatch(frame: &mut SyscallFrame) {
         // SYSRET to a non-canonical RIP would fault in ring 0.
         process::exit_current(ExitStatus::Faulted { vector: 13 });
     }
+    // A process that ended meanwhile (killed, or another thread exited it)
+    // does not get its thread back.
+    process::check_return_to_user();
 }
 
 fn me() -> Result<Arc<Process>, SysError> {
-    thread::current_process().ok_or(SysError::EmptySlot { arg: 0 })
+    thread::current_process().ok_or(SysError::ObjectGone)
+}
+
+/// The object behind the caller's `handle` (argument `arg` of `op`), if it
+/// is a `kind` with at least `needed`; refusals are traced by `cap`.
+fn look(
+    me: &Process,
+    op: Sysno,
+    handle: Handle,
+    arg: u8,
+    kind: ObjectType,
+    needed: Rights,
+) -> Result<(Object, ferrous_caps::ObjectId), SysError> {
+    cap::lookup(me.cspace, op, handle, arg, Some(kind), needed).map(|(o, c)| (o, c.object))
 }
 
 fn copy_in(addr: u64, len: u64, arg: u8) -> Result<Vec<u8>, SysError> {
@@ -64,6 +85,16 @@ fn flags(p: Perms) -> Flags {
     }
 }
 
+/// Mapping needs write on the address space; executable mappings also
+/// execute.
+fn map_rights(p: Perms) -> Rights {
+    if p.contains(Perms::EXECUTE) {
+        Rights::WRITE | Rights::EXECUTE
+    } else {
+        Rights::WRITE
+    }
+}
+
 /// `mem_unmap` and `mem_protect` act on whole mappings: every page of the
 /// range must be mapped, else `BadAddress` at the first hole, and nothing
 /// changes.
@@ -77,26 +108,23 @@ fn all_mapped(s: &mut crate::mm::kspace::UserSpace, addr: u64, len: u64) -> Resu
     }
 }
 
-fn own_space(space: Handle) -> Result<(), SysError> {
-    if space == initial::SELF_SPACE {
-        Ok(())
-    } else {
-        Err(SysError::EmptySlot { arg: 0 })
+fn space_of(obj: Object) -> Arc<Process> {
+    match obj {
+        Object::AddressSpace(p) => p,
+        _ => unreachable!("looked up as an address space"),
     }
 }
 
-fn perform(call: Syscall) -> Result<u64, SysError> {
+fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
+    let op = call.sysno();
     match call {
         Syscall::AbiVersion => Ok(ABI_VERSION as u64),
         Syscall::DebugWrite { console, buf, len } => {
-            if console != initial::CONSOLE {
-                return Err(SysError::EmptySlot { arg: 0 });
-            }
+            look(me, op, console, 0, ObjectType::Console, Rights::WRITE)?;
             let bytes = copy_in(buf.addr(), len, 1)?;
-            let name = me()?.name;
             let text = core::str::from_utf8(&bytes).unwrap_or("<not UTF-8>");
             for line in text.lines() {
-                log::info!("[{name}] {line}");
+                log::info!("[{}] {line}", me.name);
             }
             Ok(0)
         }
@@ -112,53 +140,37 @@ fn perform(call: Syscall) -> Result<u64, SysError> {
         Syscall::ClockMonotonic => Ok(arch::time::now_ns()),
         Syscall::ProcessSpawn {
             module,
+            memory,
             args,
             args_len,
+            grants,
+            grant_count,
+        } => spawn(
+            me,
+            module,
+            memory,
+            args.addr(),
+            args_len,
+            grants.addr(),
+            grant_count,
+        ),
+        Syscall::ProcessWait {
+            process: h,
+            timeout_ns,
         } => {
-            let me = me()?;
-            let boot = &crate::BOOT
-                .get()
-                .ok_or(SysError::EmptySlot { arg: 0 })?
-                .data;
-            let index = module
-                .0
-                .checked_sub(initial::FIRST_MODULE.0)
-                .filter(|_| me.is_init)
-                .ok_or(SysError::EmptySlot { arg: 0 })? as usize;
-            let m = boot
-                .modules
-                .get(index)
-                .ok_or(SysError::EmptySlot { arg: 0 })?;
-            let elf = boot.module_bytes(m).ok_or(SysError::BadElf)?;
-            let args = copy_in(args.addr(), args_len, 1)?;
-            // A failed call changes nothing: no child without a handle for it.
-            if !me.has_child_slot() {
-                return Err(SysError::TableFull);
-            }
-            let name = m.name();
-            let child = process::spawn(name, elf, &args, false).map_err(|e| {
-                log::warn!("process_spawn of {name}: {e}");
-                match e {
-                    process::SpawnError::Load(crate::exec::LoadError::Elf(_)) => SysError::BadElf,
-                    _ => SysError::OutOfMemory,
-                }
-            })?;
-            me.adopt(child).map(u64::from).ok_or(SysError::TableFull)
+            let (obj, id) = look(me, op, h, 0, ObjectType::Process, Rights::WAIT)?;
+            let Object::Process(p) = obj else {
+                unreachable!("looked up as a process")
+            };
+            let held = || cap::still_names(me.cspace, h, id);
+            p.wait(timeout_ns, held).map(ExitStatus::to_raw)
         }
-        Syscall::ProcessWait { child, timeout_ns } => {
-            let c = me()?.child(child.0).ok_or(SysError::NotChild { arg: 0 })?;
-            match c.wait(timeout_ns) {
-                Some(status) => Ok(status.to_raw()),
-                None if timeout_ns == 0 => Err(SysError::WouldBlock),
-                None => Err(SysError::TimedOut),
+        Syscall::ProcessKill { process: h } => {
+            let (obj, _) = look(me, op, h, 0, ObjectType::Process, Rights::CONTROL)?;
+            if let Object::Process(p) = obj {
+                p.end(ExitStatus::Killed);
             }
-        }
-        Syscall::HandleClose { handle } => {
-            if me()?.close_child(handle.0) {
-                Ok(0)
-            } else {
-                Err(SysError::EmptySlot { arg: 0 })
-            }
+            Ok(0)
         }
         Syscall::MemMap {
             space,
@@ -166,45 +178,60 @@ fn perform(call: Syscall) -> Result<u64, SysError> {
             len,
             perms,
         } => {
-            own_space(space)?;
+            let (obj, _) = look(
+                me,
+                op,
+                space,
+                0,
+                ObjectType::AddressSpace,
+                map_rights(perms),
+            )?;
+            let target = space_of(obj);
             let addr = addr.addr();
             if addr == 0 {
                 // Kernel-chosen placement arrives with the VM-object work.
                 return Err(SysError::AddressSpaceFull);
             }
-            // One call maps at most this much (memory quotas come with
-            // resource groups); more is refused before any work is done.
+            // One call does bounded work; budgets bound the total.
             if len > MAX_MAP_LEN {
                 return Err(SysError::LengthTooLarge { arg: 2 });
             }
-            let me = me()?;
-            me.with_space(|s| {
-                let mut va = addr;
-                while va < addr + len {
-                    if s.translate(va).is_some() {
-                        s.unmap_range(addr, va);
-                        return Err(SysError::AlreadyMapped { addr: va });
+            // Refused before any work if the budget cannot cover it.
+            target.charge(len)?;
+            let result = target
+                .with_space(|s| {
+                    let mut va = addr;
+                    while va < addr + len {
+                        if s.translate(va).is_some() {
+                            s.unmap_range(addr, va);
+                            return Err(SysError::AlreadyMapped { addr: va });
+                        }
+                        if s.map_new(va, flags(perms)).is_err() {
+                            s.unmap_range(addr, va);
+                            return Err(SysError::OutOfMemory);
+                        }
+                        va += 4096;
                     }
-                    if s.map_new(va, flags(perms)).is_err() {
-                        s.unmap_range(addr, va);
-                        return Err(SysError::OutOfMemory);
-                    }
-                    va += 4096;
-                }
-                Ok(addr)
-            })
-            .ok_or(SysError::EmptySlot { arg: 0 })?
+                    Ok(addr)
+                })
+                .unwrap_or(Err(SysError::ObjectGone));
+            if result.is_err() {
+                target.uncharge(len);
+            }
+            result
         }
         Syscall::MemUnmap { space, addr, len } => {
-            own_space(space)?;
+            let (obj, _) = look(me, op, space, 0, ObjectType::AddressSpace, Rights::WRITE)?;
+            let target = space_of(obj);
             let addr = addr.addr();
-            me()?
+            target
                 .with_space(|s| {
                     all_mapped(s, addr, len)?;
                     s.unmap_range(addr, addr + len);
                     Ok(0)
                 })
-                .ok_or(SysError::EmptySlot { arg: 0 })?
+                .unwrap_or(Err(SysError::ObjectGone))
+                .inspect(|_| target.uncharge(len))
         }
         Syscall::MemProtect {
             space,
@@ -212,9 +239,16 @@ fn perform(call: Syscall) -> Result<u64, SysError> {
             len,
             perms,
         } => {
-            own_space(space)?;
+            let (obj, _) = look(
+                me,
+                op,
+                space,
+                0,
+                ObjectType::AddressSpace,
+                map_rights(perms),
+            )?;
             let addr = addr.addr();
-            me()?
+            space_of(obj)
                 .with_space(|s| {
                     all_mapped(s, addr, len)?;
                     for va in (addr..addr + len).step_by(4096) {
@@ -223,7 +257,151 @@ fn perform(call: Syscall) -> Result<u64, SysError> {
                     }
                     Ok(0)
                 })
-                .ok_or(SysError::EmptySlot { arg: 0 })?
+                .unwrap_or(Err(SysError::ObjectGone))
+        }
+        Syscall::CapDelete { slot } => cap::delete(me.cspace, slot).map(|_| 0),
+        Syscall::CapCopy { src, dest } => {
+            cap::mint(me.cspace, op, src, dest, Rights::ALL, 0).map(|_| 0)
+        }
+        Syscall::CapMint {
+            src,
+            dest,
+            rights,
+            badge,
+        } => cap::mint(me.cspace, op, src, dest, rights, badge).map(|_| 0),
+        Syscall::CapMove { src, dest } => cap::move_cap(me.cspace, src, dest).map(|_| 0),
+        Syscall::CapRevoke { slot } => cap::revoke(me.cspace, slot).map(|n| n as u64),
+        Syscall::CapIdentify { slot } => cap::identify(me.cspace, slot).map(|i| i.to_raw()),
+        Syscall::MemorySplit { memory, bytes } => {
+            let (obj, _) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
+            let Object::Memory(m) = obj else {
+                unreachable!("looked up as memory")
+            };
+            let child = m.split(bytes)?;
+            let rights = Rights::READ | Rights::WRITE | Rights::GRANT | Rights::DERIVE;
+            let obj = Object::Memory(child.clone());
+            cap::insert(me.cspace, None, obj, rights, Parent::Memory(memory), op)
+                .map(u64::from)
+                .inspect_err(|_| child.destroy())
+        }
+        Syscall::MemoryInfo { memory } => {
+            let (obj, _) = look(me, op, memory, 0, ObjectType::Untyped, Rights::READ)?;
+            let Object::Memory(m) = obj else {
+                unreachable!("looked up as memory")
+            };
+            Ok(m.available())
+        }
+        Syscall::ThreadCreate {
+            space,
+            entry,
+            stack_top,
+            arg,
+        } => {
+            let (obj, _) = look(me, op, space, 0, ObjectType::AddressSpace, Rights::CONTROL)?;
+            let target = space_of(obj);
+            // The handle's slot first, so a thread never runs without one
+            // (only the caller's own threads could take it meanwhile).
+            cap::free_slot_of(me.cspace)?;
+            let start = thread::UserStart {
+                entry: entry.addr(),
+                stack_top: stack_top.addr(),
+                arg0: arg,
+                arg1: 0,
+                root: 0,
+            };
+            let t = process::add_thread(&target, start).map_err(|e| e.to_sys())?;
+            let rights = Rights::WAIT | Rights::CONTROL | Rights::GRANT | Rights::DERIVE;
+            cap::insert(me.cspace, None, Object::Thread(t), rights, Parent::None, op).map(u64::from)
+        }
+        Syscall::ThreadExit { code } => process::thread_exit_current(code),
+        Syscall::ThreadWait {
+            thread: h,
+            timeout_ns,
+        } => {
+            let (obj, id) = look(me, op, h, 0, ObjectType::Thread, Rights::WAIT)?;
+            let Object::Thread(t) = obj else {
+                unreachable!("looked up as a thread")
+            };
+            let held = || cap::still_names(me.cspace, h, id);
+            t.wait(timeout_ns, held).map(u64::from)
         }
     }
+}
+
+/// `process_spawn`: everything is checked (module, memory, each grant)
+/// before the process exists; if a later step fails, the half-made
+/// process is taken apart and its capability deleted.
+fn spawn(
+    me: &Arc<Process>,
+    module: Handle,
+    memory: Handle,
+    args: u64,
+    args_len: u64,
+    grants: u64,
+    grant_count: u64,
+) -> Result<u64, SysError> {
+    let op = Sysno::ProcessSpawn;
+    let (obj, _) = look(me, op, module, 0, ObjectType::Module, Rights::EXECUTE)?;
+    let Object::Module(index) = obj else {
+        unreachable!("looked up as a module")
+    };
+    let (obj, _) = look(me, op, memory, 1, ObjectType::Untyped, Rights::WRITE)?;
+    let Object::Memory(mem) = obj else {
+        unreachable!("looked up as memory")
+    };
+    let args = copy_in(args, args_len, 3)?;
+    let raw = copy_in(grants, grant_count * GRANT_SIZE, 5)?;
+    let list: Vec<Grant> = raw
+        .chunks_exact(GRANT_SIZE as usize)
+        .map(|c| Grant::from_bytes(c.try_into().unwrap_or([0; 8])))
+        .collect();
+    for g in &list {
+        if Rights::from_bits(g.rights).is_none() {
+            return Err(SysError::ReservedBitsSet { arg: 4 });
+        }
+        if g.slot != Grant::CHILD_SPACE {
+            let needed = Rights::GRANT | Rights::DERIVE;
+            cap::lookup(me.cspace, op, Handle(g.slot), 4, None, needed)?;
+        }
+    }
+    cap::free_slot_of(me.cspace)?;
+    let boot = &crate::BOOT.get().ok_or(SysError::ObjectGone)?.data;
+    let m = boot.modules.get(index).ok_or(SysError::ObjectGone)?;
+    let elf = boot.module_bytes(m).ok_or(SysError::BadElf)?;
+    let name = m.name();
+    let (child, start) = process::create(name, elf, &args, mem).map_err(|e| {
+        log::warn!("process_spawn of {name}: {e}");
+        e.to_sys()
+    })?;
+    let handle = match cap::insert(
+        me.cspace,
+        None,
+        Object::Process(child.clone()),
+        Rights::ALL,
+        Parent::Memory(memory),
+        op,
+    ) {
+        Ok(h) => h,
+        Err(e) => {
+            process::abandon(&child);
+            return Err(e);
+        }
+    };
+    for (i, g) in list.iter().enumerate() {
+        let to = i as u32 + 1;
+        let mask = Rights::from_bits_truncate(g.rights);
+        let r = if g.slot == Grant::CHILD_SPACE {
+            let space = Object::AddressSpace(child.clone());
+            cap::insert(child.cspace, Some(to), space, mask, Parent::None, op).map(|_| ())
+        } else {
+            cap::grant(me.cspace, Handle(g.slot), child.cspace, to, mask, op)
+        };
+        if let Err(e) = r {
+            let _ = cap::delete(me.cspace, Handle(handle));
+            process::abandon(&child);
+            return Err(e);
+        }
+    }
+    process::start(&child, start).map_err(|e| e.to_sys())?;
+    Ok(u64::from(handle))
 }

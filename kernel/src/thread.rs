@@ -59,7 +59,7 @@ struct Record {
     kstack_top: u64,
     /// The user address space this thread runs in, if any.
     root: Option<u64>,
-    process: Option<Arc<crate::process::Process>>,
+    user: Option<Arc<crate::process::UserThread>>,
     exit_code: Option<u64>,
     joiners: Waiters,
 }
@@ -146,7 +146,7 @@ pub fn init(cpus: u16) -> Result<(), SpawnError> {
             start: None,
             kstack_top: 0,
             root: None,
-            process: None,
+            user: None,
             exit_code: None,
             joiners: Waiters::new(),
         },
@@ -334,15 +334,15 @@ pub fn spawn(
     create(name, priority, affinity, Start::Kernel((entry, arg)), None)
 }
 
-/// Creates the thread of user process `process`: it enters ring 3 at
-/// `start.entry` in the address space `start.root`.
+/// Creates user thread `user`: it enters ring 3 at `start.entry` in the
+/// address space `start.root`.
 pub fn spawn_user(
     name: &'static str,
     priority: Priority,
-    process: Arc<crate::process::Process>,
+    user: Arc<crate::process::UserThread>,
     start: UserStart,
 ) -> Result<ThreadId, SpawnError> {
-    create(name, priority, None, Start::User(start), Some(process))
+    create(name, priority, None, Start::User(start), Some(user))
 }
 
 fn create(
@@ -350,7 +350,7 @@ fn create(
     priority: Priority,
     affinity: Option<CpuId>,
     start: Start,
-    process: Option<Arc<crate::process::Process>>,
+    user: Option<Arc<crate::process::UserThread>>,
 ) -> Result<ThreadId, SpawnError> {
     reap_detached();
     let stack = stacks::alloc(name, STACK_SIZE).map_err(|_| SpawnError::NoStack)?;
@@ -377,7 +377,7 @@ fn create(
                 start: Some(start),
                 kstack_top,
                 root,
-                process,
+                user,
                 exit_code: None,
                 joiners: Waiters::new(),
             },
@@ -420,7 +420,7 @@ pub fn reap_detached() {
         let done: alloc::vec::Vec<ThreadId> = t
             .table
             .iter()
-            .filter(|(_, r)| r.process.is_some() && r.exit_code.is_some() && !r.ctx.on_cpu())
+            .filter(|(_, r)| r.user.is_some() && r.exit_code.is_some() && !r.ctx.on_cpu())
             .map(|(&id, _)| id)
             .collect();
         for id in done {
@@ -438,10 +438,51 @@ pub fn reap_detached() {
 
 /// The process the running thread belongs to, if it is a user thread.
 pub fn current_process() -> Option<Arc<crate::process::Process>> {
-    let g = THREADS.lock();
-    let t = g.as_ref()?;
-    let id = t.sched.current(CpuId(cpu() as u16))?;
-    t.table.get(&id)?.process.clone()
+    current_user_thread().map(|t| t.process.clone())
+}
+
+/// The running thread's user-thread object, if it is a user thread.
+pub fn current_user_thread() -> Option<Arc<crate::process::UserThread>> {
+    arch::cpu::without_interrupts(|| {
+        let g = THREADS.lock();
+        let t = g.as_ref()?;
+        let id = t.sched.current(CpuId(cpu() as u16))?;
+        t.table.get(&id)?.user.clone()
+    })
+}
+
+/// Makes every blocked or sleeping thread of `p` ready (its process has
+/// ended): each returns from its blocking call and leaves on the way back
+/// to user mode. Blocking loops check the process's state when woken.
+pub fn interrupt_process(p: &crate::process::Process) {
+    let mut kicks = alloc::vec::Vec::new();
+    arch::cpu::without_interrupts(|| {
+        let mut g = THREADS.lock();
+        let Some(t) = g.as_mut() else { return };
+        let ids: alloc::vec::Vec<ThreadId> = t
+            .table
+            .iter()
+            .filter(|(_, r)| {
+                r.exit_code.is_none()
+                    && r.user
+                        .as_ref()
+                        .is_some_and(|u| core::ptr::eq(Arc::as_ptr(&u.process), p))
+            })
+            .map(|(&id, _)| id)
+            .collect();
+        t.sleepers.retain(|&(_, id), _| !ids.contains(&id));
+        for id in ids {
+            if let Ok(Some(k)) = t
+                .sched
+                .make_ready(id, WakeReason::Interrupt, now(), &mut sink)
+            {
+                kicks.push(k);
+            }
+        }
+    });
+    for k in kicks {
+        kick(k);
+    }
 }
 
 /// The running thread stops using its user address space (before the
@@ -678,8 +719,10 @@ impl WaitQueue {
                     return false;
                 };
                 let prio = t.sched.priority(me).unwrap_or(DEFAULT_PRIORITY);
-                if self.waiters.lock().push(me, prio).is_err() {
-                    return false; // out of memory: fall back to polling
+                match self.waiters.lock().push(me, prio) {
+                    // Still queued from before an interrupted wait.
+                    Ok(()) | Err(ferrous_sched::SchedError::AlreadyQueued(_)) => {}
+                    Err(_) => return false, // out of memory: fall back to polling
                 }
                 t.sched
                     .block_current(c, BlockReason::WaitQueue(self.id), now(), &mut sink);

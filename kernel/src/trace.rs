@@ -41,3 +41,25 @@ pub fn for_each(mut f: impl FnMut(u64, &Event)) -> u64 {
     }
     r.total
 }
+
+/// Capability refusals: how many, and the last few with their reasons
+/// (the tracing issue moves these into the per-CPU rings).
+static DENIALS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// `cap.denied`: the running process's `op` on `slot` was refused for
+/// `reason`. Logged at debug level; always counted.
+pub fn cap_denied(op: ferrous_abi::Sysno, slot: u32, reason: crate::cap::DenyReason) {
+    DENIALS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let who = crate::thread::current_name().unwrap_or("?");
+    log::debug!("cap.denied process={who} call={op} slot={slot} reason={reason}");
+}
+
+/// `cap.revoke`: `deleted` capabilities derived from `slot` are gone.
+pub fn cap_revoked(slot: u32, deleted: usize) {
+    let who = crate::thread::current_name().unwrap_or("?");
+    log::debug!("cap.revoke process={who} slot={slot} deleted={deleted}");
+}
+
+pub fn denials() -> u64 {
+    DENIALS.load(core::sync::atomic::Ordering::Relaxed)
+}

@@ -271,6 +271,10 @@ extern "C" fn exception_dispatch(frame: &mut ExceptionFrame) {
     }
     if frame.vector >= 32 {
         crate::irq::interrupt(frame.vector as u8);
+        if frame.cs & 3 == 3 {
+            // Back to user mode: a thread whose process ended leaves here.
+            crate::process::check_return_to_user();
+        }
         return;
     }
     // NMI, double fault and machine check are not the program's doing (and

@@ -8,11 +8,19 @@ use ferrous_abi::ExitStatus;
 
 fn run(boot: &Boot, name: &'static str, is_init: bool) -> Result<ExitStatus, &'static str> {
     let elf = boot.data.module(name).ok_or("boot module missing")?;
-    let p = process::spawn(name, elf, b"", is_init).map_err(|e| {
+    let initial = if is_init {
+        process::Initial::Init {
+            modules: boot.data.modules.len(),
+        }
+    } else {
+        process::Initial::Test
+    };
+    let p = process::spawn_from_kernel(name, elf, b"", initial).map_err(|e| {
         log::error!("user: spawning {name}: {e}");
         "spawn failed"
     })?;
-    p.wait(u64::MAX).ok_or("wait returned without a status")
+    p.wait(u64::MAX, || true)
+        .map_err(|_| "wait returned without a status")
 }
 
 /// hello prints through debug_write and exits 0; its address space and

@@ -1,8 +1,8 @@
 //! Typed system calls and their register encoding.
 
 use crate::{
-    Handle, MAX_DEBUG_WRITE, MAX_SPAWN_ARGS, PAGE_SIZE, Perms, SysError, Sysno, USER_END,
-    USER_MAP_END, UserPtr,
+    GRANT_SIZE, Handle, MAX_DEBUG_WRITE, MAX_GRANTS, MAX_SPAWN_ARGS, PAGE_SIZE, Perms, Rights,
+    SysError, Sysno, USER_END, USER_MAP_END, UserPtr,
 };
 use core::fmt;
 
@@ -20,13 +20,17 @@ pub enum Syscall {
     ProcessExit {
         code: u32,
     },
+    /// `grants` points to `grant_count` [`crate::Grant`]s.
     ProcessSpawn {
         module: Handle,
+        memory: Handle,
         args: UserPtr,
         args_len: u64,
+        grants: UserPtr,
+        grant_count: u64,
     },
     ProcessWait {
-        child: Handle,
+        process: Handle,
         timeout_ns: u64,
     },
     ThreadYield,
@@ -53,8 +57,53 @@ pub enum Syscall {
         len: u64,
         perms: Perms,
     },
-    HandleClose {
-        handle: Handle,
+    CapDelete {
+        slot: Handle,
+    },
+    CapCopy {
+        src: Handle,
+        dest: Handle,
+    },
+    /// `badge` 0 keeps the source's badge.
+    CapMint {
+        src: Handle,
+        dest: Handle,
+        rights: Rights,
+        badge: u64,
+    },
+    CapMove {
+        src: Handle,
+        dest: Handle,
+    },
+    CapRevoke {
+        slot: Handle,
+    },
+    CapIdentify {
+        slot: Handle,
+    },
+    /// `bytes`: whole pages, at least one.
+    MemorySplit {
+        memory: Handle,
+        bytes: u64,
+    },
+    MemoryInfo {
+        memory: Handle,
+    },
+    ThreadCreate {
+        space: Handle,
+        entry: UserPtr,
+        stack_top: UserPtr,
+        arg: u64,
+    },
+    ThreadExit {
+        code: u32,
+    },
+    ThreadWait {
+        thread: Handle,
+        timeout_ns: u64,
+    },
+    ProcessKill {
+        process: Handle,
     },
 }
 
@@ -75,6 +124,11 @@ const BYTES_DEBUG: LenRule = LenRule {
 };
 const BYTES_SPAWN: LenRule = LenRule {
     max: MAX_SPAWN_ARGS,
+    pages: false,
+    end: USER_END,
+};
+const GRANT_BYTES: LenRule = LenRule {
+    max: MAX_GRANTS * GRANT_SIZE,
     pages: false,
     end: USER_END,
 };
@@ -138,6 +192,35 @@ impl Args {
         Ok(len)
     }
 
+    /// A count of [`crate::Grant`]s at `start`: checked as their byte range.
+    fn grant_count(&self, i: usize, start: UserPtr) -> Result<u64, SysError> {
+        let count = self.0[i];
+        if count > MAX_GRANTS {
+            return Err(SysError::LengthTooLarge { arg: i as u8 });
+        }
+        let bytes = Args([count * GRANT_SIZE; 6]);
+        bytes.len(i, start, GRANT_BYTES)?;
+        Ok(count)
+    }
+
+    /// A byte count: whole pages, at least one.
+    fn pages(&self, i: usize) -> Result<u64, SysError> {
+        let n = self.0[i];
+        let arg = i as u8;
+        if n == 0 {
+            return Err(SysError::ZeroLength { arg });
+        }
+        if !n.is_multiple_of(PAGE_SIZE) {
+            return Err(SysError::Misaligned { arg });
+        }
+        Ok(n)
+    }
+
+    fn rights(&self, i: usize) -> Result<Rights, SysError> {
+        let bits = self.u32(i)?;
+        Rights::from_bits(bits).ok_or(SysError::ReservedBitsSet { arg: i as u8 })
+    }
+
     fn perms(&self, i: usize) -> Result<Perms, SysError> {
         let arg = i as u8;
         let perms = Perms::from_bits(self.0[i]).ok_or(SysError::ReservedBitsSet { arg })?;
@@ -179,16 +262,22 @@ impl Syscall {
             Sysno::ProcessExit => Syscall::ProcessExit { code: a.u32(0)? },
             Sysno::ProcessSpawn => {
                 let module = a.handle(0)?;
-                let args = a.user_ptr(1, false)?;
-                let args_len = a.len(2, args, BYTES_SPAWN)?;
+                let memory = a.handle(1)?;
+                let args = a.user_ptr(2, false)?;
+                let args_len = a.len(3, args, BYTES_SPAWN)?;
+                let grants = a.user_ptr(4, false)?;
+                let grant_count = a.grant_count(5, grants)?;
                 Syscall::ProcessSpawn {
                     module,
+                    memory,
                     args,
                     args_len,
+                    grants,
+                    grant_count,
                 }
             }
             Sysno::ProcessWait => Syscall::ProcessWait {
-                child: a.handle(0)?,
+                process: a.handle(0)?,
                 timeout_ns: args[1],
             },
             Sysno::ThreadYield => Syscall::ThreadYield,
@@ -224,8 +313,43 @@ impl Syscall {
                     perms,
                 }
             }
-            Sysno::HandleClose => Syscall::HandleClose {
-                handle: a.handle(0)?,
+            Sysno::CapDelete => Syscall::CapDelete { slot: a.handle(0)? },
+            Sysno::CapCopy => Syscall::CapCopy {
+                src: a.handle(0)?,
+                dest: a.handle(1)?,
+            },
+            Sysno::CapMint => Syscall::CapMint {
+                src: a.handle(0)?,
+                dest: a.handle(1)?,
+                rights: a.rights(2)?,
+                badge: args[3],
+            },
+            Sysno::CapMove => Syscall::CapMove {
+                src: a.handle(0)?,
+                dest: a.handle(1)?,
+            },
+            Sysno::CapRevoke => Syscall::CapRevoke { slot: a.handle(0)? },
+            Sysno::CapIdentify => Syscall::CapIdentify { slot: a.handle(0)? },
+            Sysno::MemorySplit => Syscall::MemorySplit {
+                memory: a.handle(0)?,
+                bytes: a.pages(1)?,
+            },
+            Sysno::MemoryInfo => Syscall::MemoryInfo {
+                memory: a.handle(0)?,
+            },
+            Sysno::ThreadCreate => Syscall::ThreadCreate {
+                space: a.handle(0)?,
+                entry: a.user_ptr(1, false)?,
+                stack_top: a.user_ptr(2, false)?,
+                arg: args[3],
+            },
+            Sysno::ThreadExit => Syscall::ThreadExit { code: a.u32(0)? },
+            Sysno::ThreadWait => Syscall::ThreadWait {
+                thread: a.handle(0)?,
+                timeout_ns: args[1],
+            },
+            Sysno::ProcessKill => Syscall::ProcessKill {
+                process: a.handle(0)?,
             },
         };
         a.unused_from(sysno.arg_count())?;
@@ -238,13 +362,30 @@ impl Syscall {
         let used: &[u64] = match *self {
             Syscall::AbiVersion | Syscall::ThreadYield | Syscall::ClockMonotonic => &[],
             Syscall::DebugWrite { console, buf, len } => &[h(console), buf.addr(), len],
-            Syscall::ProcessExit { code } => &[u64::from(code)],
+            Syscall::ProcessExit { code } | Syscall::ThreadExit { code } => &[u64::from(code)],
             Syscall::ProcessSpawn {
                 module,
+                memory,
                 args,
                 args_len,
-            } => &[h(module), args.addr(), args_len],
-            Syscall::ProcessWait { child, timeout_ns } => &[h(child), timeout_ns],
+                grants,
+                grant_count,
+            } => &[
+                h(module),
+                h(memory),
+                args.addr(),
+                args_len,
+                grants.addr(),
+                grant_count,
+            ],
+            Syscall::ProcessWait {
+                process: handle,
+                timeout_ns,
+            }
+            | Syscall::ThreadWait {
+                thread: handle,
+                timeout_ns,
+            } => &[h(handle), timeout_ns],
             Syscall::ThreadSleep { ns } => &[ns],
             Syscall::MemMap {
                 space,
@@ -259,7 +400,25 @@ impl Syscall {
                 perms,
             } => &[h(space), addr.addr(), len, perms.bits()],
             Syscall::MemUnmap { space, addr, len } => &[h(space), addr.addr(), len],
-            Syscall::HandleClose { handle } => &[h(handle)],
+            Syscall::CapDelete { slot: one }
+            | Syscall::CapRevoke { slot: one }
+            | Syscall::CapIdentify { slot: one }
+            | Syscall::MemoryInfo { memory: one }
+            | Syscall::ProcessKill { process: one } => &[h(one)],
+            Syscall::CapCopy { src, dest } | Syscall::CapMove { src, dest } => &[h(src), h(dest)],
+            Syscall::CapMint {
+                src,
+                dest,
+                rights,
+                badge,
+            } => &[h(src), h(dest), u64::from(rights.bits()), badge],
+            Syscall::MemorySplit { memory, bytes } => &[h(memory), bytes],
+            Syscall::ThreadCreate {
+                space,
+                entry,
+                stack_top,
+                arg,
+            } => &[h(space), entry.addr(), stack_top.addr(), arg],
         };
         let mut args = [0; 6];
         args[..used.len()].copy_from_slice(used);
@@ -279,7 +438,18 @@ impl Syscall {
             Syscall::MemMap { .. } => Sysno::MemMap,
             Syscall::MemUnmap { .. } => Sysno::MemUnmap,
             Syscall::MemProtect { .. } => Sysno::MemProtect,
-            Syscall::HandleClose { .. } => Sysno::HandleClose,
+            Syscall::CapDelete { .. } => Sysno::CapDelete,
+            Syscall::CapCopy { .. } => Sysno::CapCopy,
+            Syscall::CapMint { .. } => Sysno::CapMint,
+            Syscall::CapMove { .. } => Sysno::CapMove,
+            Syscall::CapRevoke { .. } => Sysno::CapRevoke,
+            Syscall::CapIdentify { .. } => Sysno::CapIdentify,
+            Syscall::MemorySplit { .. } => Sysno::MemorySplit,
+            Syscall::MemoryInfo { .. } => Sysno::MemoryInfo,
+            Syscall::ThreadCreate { .. } => Sysno::ThreadCreate,
+            Syscall::ThreadExit { .. } => Sysno::ThreadExit,
+            Syscall::ThreadWait { .. } => Sysno::ThreadWait,
+            Syscall::ProcessKill { .. } => Sysno::ProcessKill,
         }
     }
 }
@@ -293,14 +463,27 @@ impl fmt::Display for Syscall {
             Syscall::DebugWrite { console, buf, len } => {
                 write!(f, "console={console}, buf={buf}, len={len}")
             }
-            Syscall::ProcessExit { code } => write!(f, "code={code}"),
+            Syscall::ProcessExit { code } | Syscall::ThreadExit { code } => {
+                write!(f, "code={code}")
+            }
             Syscall::ProcessSpawn {
                 module,
+                memory,
                 args,
                 args_len,
-            } => write!(f, "module={module}, args={args}, args_len={args_len}"),
-            Syscall::ProcessWait { child, timeout_ns } => {
-                write!(f, "child={child}, timeout_ns={timeout_ns}")
+                grants,
+                grant_count,
+            } => write!(
+                f,
+                "module={module}, memory={memory}, args={args}, args_len={args_len}, \
+                 grants={grants}, grant_count={grant_count}"
+            ),
+            Syscall::ProcessWait {
+                process,
+                timeout_ns,
+            } => write!(f, "process={process}, timeout_ns={timeout_ns}"),
+            Syscall::ThreadWait { thread, timeout_ns } => {
+                write!(f, "thread={thread}, timeout_ns={timeout_ns}")
             }
             Syscall::ThreadSleep { ns } => write!(f, "ns={ns}"),
             Syscall::MemMap {
@@ -318,7 +501,37 @@ impl fmt::Display for Syscall {
             Syscall::MemUnmap { space, addr, len } => {
                 write!(f, "space={space}, addr={addr}, len={len:#x}")
             }
-            Syscall::HandleClose { handle } => write!(f, "handle={handle}"),
+            Syscall::CapDelete { slot }
+            | Syscall::CapRevoke { slot }
+            | Syscall::CapIdentify { slot } => {
+                write!(f, "slot={slot}")
+            }
+            Syscall::CapCopy { src, dest } | Syscall::CapMove { src, dest } => {
+                write!(f, "src={src}, dest={dest}")
+            }
+            Syscall::CapMint {
+                src,
+                dest,
+                rights,
+                badge,
+            } => write!(
+                f,
+                "src={src}, dest={dest}, rights={rights}, badge={badge:#x}"
+            ),
+            Syscall::MemorySplit { memory, bytes } => {
+                write!(f, "memory={memory}, bytes={bytes:#x}")
+            }
+            Syscall::MemoryInfo { memory } => write!(f, "memory={memory}"),
+            Syscall::ThreadCreate {
+                space,
+                entry,
+                stack_top,
+                arg,
+            } => write!(
+                f,
+                "space={space}, entry={entry}, stack_top={stack_top}, arg={arg:#x}"
+            ),
+            Syscall::ProcessKill { process } => write!(f, "process={process}"),
         }?;
         f.write_str(")")
     }

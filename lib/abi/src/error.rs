@@ -27,11 +27,15 @@ numbered! {
         AlreadyMapped = 18 => "AlreadyMapped",
         OutOfMemory = 19 => "OutOfMemory",
         AddressSpaceFull = 20 => "AddressSpaceFull",
+        QuotaExceeded = 21 => "QuotaExceeded",
         EmptySlot = 32 => "EmptySlot",
         SlotOutOfRange = 33 => "SlotOutOfRange",
         WrongObjectType = 34 => "WrongObjectType",
         MissingRight = 35 => "MissingRight",
         TableFull = 36 => "TableFull",
+        SlotOccupied = 37 => "SlotOccupied",
+        BadgeAlreadySet = 38 => "BadgeAlreadySet",
+        ObjectGone = 39 => "ObjectGone",
         BadElf = 48 => "BadElf",
         NotChild = 49 => "NotChild",
         WouldBlock = 50 => "WouldBlock",
@@ -51,6 +55,9 @@ pub enum Detail {
     Addr,
     /// The system-call number that was not recognised.
     Number,
+    /// As [`Detail::Arg`], plus the missing [`crate::Rights`] bits in bits
+    /// 8..40.
+    ArgRights,
 }
 
 impl ErrorCode {
@@ -72,12 +79,13 @@ impl ErrorCode {
             | EmptySlot
             | SlotOutOfRange
             | WrongObjectType
-            | MissingRight
+            | SlotOccupied
+            | BadgeAlreadySet
             | NotChild => Detail::Arg,
+            MissingRight => Detail::ArgRights,
             BadAddress | PermissionDenied | AlreadyMapped => Detail::Addr,
-            OutOfMemory | AddressSpaceFull | TableFull | BadElf | WouldBlock | TimedOut => {
-                Detail::None
-            }
+            OutOfMemory | AddressSpaceFull | QuotaExceeded | TableFull | BadElf | WouldBlock
+            | TimedOut | ObjectGone => Detail::None,
         }
     }
 
@@ -127,19 +135,29 @@ pub enum SysError {
     OutOfMemory,
     /// No free range of the requested length in the address space.
     AddressSpaceFull,
+    /// The memory capability the call charges has too little budget left.
+    QuotaExceeded,
     /// The handle's slot holds no capability.
     EmptySlot { arg: u8 },
     /// The handle is beyond the end of the capability table.
     SlotOutOfRange { arg: u8 },
     /// The handle names an object of another type than the call needs.
     WrongObjectType { arg: u8 },
-    /// The capability lacks a right the call needs.
-    MissingRight { arg: u8 },
+    /// The capability lacks rights the call needs: exactly `missing`.
+    MissingRight { arg: u8, missing: crate::Rights },
     /// No free slot for the handle the call would return.
     TableFull,
+    /// The destination slot already holds a capability.
+    SlotOccupied { arg: u8 },
+    /// `cap_mint` with a badge from a capability that already has one.
+    BadgeAlreadySet { arg: u8 },
+    /// The capability a blocked call was using was deleted or revoked, or
+    /// its object destroyed, while the caller waited.
+    ObjectGone,
     /// The module is not a valid user program; the kernel log says why.
     BadElf,
-    /// The handle names a process that is not a child of the caller.
+    /// ABI 1 only (waiting needs a process capability since ABI 2); the
+    /// kernel no longer returns it, and the code is never reused.
     NotChild { arg: u8 },
     /// Not ready, and the timeout was 0.
     WouldBlock,
@@ -192,11 +210,15 @@ impl SysError {
             AlreadyMapped { .. } => ErrorCode::AlreadyMapped,
             OutOfMemory => ErrorCode::OutOfMemory,
             AddressSpaceFull => ErrorCode::AddressSpaceFull,
+            QuotaExceeded => ErrorCode::QuotaExceeded,
             EmptySlot { .. } => ErrorCode::EmptySlot,
             SlotOutOfRange { .. } => ErrorCode::SlotOutOfRange,
             WrongObjectType { .. } => ErrorCode::WrongObjectType,
             MissingRight { .. } => ErrorCode::MissingRight,
             TableFull => ErrorCode::TableFull,
+            SlotOccupied { .. } => ErrorCode::SlotOccupied,
+            BadgeAlreadySet { .. } => ErrorCode::BadgeAlreadySet,
+            ObjectGone => ErrorCode::ObjectGone,
             BadElf => ErrorCode::BadElf,
             NotChild { .. } => ErrorCode::NotChild,
             WouldBlock => ErrorCode::WouldBlock,
@@ -234,10 +256,13 @@ impl SysError {
             | EmptySlot { arg }
             | SlotOutOfRange { arg }
             | WrongObjectType { arg }
-            | MissingRight { arg }
+            | SlotOccupied { arg }
+            | BadgeAlreadySet { arg }
             | NotChild { arg } => arg as u64,
+            MissingRight { arg, missing } => arg as u64 | (missing.bits() as u64) << 8,
             BadAddress { addr } | PermissionDenied { addr } | AlreadyMapped { addr } => addr,
-            OutOfMemory | AddressSpaceFull | TableFull | BadElf | WouldBlock | TimedOut => 0,
+            OutOfMemory | AddressSpaceFull | QuotaExceeded | TableFull | BadElf | WouldBlock
+            | TimedOut | ObjectGone => 0,
             Unrecognized(u) => u.detail,
         }
     }
@@ -245,7 +270,9 @@ impl SysError {
     /// The argument at fault, for errors that name one.
     pub const fn arg(self) -> Option<u8> {
         match self.kind() {
-            Some(kind) if matches!(kind.detail(), Detail::Arg) => Some(self.detail() as u8),
+            Some(kind) if matches!(kind.detail(), Detail::Arg | Detail::ArgRights) => {
+                Some(self.detail() as u8)
+            }
             _ => None,
         }
     }
@@ -259,9 +286,17 @@ impl SysError {
             return None;
         };
         let arg = (detail & 0xff) as u8;
-        if matches!(kind.detail(), Detail::Arg) && arg as usize >= ARG_REGISTERS.len() {
+        if matches!(kind.detail(), Detail::Arg | Detail::ArgRights)
+            && arg as usize >= ARG_REGISTERS.len()
+        {
             return None;
         }
+        // Rights bits this version does not know make the word unknown.
+        let missing = match crate::Rights::from_bits((detail >> 8) as u32) {
+            Some(r) if detail >> 40 == 0 => r,
+            _ if matches!(kind.detail(), Detail::ArgRights) => return None,
+            _ => crate::Rights::NONE,
+        };
         let addr = detail;
         Some(match kind {
             ErrorCode::UnknownSyscall => UnknownSyscall { nr: detail },
@@ -281,11 +316,15 @@ impl SysError {
             ErrorCode::AlreadyMapped => AlreadyMapped { addr },
             ErrorCode::OutOfMemory => OutOfMemory,
             ErrorCode::AddressSpaceFull => AddressSpaceFull,
+            ErrorCode::QuotaExceeded => QuotaExceeded,
             ErrorCode::EmptySlot => EmptySlot { arg },
             ErrorCode::SlotOutOfRange => SlotOutOfRange { arg },
             ErrorCode::WrongObjectType => WrongObjectType { arg },
-            ErrorCode::MissingRight => MissingRight { arg },
+            ErrorCode::MissingRight => MissingRight { arg, missing },
             ErrorCode::TableFull => TableFull,
+            ErrorCode::SlotOccupied => SlotOccupied { arg },
+            ErrorCode::BadgeAlreadySet => BadgeAlreadySet { arg },
+            ErrorCode::ObjectGone => ObjectGone,
             ErrorCode::BadElf => BadElf,
             ErrorCode::NotChild => NotChild { arg },
             ErrorCode::WouldBlock => WouldBlock,
@@ -347,6 +386,7 @@ impl fmt::Display for SysError {
             AlreadyMapped { addr } => write!(f, "{addr:#x} is already mapped"),
             OutOfMemory => write!(f, "out of memory"),
             AddressSpaceFull => write!(f, "no free address range of that length"),
+            QuotaExceeded => write!(f, "the memory capability's budget is exhausted"),
             EmptySlot { arg } => write!(f, "{}: empty capability slot", Arg(arg)),
             SlotOutOfRange { arg } => {
                 write!(f, "{}: slot beyond the capability table", Arg(arg))
@@ -354,10 +394,13 @@ impl fmt::Display for SysError {
             WrongObjectType { arg } => {
                 write!(f, "{}: handle names the wrong type of object", Arg(arg))
             }
-            MissingRight { arg } => {
-                write!(f, "{}: capability lacks a right this call needs", Arg(arg))
+            MissingRight { arg, missing } => {
+                write!(f, "{}: capability lacks rights {missing}", Arg(arg))
             }
             TableFull => write!(f, "capability table full"),
+            SlotOccupied { arg } => write!(f, "{}: slot already holds a capability", Arg(arg)),
+            BadgeAlreadySet { arg } => write!(f, "{}: capability is already badged", Arg(arg)),
+            ObjectGone => write!(f, "the capability waited on was deleted or revoked"),
             BadElf => write!(f, "module is not a valid user program"),
             NotChild { arg } => write!(f, "{}: not a child of the caller", Arg(arg)),
             WouldBlock => write!(f, "not ready, and the timeout was zero"),

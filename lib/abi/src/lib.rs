@@ -13,8 +13,9 @@
 //!   the error's detail word.
 //!
 //! Every call that acts on an object names it by a capability slot
-//! ([`Handle`]); there is no ambient authority, even while the kernel knows
-//! only the fixed [`initial`] handles. Unused argument registers and
+//! ([`Handle`]) and needs rights on it; there is no ambient authority.
+//! Init starts with the [`initial`] capabilities; every other process has
+//! only what its parent granted. Unused argument registers and
 //! reserved bits must be zero, so a later ABI version can give them a
 //! meaning in which zero keeps today's behaviour.
 //!
@@ -75,13 +76,16 @@ mod sysno;
 
 pub use call::Syscall;
 pub use error::{Detail, ErrorCode, SysError, Unrecognized, decode_result, encode_result};
+/// Rights and object types are the capability crate's; the ABI re-exports
+/// them so kernel, user space and traces use one vocabulary.
+pub use ferrous_caps::{ObjectType, Rights};
 pub use sysno::Sysno;
 
 /// Returned by [`Sysno::AbiVersion`]. The ABI only grows: new calls, new
 /// error codes, meanings for registers and bits that must be zero today.
 /// Each addition increments the version, so a program that needs one
 /// checks `abi_version() >= N`; nothing is ever removed or renumbered.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 pub const PAGE_SIZE: u64 = 4096;
 /// One past the highest user address: the lower canonical half.
@@ -119,18 +123,114 @@ impl fmt::Display for Handle {
     }
 }
 
-/// The handles a process starts with, until the capability issue lets a
-/// parent choose them. The slots keep these meanings after that.
+/// The capabilities init starts with. Other processes get what their
+/// parent grants (grant `i` lands in slot `i + 1`); by convention parents
+/// keep these slot meanings for what they pass on.
 pub mod initial {
     use super::Handle;
 
-    /// The debug console, for [`crate::Sysno::DebugWrite`]. Every process.
+    /// The debug console, for [`crate::Sysno::DebugWrite`].
     pub const CONSOLE: Handle = Handle(1);
-    /// The process's own address space, for the `mem_*` calls. Every process.
+    /// The process's own address space, for the `mem_*` calls and
+    /// `thread_create`.
     pub const SELF_SPACE: Handle = Handle(2);
+    /// Memory to make processes and memory capabilities from (init: all
+    /// memory left after boot).
+    pub const MEMORY: Handle = Handle(3);
+    /// Init only: every IRQ line (for user-space drivers, phase 3).
+    pub const IRQ_LINES: Handle = Handle(4);
+    /// Init only: every I/O port.
+    pub const IO_PORTS: Handle = Handle(5);
+    /// Init only: every physical address range that is not RAM.
+    pub const MMIO: Handle = Handle(6);
     /// Init only: boot module `i` (in boot-configuration order) is in slot
     /// `FIRST_MODULE + i`; the slot after the last module is empty.
     pub const FIRST_MODULE: Handle = Handle(16);
+}
+
+/// Slots in each capability table: handles `0..CSPACE_SLOTS`; slot 0 is
+/// never filled.
+pub const CSPACE_SLOTS: u32 = 256;
+/// Most capabilities one [`Sysno::ProcessSpawn`] grants.
+pub const MAX_GRANTS: u64 = 64;
+/// Bytes of one [`Grant`] in memory.
+pub const GRANT_SIZE: u64 = 8;
+
+/// One capability [`Sysno::ProcessSpawn`] gives the new process: a
+/// derived copy of the caller's `slot` with its rights masked by
+/// `rights` (the source needs grant). Grant `i` lands in the child's slot
+/// `i + 1`. In memory: `slot` then `rights`, little-endian `u32`s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(C)]
+pub struct Grant {
+    pub slot: u32,
+    pub rights: u32,
+}
+
+impl Grant {
+    /// In [`Grant::slot`]: not a slot of the caller but the new process's
+    /// own address space (its original capability stays with nobody else).
+    pub const CHILD_SPACE: u32 = u32::MAX;
+
+    pub const fn new(slot: Handle, rights: Rights) -> Grant {
+        Grant {
+            slot: slot.0,
+            rights: rights.bits(),
+        }
+    }
+
+    pub const fn child_space(rights: Rights) -> Grant {
+        Grant {
+            slot: Grant::CHILD_SPACE,
+            rights: rights.bits(),
+        }
+    }
+
+    pub const fn to_bytes(self) -> [u8; 8] {
+        let s = self.slot.to_le_bytes();
+        let r = self.rights.to_le_bytes();
+        [s[0], s[1], s[2], s[3], r[0], r[1], r[2], r[3]]
+    }
+
+    pub const fn from_bytes(b: [u8; 8]) -> Grant {
+        Grant {
+            slot: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            rights: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        }
+    }
+}
+
+/// What [`Sysno::CapIdentify`] returns: bits 0..32 the rights, bits 32..40
+/// the [`ObjectType`] number, bit 40 set if the capability is badged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CapInfo {
+    pub kind: ObjectType,
+    pub rights: Rights,
+    pub badged: bool,
+}
+
+impl CapInfo {
+    pub const fn to_raw(self) -> u64 {
+        self.rights.bits() as u64 | (self.kind.raw() as u64) << 32 | (self.badged as u64) << 40
+    }
+
+    /// `None` for a word this ABI version does not produce.
+    pub const fn from_raw(raw: u64) -> Option<CapInfo> {
+        let Some(rights) = Rights::from_bits(raw as u32) else {
+            return None;
+        };
+        let Some(kind) = ObjectType::from_raw((raw >> 32) as u8) else {
+            return None;
+        };
+        if raw >> 41 != 0 {
+            return None;
+        }
+        Some(CapInfo {
+            kind,
+            rights,
+            badged: raw >> 40 & 1 == 1,
+        })
+    }
 }
 
 /// A user address as the caller claims it: an allegation, not a pointer.
@@ -234,20 +334,25 @@ pub enum ExitStatus {
     /// The kernel ended it after an exception it did not handle (the
     /// vector, e.g. 14 for a page fault). The kernel log has the details.
     Faulted { vector: u8 },
+    /// `process_kill`, or its last process capability was deleted or
+    /// revoked, or the memory it was made from was revoked.
+    Killed,
 }
 
 /// In the status word, bits 32..40 say which [`ExitStatus`] it is.
 const STATUS_KIND_SHIFT: u32 = 32;
 const STATUS_EXITED: u64 = 0;
 const STATUS_FAULTED: u64 = 1;
+const STATUS_KILLED: u64 = 2;
 
 impl ExitStatus {
     /// The status word: bits 0..32 the code or vector, bits 32..40 the kind
-    /// (0 exited, 1 faulted), the rest zero.
+    /// (0 exited, 1 faulted, 2 killed), the rest zero.
     pub const fn to_raw(self) -> u64 {
         match self {
             ExitStatus::Exited { code } => code as u64 | STATUS_EXITED << STATUS_KIND_SHIFT,
             ExitStatus::Faulted { vector } => vector as u64 | STATUS_FAULTED << STATUS_KIND_SHIFT,
+            ExitStatus::Killed => STATUS_KILLED << STATUS_KIND_SHIFT,
         }
     }
 
@@ -259,6 +364,7 @@ impl ExitStatus {
             STATUS_FAULTED if value <= u8::MAX as u64 => Some(ExitStatus::Faulted {
                 vector: value as u8,
             }),
+            STATUS_KILLED if value == 0 => Some(ExitStatus::Killed),
             _ => None,
         }
     }
@@ -269,6 +375,7 @@ impl fmt::Display for ExitStatus {
         match *self {
             ExitStatus::Exited { code } => write!(f, "exited with code {code}"),
             ExitStatus::Faulted { vector } => write!(f, "ended by exception {vector}"),
+            ExitStatus::Killed => write!(f, "killed"),
         }
     }
 }

@@ -4,22 +4,27 @@ numbered! {
     /// A system-call number, passed in `rax`. Numbers are stable and never
     /// reused; 0 is never assigned. Arguments are listed in register order
     /// (`rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9`); the rest must be zero.
+    /// Every call that acts on an object names it by a capability
+    /// ([`crate::Handle`]) and needs the rights docs/ABI.md lists.
     pub enum Sysno {
         /// `abi_version() -> ABI_VERSION`.
         AbiVersion = 1 => "abi_version",
         /// `debug_write(console: Handle, buf: UserPtr, len)`: write bytes to
-        /// the debug console, at most [`crate::MAX_DEBUG_WRITE`].
+        /// the debug console, at most [`crate::MAX_DEBUG_WRITE`]. Needs a
+        /// console capability with write.
         DebugWrite = 2 => "debug_write",
         /// `process_exit(code: u32)`: end the calling process. Returns only
         /// if the call is malformed.
         ProcessExit = 3 => "process_exit",
-        /// `process_spawn(module: Handle, args: UserPtr, args_len) -> Handle`:
-        /// start a boot module as a child process, passing it the argument
-        /// bytes; returns a handle to the child.
+        /// `process_spawn(module: Handle, memory: Handle, args: UserPtr,
+        /// args_len, grants: UserPtr, grant_count) -> Handle`: start a boot
+        /// module as a new process made from `memory`, passing it the
+        /// argument bytes and the capabilities listed in `grants`
+        /// ([`crate::Grant`]); returns a process capability.
         ProcessSpawn = 4 => "process_spawn",
-        /// `process_wait(child: Handle, timeout_ns) -> ExitStatus`: wait for
-        /// a child to end. Timeout 0 polls; [`crate::WAIT_FOREVER`] never
-        /// expires.
+        /// `process_wait(process: Handle, timeout_ns) -> ExitStatus`: wait
+        /// for a process to end. Timeout 0 polls; [`crate::WAIT_FOREVER`]
+        /// never expires.
         ProcessWait = 5 => "process_wait",
         /// `thread_yield()`: give up the rest of the time slice.
         ThreadYield = 6 => "thread_yield",
@@ -28,14 +33,51 @@ numbered! {
         /// `clock_monotonic() -> ns`: nanoseconds since boot, never decreasing.
         ClockMonotonic = 8 => "clock_monotonic",
         /// `mem_map(space: Handle, addr: UserPtr, len, perms: Perms) -> addr`:
-        /// map zeroed anonymous memory; `addr` 0 lets the kernel choose.
+        /// map zeroed anonymous memory, charged to the memory the space's
+        /// process was made from.
         MemMap = 9 => "mem_map",
         /// `mem_unmap(space: Handle, addr: UserPtr, len)`.
         MemUnmap = 10 => "mem_unmap",
         /// `mem_protect(space: Handle, addr: UserPtr, len, perms: Perms)`.
         MemProtect = 11 => "mem_protect",
-        /// `handle_close(handle: Handle)`: empty a capability slot.
-        HandleClose = 12 => "handle_close",
+        /// `cap_delete(slot: Handle)`: empty a slot. Capabilities derived
+        /// from it stay (they move up to its parent).
+        CapDelete = 12 => "cap_delete",
+        /// `cap_copy(src: Handle, dest: Handle)`: a derived copy, same
+        /// rights and badge, into the empty slot `dest`. Needs derive.
+        CapCopy = 13 => "cap_copy",
+        /// `cap_mint(src: Handle, dest: Handle, rights: Rights, badge)`: a
+        /// derived copy with `src`'s rights masked by `rights` and, if
+        /// `badge` is not 0, that badge. Needs derive.
+        CapMint = 14 => "cap_mint",
+        /// `cap_move(src: Handle, dest: Handle)`: move a capability to
+        /// another slot, keeping its place in the derivation tree.
+        CapMove = 15 => "cap_move",
+        /// `cap_revoke(slot: Handle) -> deleted`: delete every capability
+        /// derived from the one in `slot`, in every process.
+        CapRevoke = 16 => "cap_revoke",
+        /// `cap_identify(slot: Handle) -> CapInfo`: what the slot holds.
+        CapIdentify = 17 => "cap_identify",
+        /// `memory_split(memory: Handle, bytes) -> Handle`: a new memory
+        /// capability with `bytes` of the budget; revoking `memory` destroys
+        /// it and everything made from it. Needs write.
+        MemorySplit = 18 => "memory_split",
+        /// `memory_info(memory: Handle) -> bytes`: the unused budget. Needs
+        /// read.
+        MemoryInfo = 19 => "memory_info",
+        /// `thread_create(space: Handle, entry: UserPtr, stack_top: UserPtr,
+        /// arg) -> Handle`: start a thread in the space's process. Needs
+        /// control.
+        ThreadCreate = 20 => "thread_create",
+        /// `thread_exit(code: u32)`: end the calling thread; the last
+        /// thread to end ends its process with this code.
+        ThreadExit = 21 => "thread_exit",
+        /// `thread_wait(thread: Handle, timeout_ns) -> code`: wait for a
+        /// thread to end. Needs wait.
+        ThreadWait = 22 => "thread_wait",
+        /// `process_kill(process: Handle)`: end a process (status
+        /// `Killed`). Needs control.
+        ProcessKill = 23 => "process_kill",
     }
 }
 
@@ -44,10 +86,22 @@ impl Sysno {
     pub const fn arg_count(self) -> usize {
         match self {
             Sysno::AbiVersion | Sysno::ThreadYield | Sysno::ClockMonotonic => 0,
-            Sysno::ProcessExit | Sysno::ThreadSleep | Sysno::HandleClose => 1,
-            Sysno::ProcessWait => 2,
-            Sysno::DebugWrite | Sysno::ProcessSpawn | Sysno::MemUnmap => 3,
-            Sysno::MemMap | Sysno::MemProtect => 4,
+            Sysno::ProcessExit
+            | Sysno::ThreadSleep
+            | Sysno::CapDelete
+            | Sysno::CapRevoke
+            | Sysno::CapIdentify
+            | Sysno::MemoryInfo
+            | Sysno::ThreadExit
+            | Sysno::ProcessKill => 1,
+            Sysno::ProcessWait
+            | Sysno::CapCopy
+            | Sysno::CapMove
+            | Sysno::MemorySplit
+            | Sysno::ThreadWait => 2,
+            Sysno::DebugWrite | Sysno::MemUnmap => 3,
+            Sysno::MemMap | Sysno::MemProtect | Sysno::CapMint | Sysno::ThreadCreate => 4,
+            Sysno::ProcessSpawn => 6,
         }
     }
 }

@@ -96,20 +96,48 @@ impl ObjectType {
         Self::Module,
     ];
 
+    /// The stable number user space sees (`cap_identify`): the index in
+    /// [`ObjectType::ALL`] plus one, so 0 never names a type.
+    pub const fn raw(self) -> u8 {
+        match self {
+            Self::Untyped => 1,
+            Self::Frame => 2,
+            Self::AddressSpace => 3,
+            Self::Thread => 4,
+            Self::Process => 5,
+            Self::Endpoint => 6,
+            Self::Notification => 7,
+            Self::IrqLine => 8,
+            Self::IoPorts => 9,
+            Self::MmioRegion => 10,
+            Self::ResourceGroup => 11,
+            Self::TraceBuffer => 12,
+            Self::Console => 13,
+            Self::Module => 14,
+        }
+    }
+
+    pub const fn from_raw(raw: u8) -> Option<ObjectType> {
+        match raw {
+            1..=14 => Some(Self::ALL[raw as usize - 1]),
+            _ => None,
+        }
+    }
+
     pub const fn name(self) -> &'static str {
         match self {
             Self::Untyped => "untyped",
             Self::Frame => "frame",
-            Self::AddressSpace => "address space",
+            Self::AddressSpace => "address_space",
             Self::Thread => "thread",
             Self::Process => "process",
             Self::Endpoint => "endpoint",
             Self::Notification => "notification",
-            Self::IrqLine => "IRQ line",
-            Self::IoPorts => "I/O ports",
-            Self::MmioRegion => "MMIO region",
-            Self::ResourceGroup => "resource group",
-            Self::TraceBuffer => "trace buffer",
+            Self::IrqLine => "irq_line",
+            Self::IoPorts => "io_ports",
+            Self::MmioRegion => "mmio_region",
+            Self::ResourceGroup => "resource_group",
+            Self::TraceBuffer => "trace_buffer",
             Self::Console => "console",
             Self::Module => "module",
         }
@@ -309,6 +337,10 @@ impl Limits {
 pub struct Revoked {
     /// Capabilities deleted (the revoked one is not among them).
     pub deleted: usize,
+    /// Where each deleted capability was and what it named, in deletion
+    /// order (`deleted` entries): the kernel remembers these slots as
+    /// revoked (so a later use is explained) and wakes the objects' waiters.
+    pub emptied: Vec<(SpaceId, u32, ObjectId)>,
     /// Objects whose last capability was deleted, each once. Empty unless
     /// the revoked capability is an Untyped with objects made from it.
     pub destroyed: Vec<ObjectId>,

@@ -384,10 +384,22 @@ impl Harness {
                     Revoked {
                         deleted: victims.len(),
                         destroyed,
+                        emptied: Vec::new(),
                     }
                 });
                 let deleted = |r: &Result<Revoked, CapError>| r.as_ref().map(|r| r.deleted).ok();
                 prop_assert_eq!(deleted(&got), deleted(&want));
+                if let Ok(r) = &got {
+                    // Every emptied slot is empty now, and there is one per deletion.
+                    prop_assert_eq!(r.emptied.len(), r.deleted);
+                    for &(s, slot, _) in &r.emptied {
+                        let empty = matches!(
+                            cs.lookup(s, slot, None, Rights::NONE),
+                            Err(CapError::EmptySlot { .. })
+                        );
+                        prop_assert!(empty, "slot {} still holds a capability", slot);
+                    }
+                }
                 (got.map(|r| r.destroyed), want.map(|r| r.destroyed))
             }
             Op::Lookup { at, kind, needed } => {

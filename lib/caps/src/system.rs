@@ -336,9 +336,11 @@ impl CapSystem {
         // Size the result first, so running out of memory changes nothing.
         // Only objects made from a revoked Untyped can be destroyed.
         let mut other = 0usize;
+        let mut size = 0usize;
         let mut at = root;
         while let Some(n) = self.next_preorder(at, root) {
             other += usize::from(self.node(n).cap.object != object);
+            size += 1;
             at = n;
         }
         let mut revoked = Revoked::default();
@@ -346,6 +348,7 @@ impl CapSystem {
             .destroyed
             .try_reserve(other.min(self.objects.len()))
             .map_err(oom)?;
+        revoked.emptied.try_reserve_exact(size).map_err(oom)?;
         // Post-order through the parent links: descend to a leaf, delete
         // it, continue from its parent.
         let mut n = root;
@@ -358,6 +361,8 @@ impl CapSystem {
                 break;
             }
             let parent = self.node(n).parent.expect("a descendant has a parent");
+            let (space, slot) = self.location(n);
+            revoked.emptied.push((space, slot, self.node(n).cap.object));
             revoked.destroyed.extend(self.remove_node(n));
             revoked.deleted += 1;
             n = parent;

@@ -545,3 +545,13 @@ fn zero_capacity_space() {
     );
     assert_eq!(cs.destroy_space(s), Ok(Vec::new()));
 }
+
+#[test]
+fn object_type_numbers_round_trip_and_skip_zero() {
+    assert_eq!(ObjectType::from_raw(0), None);
+    assert_eq!(ObjectType::from_raw(15), None);
+    for (i, t) in ObjectType::ALL.iter().enumerate() {
+        assert_eq!(t.raw() as usize, i + 1);
+        assert_eq!(ObjectType::from_raw(t.raw()), Some(*t));
+    }
+}

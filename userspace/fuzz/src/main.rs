@@ -4,8 +4,8 @@
 //! Arguments: `seed count` (defaults 1 and 100000), separated by spaces,
 //! colons or NUL bytes, so init's `run=fuzz:7:5000` works.
 //!
-//! A xorshift generator picks the call number (mostly 1 to 12, the defined
-//! calls, else 0 to 16; sometimes a huge or random number) and
+//! A xorshift generator picks the call number (mostly a defined one, else
+//! one just beyond; sometimes a huge or random number) and
 //! six argument registers, biased towards interesting values: zero, small
 //! numbers, handles, page-aligned addresses in the fuzz window
 //! `0x5000_0000..0x5100_0000`, page multiples, kernel-half and
@@ -27,14 +27,25 @@
 //!   once).
 //! - `debug_write` that would decode reads at most 64 bytes, and from an
 //!   unmapped address, except for a few real writes of a fixed line.
-//! - `handle_close` never closes the console or its own address space.
+//! - `cap_delete` and `cap_move` never take away the console or its own
+//!   address space; `thread_exit` is never called.
+//! - `process_spawn` never names a module and `thread_create` never an
+//!   address space (wherever copies put them; `cap_identify` tells): both
+//!   get an empty slot instead.
+//! - `memory_split` takes at most 16 pages of its budget.
+//!
+//! Capability arguments are drawn from real slots (1–4), empty ones,
+//! slots at and beyond the end of the table (255, 256, 1024, 5000) and
+//! values with reserved bits; copies and mints land in random slots, so
+//! later calls meet capabilities of every type in unexpected places.
 //!
 //! Each result is compared with the ABI: a call that `Syscall::decode`
 //! refuses must fail with exactly that error; a call that decodes must not
 //! fail with a decode error; `abi_version` returns `ABI_VERSION`;
 //! `thread_yield`, `thread_sleep` and `clock_monotonic` succeed;
-//! `clock_monotonic` never goes backwards; this process has no children, so
-//! `process_spawn` (not init) and `process_wait` always fail; no error is
+//! `clock_monotonic` never goes backwards; this process holds no process or
+//! thread capability and no module it may spawn, so `process_spawn`,
+//! `process_wait`, `process_kill` and `thread_wait` always fail; no error is
 //! `Unrecognized`. The first few differences are printed as
 //! `fuzz: MISMATCH ...`.
 //!
@@ -57,8 +68,8 @@
 
 use core::fmt;
 use ferrous_rt::abi::{
-    ABI_VERSION, ErrorCode, PAGE_SIZE, SysError, Syscall, Sysno, USER_END, USER_MAP_END,
-    decode_result, initial,
+    ABI_VERSION, ErrorCode, ObjectType, PAGE_SIZE, SysError, Syscall, Sysno, USER_END,
+    USER_MAP_END, decode_result, initial,
 };
 use ferrous_rt::{println, sys};
 
@@ -85,19 +96,31 @@ const CODES: usize = 64;
 
 /// Handle-like values: empty slots, the initial handles, module and child
 /// slots, reserved bits.
-const HANDLES: [u64; 11] = [
+const HANDLES: [u64; 14] = [
     1,
     2,
     3,
+    4,
+    5,
     16,
     17,
-    1023,
+    200,
+    255,
+    256,
     1024,
-    1025,
     5000,
     1 << 32 | 1,
     0xffff_ffff,
 ];
+/// The highest defined call number.
+const LAST_CALL: u64 = Sysno::ProcessKill as u64;
+/// Slots this program must keep: the console and its own address space.
+const KEEP: [u32; 2] = [initial::CONSOLE.0, initial::SELF_SPACE.0];
+
+/// Whether slot `h` holds a capability of one of `kinds`.
+fn holds(h: ferrous_rt::abi::Handle, kinds: &[ObjectType]) -> bool {
+    matches!(sys::cap_identify(h), Ok(Some(info)) if kinds.contains(&info.kind))
+}
 const HUGE: [u64; 4] = [u64::MAX, u64::MAX - PAGE_SIZE + 1, i64::MAX as u64, 1 << 63];
 /// Around the end of user space and of what `mem_*` may touch.
 const USER_TOP: [u64; 4] = [
@@ -235,15 +258,15 @@ impl Fuzz {
         }
     }
 
-    /// A call number: mostly a defined one (1 to 12), often 0 to 16,
-    /// sometimes huge or random; never `process_exit`.
+    /// A call number: mostly a defined one, often one beyond them,
+    /// sometimes huge or random; never `process_exit` or `thread_exit`.
     fn number(&mut self) -> u64 {
         loop {
             let nr = match self.rng.below(100) {
-                0..=74 => 1 + self.rng.below(12),
-                75..=87 => self.rng.below(17),
+                0..=74 => 1 + self.rng.below(LAST_CALL),
+                75..=87 => self.rng.below(LAST_CALL + 5),
                 88..=93 => {
-                    let small = self.rng.below(17);
+                    let small = self.rng.below(LAST_CALL + 5);
                     let huge = self.rng.next();
                     let numbers = [
                         u64::MAX,
@@ -256,7 +279,7 @@ impl Fuzz {
                 }
                 _ => self.rng.below(256),
             };
-            if nr == Sysno::ProcessExit as u64 {
+            if nr == Sysno::ProcessExit as u64 || nr == Sysno::ThreadExit as u64 {
                 continue;
             }
             if nr == Sysno::ThreadSleep as u64 && !self.rng.one_in(SLEEP_ONE_IN) {
@@ -355,8 +378,30 @@ impl Fuzz {
                     args[3] = r.pick(&[1, 3, 5, 1, 3, 5, 0, 2, 4, 6, 7, 8, 1 << 40]);
                 }
             }
-            Sysno::ProcessWait | Sysno::HandleClose => {
-                args[0] = r.pick(&[1, 2, 3, 16, 1024, 1025, 5000]);
+            // Random slots, real and forged, for every capability argument.
+            Sysno::ProcessWait
+            | Sysno::ProcessKill
+            | Sysno::CapDelete
+            | Sysno::CapRevoke
+            | Sysno::CapIdentify
+            | Sysno::MemoryInfo
+            | Sysno::ThreadWait => args[0] = r.pick(&HANDLES) & 0xffff_ffff,
+            Sysno::CapCopy | Sysno::CapMove | Sysno::CapMint => {
+                args[0] = r.below(8);
+                args[1] = r.pick(&[0, 1, 3, 6, 7, 8, 9, 10, 255, 256]);
+                if sysno == Sysno::CapMint {
+                    args[2] = r.below(1 << 11);
+                    args[3] = r.pick(&[0, 0, 1, 0xbad9e]);
+                }
+            }
+            Sysno::MemorySplit => {
+                args[0] = r.below(12);
+                args[1] = PAGE_SIZE * r.below(MAX_MAP_PAGES + 1);
+            }
+            Sysno::ThreadCreate | Sysno::ProcessSpawn => {
+                for a in args.iter_mut().take(2) {
+                    *a = r.below(20);
+                }
             }
             _ => {}
         }
@@ -411,10 +456,23 @@ impl Fuzz {
                 args[1] = start;
                 args[2] = len.min(WINDOW_END - start);
             }
-            Syscall::HandleClose { handle }
-                if handle == initial::CONSOLE || handle == initial::SELF_SPACE =>
+            // Never give away the console or the address space.
+            Syscall::CapDelete { slot: h } | Syscall::CapMove { src: h, .. }
+                if KEEP.contains(&h.0) =>
             {
-                args[0] = 3;
+                args[0] = 200;
+            }
+            // No copies of itself, and no threads at random addresses:
+            // these reach the kernel's checks with an empty slot instead.
+            // (Copies and moves can put them in any slot, so ask the kernel.)
+            Syscall::ProcessSpawn { module: h, .. } | Syscall::ThreadCreate { space: h, .. }
+                if holds(h, &[ObjectType::Module, ObjectType::AddressSpace]) =>
+            {
+                args[0] = 200;
+            }
+            // Budget splits stay small, so its own mappings keep working.
+            Syscall::MemorySplit { bytes, .. } if bytes > MAX_MAP_PAGES * PAGE_SIZE => {
+                args[1] = PAGE_SIZE;
             }
             _ => {}
         }
@@ -450,11 +508,14 @@ impl Fuzz {
                 back.then_some(Want::Text("a clock that never goes backwards"))
             }
             (Syscall::ProcessSpawn { .. }, Ok(child)) => {
-                let _ = sys::handle_close(ferrous_rt::abi::Handle(child as u32));
-                Some(Want::Text("an error: only init may spawn"))
+                let _ = sys::kill(ferrous_rt::abi::Handle(child as u32));
+                Some(Want::Text("an error: it holds no module it may spawn"))
             }
-            (Syscall::ProcessWait { .. }, Ok(_)) => {
-                Some(Want::Text("an error: this process has no children"))
+            (Syscall::ProcessWait { .. } | Syscall::ProcessKill { .. }, Ok(_)) => {
+                Some(Want::Text("an error: this process holds no process"))
+            }
+            (Syscall::ThreadWait { .. }, Ok(_)) => {
+                Some(Want::Text("an error: this process holds no thread"))
             }
             _ => None,
         }

@@ -39,7 +39,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use core::fmt;
-use ferrous_rt::abi::{ExitStatus, Handle, initial};
+use ferrous_rt::abi::{ExitStatus, Grant, Handle, PAGE_SIZE, Rights, SysError, initial};
 use ferrous_rt::{println, sys};
 
 ferrous_rt::entry!(main);
@@ -88,6 +88,41 @@ fn module_handle(name: &[u8]) -> Option<Handle> {
     Some(Handle(initial::FIRST_MODULE.0 + u32::try_from(i).ok()?))
 }
 
+/// A running program: its process capability and the memory it was made
+/// from.
+#[derive(Clone, Copy)]
+struct Child {
+    process: Handle,
+    memory: Handle,
+}
+
+/// Most memory one program gets: a quarter of what init has left, at most
+/// this much.
+const CHILD_MEMORY: u64 = 256 << 20;
+
+/// Starts `module` with its own memory and the conventional slots: 1 the
+/// console, 2 its own address space, 3 its memory, 4 its own module (so it
+/// can start copies of itself).
+fn start(module: Handle, arg: &[u8]) -> Result<Child, SysError> {
+    let left = sys::memory_info(initial::MEMORY)?;
+    let bytes = (left / 4).min(CHILD_MEMORY) & !(PAGE_SIZE - 1);
+    let memory = sys::memory_split(initial::MEMORY, bytes)?;
+    let all = Rights::ALL;
+    let grants = [
+        Grant::new(initial::CONSOLE, all),
+        Grant::child_space(all),
+        Grant::new(memory, all),
+        Grant::new(module, all),
+    ];
+    match sys::spawn(module, memory, arg, &grants) {
+        Ok(process) => Ok(Child { process, memory }),
+        Err(e) => {
+            let _ = sys::cap_delete(memory);
+            Err(e)
+        }
+    }
+}
+
 fn main() -> i32 {
     let programs = specs().count();
     println!(
@@ -99,14 +134,14 @@ fn main() -> i32 {
         return 0;
     }
     let mut failed = 0u32;
-    let mut background: Vec<(Spec, Handle)> = Vec::new();
+    let mut background: Vec<(Spec, Child)> = Vec::new();
     for spec in specs() {
         let Some(module) = module_handle(spec.name) else {
             println!("init: no module {}", Text(spec.name));
             failed += 1;
             continue;
         };
-        match sys::spawn(module, spec.arg) {
+        match start(module, spec.arg) {
             Err(e) => {
                 println!("init: cannot start {}: {e}", Text(spec.text));
                 failed += 1;
@@ -131,11 +166,12 @@ fn main() -> i32 {
     0
 }
 
-/// Waits for `child` to end, reports how, and closes its handle. `false`
-/// if the wait failed.
-fn finish(spec: &Spec, child: Handle) -> bool {
-    let result = sys::wait(child, sys::WAIT_FOREVER);
-    let _ = sys::handle_close(child);
+/// Waits for `child` to end, reports how, and deletes its capabilities
+/// (its memory returns to init's). `false` if the wait failed.
+fn finish(spec: &Spec, child: Child) -> bool {
+    let result = sys::wait(child.process, sys::WAIT_FOREVER);
+    let _ = sys::cap_delete(child.process);
+    let _ = sys::cap_delete(child.memory);
     let spec = Text(spec.text);
     match result {
         Ok(Some(ExitStatus::Exited { code })) => {
@@ -144,6 +180,10 @@ fn finish(spec: &Spec, child: Handle) -> bool {
         }
         Ok(Some(ExitStatus::Faulted { vector })) => {
             println!("init: {spec} ended by exception {vector}");
+            true
+        }
+        Ok(Some(ExitStatus::Killed)) => {
+            println!("init: {spec} was killed");
             true
         }
         Ok(None) => {

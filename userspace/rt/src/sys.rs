@@ -7,7 +7,8 @@
 //! address space use the [`initial`] handles.
 
 use ferrous_abi::{
-    ExitStatus, Handle, MAX_DEBUG_WRITE, Perms, SysError, Syscall, UserPtr, decode_result, initial,
+    CapInfo, ExitStatus, Grant, Handle, MAX_DEBUG_WRITE, Perms, Rights, SysError, Syscall, UserPtr,
+    decode_result, initial,
 };
 
 pub use ferrous_abi::WAIT_FOREVER;
@@ -125,24 +126,42 @@ pub fn exit(code: u32) -> ! {
     unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
 }
 
-/// Starts the program in boot module `module` with the argument bytes
-/// `args` (at most [`ferrous_abi::MAX_SPAWN_ARGS`]); returns the handle to
-/// the child, for [`wait`].
-pub fn spawn(module: Handle, args: &[u8]) -> Result<Handle, SysError> {
+/// Starts the program in boot module `module` as a process made from
+/// `memory`, with the argument bytes `args` (at most
+/// [`ferrous_abi::MAX_SPAWN_ARGS`]) and the capabilities `grants` (grant `i`
+/// lands in the child's slot `i + 1`); returns the process capability, for
+/// [`wait`] and [`kill`].
+pub fn spawn(
+    module: Handle,
+    memory: Handle,
+    args: &[u8],
+    grants: &[Grant],
+) -> Result<Handle, SysError> {
     let child = call(Syscall::ProcessSpawn {
         module,
+        memory,
         args: UserPtr::from_ptr(args.as_ptr()),
         args_len: args.len() as u64,
+        grants: UserPtr::from_ptr(grants.as_ptr()),
+        grant_count: grants.len() as u64,
     })?;
     Ok(Handle(child as u32))
 }
 
-/// Waits up to `timeout_ns` for the child to end (0 polls,
+/// Waits up to `timeout_ns` for the process to end (0 polls,
 /// [`WAIT_FOREVER`] never times out). `Ok(None)` is a status word that this
 /// version of the ABI does not know (from a newer kernel).
-pub fn wait(child: Handle, timeout_ns: u64) -> Result<Option<ExitStatus>, SysError> {
-    let raw = call(Syscall::ProcessWait { child, timeout_ns })?;
+pub fn wait(process: Handle, timeout_ns: u64) -> Result<Option<ExitStatus>, SysError> {
+    let raw = call(Syscall::ProcessWait {
+        process,
+        timeout_ns,
+    })?;
     Ok(ExitStatus::from_raw(raw))
+}
+
+/// Ends a process (`process_kill`; needs control).
+pub fn kill(process: Handle) -> Result<(), SysError> {
+    call(Syscall::ProcessKill { process }).map(|_| ())
 }
 
 /// Lets another thread run (`thread_yield`).
@@ -207,9 +226,82 @@ pub unsafe fn mem_protect(addr: u64, len: u64, perms: Perms) -> Result<(), SysEr
     unsafe { invoke(&c) }.map(|_| ())
 }
 
-/// Closes a handle. Closing the handle to a running child does not stop it.
-pub fn handle_close(handle: Handle) -> Result<(), SysError> {
-    call(Syscall::HandleClose { handle }).map(|_| ())
+/// Empties a capability slot (`cap_delete`). Deleting the last capability
+/// to a process ends it.
+pub fn cap_delete(slot: Handle) -> Result<(), SysError> {
+    call(Syscall::CapDelete { slot }).map(|_| ())
+}
+
+/// A derived copy of `src` into the empty slot `dest` (`cap_copy`).
+pub fn cap_copy(src: Handle, dest: Handle) -> Result<(), SysError> {
+    call(Syscall::CapCopy { src, dest }).map(|_| ())
+}
+
+/// A derived copy with rights `src & rights` and, if `badge` is not 0,
+/// that badge (`cap_mint`).
+pub fn cap_mint(src: Handle, dest: Handle, rights: Rights, badge: u64) -> Result<(), SysError> {
+    call(Syscall::CapMint {
+        src,
+        dest,
+        rights,
+        badge,
+    })
+    .map(|_| ())
+}
+
+pub fn cap_move(src: Handle, dest: Handle) -> Result<(), SysError> {
+    call(Syscall::CapMove { src, dest }).map(|_| ())
+}
+
+/// Deletes every capability derived from `slot`, in every process;
+/// returns how many.
+pub fn cap_revoke(slot: Handle) -> Result<u64, SysError> {
+    call(Syscall::CapRevoke { slot })
+}
+
+/// What `slot` holds. `Ok(None)`: a word this ABI version does not know.
+pub fn cap_identify(slot: Handle) -> Result<Option<CapInfo>, SysError> {
+    call(Syscall::CapIdentify { slot }).map(CapInfo::from_raw)
+}
+
+/// A new memory capability with `bytes` (whole pages) of `memory`'s budget.
+pub fn memory_split(memory: Handle, bytes: u64) -> Result<Handle, SysError> {
+    call(Syscall::MemorySplit { memory, bytes }).map(|h| Handle(h as u32))
+}
+
+/// The unused budget of a memory capability, in bytes.
+pub fn memory_info(memory: Handle) -> Result<u64, SysError> {
+    call(Syscall::MemoryInfo { memory })
+}
+
+/// Starts a thread in the process of `space` at `entry(arg)` on the stack
+/// ending at `stack_top` (16-byte aligned; the thread starts as if called,
+/// with `rsp = stack_top - 8`). Returns the thread capability.
+pub fn thread_create(
+    space: Handle,
+    entry: extern "C" fn(u64) -> !,
+    stack_top: u64,
+    arg: u64,
+) -> Result<Handle, SysError> {
+    call(Syscall::ThreadCreate {
+        space,
+        entry: UserPtr::new(entry as usize as u64),
+        stack_top: UserPtr::new(stack_top - 8),
+        arg,
+    })
+    .map(|h| Handle(h as u32))
+}
+
+/// Ends the calling thread; the last thread ends the process with `code`.
+pub fn thread_exit(code: u32) -> ! {
+    let _ = call(Syscall::ThreadExit { code });
+    // SAFETY: `ud2` only raises #UD; it touches no memory or registers.
+    unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
+}
+
+/// Waits for a thread to end and returns its exit code.
+pub fn thread_wait(thread: Handle, timeout_ns: u64) -> Result<u32, SysError> {
+    call(Syscall::ThreadWait { thread, timeout_ns }).map(|c| c as u32)
 }
 
 /// The time-stamp counter, for measurements (user mode may read it:

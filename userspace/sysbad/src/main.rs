@@ -399,28 +399,38 @@ fn memory(c: &mut Checks) {
 
 fn processes(c: &mut Checks) {
     c.expect_err(
-        "process_wait handle 5000",
+        "process_wait slot 5000 (beyond the table)",
         raw(Sysno::ProcessWait as u64, [5000, 0, 0, 0, 0, 0]),
-        SysError::NotChild { arg: 0 },
+        SysError::SlotOutOfRange { arg: 0 },
+    );
+    c.expect_err(
+        "process_wait empty slot",
+        raw(Sysno::ProcessWait as u64, [200, 0, 0, 0, 0, 0]),
+        SysError::EmptySlot { arg: 0 },
+    );
+    c.expect_err(
+        "process_wait on the console (wrong type)",
+        raw(Sysno::ProcessWait as u64, [CONSOLE, 0, 0, 0, 0, 0]),
+        SysError::WrongObjectType { arg: 0 },
     );
     c.expect_err(
         "process_wait handle with reserved bits",
         raw(Sysno::ProcessWait as u64, [1 << 32 | 1024, 0, 0, 0, 0, 0]),
         SysError::ReservedBitsSet { arg: 0 },
     );
-    let spawned = sys::spawn(Handle(16), b"");
+    let spawned = sys::spawn(Handle(16), Handle(3), b"", &[]);
     if let Ok(child) = spawned {
-        // A kernel bug: do not leave a stray handle behind.
-        let _ = sys::handle_close(child);
+        // A kernel bug: do not leave a stray process behind.
+        let _ = sys::cap_delete(child);
     }
     c.expect_err(
-        "process_spawn from a non-init process",
+        "process_spawn without a module capability",
         spawned.map(|h| u64::from(h.0)),
         SysError::EmptySlot { arg: 0 },
     );
     c.expect_err(
-        "handle_close empty slot",
-        sys::handle_close(Handle(3)).map(|()| 0),
+        "cap_delete empty slot",
+        sys::cap_delete(Handle(100)).map(|()| 0),
         SysError::EmptySlot { arg: 0 },
     );
     // Exit code 77 in the low bits: a kernel that ignored the reserved

@@ -1,0 +1,503 @@
+//! Capabilities in the kernel: the one [`CapSystem`] (all policy: slots,
+//! rights, badges, the derivation tree) plus the table of kernel objects
+//! its object ids name. Everything here runs under one lock, `CAPS`,
+//! which is never held while the kernel blocks, allocates frames or takes
+//! another lock; what must happen to destroyed objects (a process ends, a
+//! memory budget returns to its parent) happens after it is released.
+//!
+//! Every refusal goes through [`deny`]: it becomes the specific
+//! [`SysError`] and a `cap.denied` trace event that names the process, the
+//! call, the slot and the reason, including "revoked" for a slot that was
+//! emptied by a revocation.
+
+use crate::memory::Memory;
+use crate::process::{Process, UserThread};
+use crate::sync::IrqMutex;
+use crate::trace;
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+use ferrous_abi::{CSPACE_SLOTS, CapInfo, Handle, SysError, Sysno};
+use ferrous_caps::{CapError, CapSystem, Capability, ObjectId, ObjectType, Rights, SpaceId};
+
+/// A kernel object a capability can name.
+#[derive(Clone)]
+pub enum Object {
+    Memory(Arc<Memory>),
+    /// A process's address space (the object is distinct from the process:
+    /// it grants mapping and thread creation, not waiting or killing).
+    AddressSpace(Arc<Process>),
+    Process(Arc<Process>),
+    Thread(Arc<UserThread>),
+    Console,
+    /// Boot module `i`.
+    Module(usize),
+    /// IRQ lines `first..first + count` (phase 3 gives them operations).
+    IrqLines {
+        first: u32,
+        count: u32,
+    },
+    /// I/O ports `base..base + count`.
+    IoPorts {
+        base: u32,
+        count: u32,
+    },
+    /// Physical addresses `base..base + len` that are not RAM.
+    Mmio {
+        base: u64,
+        len: u64,
+    },
+}
+
+impl Object {
+    pub fn kind(&self) -> ObjectType {
+        match self {
+            Object::Memory(_) => ObjectType::Untyped,
+            Object::AddressSpace(_) => ObjectType::AddressSpace,
+            Object::Process(_) => ObjectType::Process,
+            Object::Thread(_) => ObjectType::Thread,
+            Object::Console => ObjectType::Console,
+            Object::Module(_) => ObjectType::Module,
+            Object::IrqLines { .. } => ObjectType::IrqLine,
+            Object::IoPorts { .. } => ObjectType::IoPorts,
+            Object::Mmio { .. } => ObjectType::MmioRegion,
+        }
+    }
+
+    /// What happens when the last capability to the object is gone.
+    fn destroyed(self) {
+        match self {
+            Object::Memory(m) => m.destroy(),
+            Object::Process(p) => p.end(ferrous_abi::ExitStatus::Killed),
+            // An address space lives as long as its process; a thread until
+            // it exits. Losing the capability only loses the authority.
+            _ => {}
+        }
+    }
+}
+
+struct State {
+    sys: CapSystem,
+    objects: BTreeMap<ObjectId, Object>,
+    next_id: u64,
+    /// Slots emptied by a revocation and not filled since: (space index,
+    /// generation, slot). Only explains refusals.
+    revoked: BTreeSet<(u32, u32, u32)>,
+}
+
+static CAPS: IrqMutex<State> = IrqMutex::new(State {
+    sys: CapSystem::new(),
+    objects: BTreeMap::new(),
+    next_id: 1,
+    revoked: BTreeSet::new(),
+});
+
+/// Bumped by every delete and revoke: a blocked call whose wake condition
+/// includes it looks at its capability again.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+pub fn epoch() -> u64 {
+    EPOCH.load(Ordering::Acquire)
+}
+
+fn key(space: SpaceId, slot: u32) -> (u32, u32, u32) {
+    (space.index, space.generation, slot)
+}
+
+/// Why a capability operation was refused, for the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DenyReason {
+    EmptySlot,
+    Revoked,
+    SlotOutOfRange,
+    WrongType {
+        expected: ObjectType,
+        found: ObjectType,
+    },
+    MissingRight(Rights),
+    SlotOccupied,
+    BadgeAlreadySet,
+    TableFull,
+    OutOfMemory,
+    NoSpace,
+}
+
+impl core::fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DenyReason::EmptySlot => f.write_str("empty slot"),
+            DenyReason::Revoked => f.write_str("revoked"),
+            DenyReason::SlotOutOfRange => f.write_str("slot out of range"),
+            DenyReason::WrongType { expected, found } => {
+                write!(f, "wrong type: {found}, needs {expected}")
+            }
+            DenyReason::MissingRight(r) => write!(f, "missing right {}", RightNames(*r)),
+            DenyReason::SlotOccupied => f.write_str("destination occupied"),
+            DenyReason::BadgeAlreadySet => f.write_str("already badged"),
+            DenyReason::TableFull => f.write_str("capability table full"),
+            DenyReason::OutOfMemory => f.write_str("out of memory"),
+            DenyReason::NoSpace => f.write_str("process ended"),
+        }
+    }
+}
+
+/// Rights by name: `write+execute`.
+pub struct RightNames(pub Rights);
+
+impl core::fmt::Display for RightNames {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        const NAMES: [(Rights, &str); 10] = [
+            (Rights::READ, "read"),
+            (Rights::WRITE, "write"),
+            (Rights::EXECUTE, "execute"),
+            (Rights::GRANT, "grant"),
+            (Rights::DERIVE, "derive"),
+            (Rights::SEND, "send"),
+            (Rights::RECEIVE, "receive"),
+            (Rights::SIGNAL, "signal"),
+            (Rights::WAIT, "wait"),
+            (Rights::CONTROL, "control"),
+        ];
+        let mut first = true;
+        for (r, name) in NAMES {
+            if self.0.contains(r) {
+                if !first {
+                    f.write_str("+")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
+        }
+        if first {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns a refusal into the error for argument `arg` and records it.
+fn deny(st: &State, op: Sysno, space: SpaceId, slot: u32, arg: u8, e: CapError) -> SysError {
+    let (reason, err) = match e {
+        CapError::EmptySlot { .. } if st.revoked.contains(&key(space, slot)) => {
+            (DenyReason::Revoked, SysError::EmptySlot { arg })
+        }
+        CapError::EmptySlot { .. } => (DenyReason::EmptySlot, SysError::EmptySlot { arg }),
+        CapError::SlotOutOfRange { .. } => {
+            (DenyReason::SlotOutOfRange, SysError::SlotOutOfRange { arg })
+        }
+        CapError::WrongType {
+            expected, found, ..
+        } => (
+            DenyReason::WrongType { expected, found },
+            SysError::WrongObjectType { arg },
+        ),
+        CapError::MissingRight { right, .. } => (
+            DenyReason::MissingRight(right),
+            SysError::MissingRight {
+                arg,
+                missing: right,
+            },
+        ),
+        CapError::SlotOccupied { .. } => (DenyReason::SlotOccupied, SysError::SlotOccupied { arg }),
+        CapError::BadgeAlreadySet { .. } => (
+            DenyReason::BadgeAlreadySet,
+            SysError::BadgeAlreadySet { arg },
+        ),
+        CapError::TableFull => (DenyReason::TableFull, SysError::TableFull),
+        CapError::OutOfMemory => (DenyReason::OutOfMemory, SysError::OutOfMemory),
+        CapError::NoSuchSpace(_) => (DenyReason::NoSpace, SysError::ObjectGone),
+        CapError::ObjectExists(o) => {
+            log::error!("cap: {o} inserted twice");
+            (DenyReason::OutOfMemory, SysError::OutOfMemory)
+        }
+    };
+    trace::cap_denied(op, slot, reason);
+    err
+}
+
+/// The caller's capability in `handle` (argument `arg` of `op`), if it
+/// names a `kind` object with at least `needed`.
+pub fn lookup(
+    space: SpaceId,
+    op: Sysno,
+    handle: Handle,
+    arg: u8,
+    kind: Option<ObjectType>,
+    needed: Rights,
+) -> Result<(Object, Capability), SysError> {
+    let st = CAPS.lock();
+    let cap = st
+        .sys
+        .lookup(space, handle.0, kind, needed)
+        .map_err(|e| deny(&st, op, space, handle.0, arg, e))?;
+    let obj = st
+        .objects
+        .get(&cap.object)
+        .cloned()
+        .ok_or(SysError::ObjectGone)?;
+    Ok((obj, cap))
+}
+
+/// Whether `handle` still names `object` (blocked calls re-check this).
+pub fn still_names(space: SpaceId, handle: Handle, object: ObjectId) -> bool {
+    CAPS.lock()
+        .sys
+        .lookup(space, handle.0, None, Rights::NONE)
+        .is_ok_and(|c| c.object == object)
+}
+
+pub fn create_space() -> Result<SpaceId, SysError> {
+    CAPS.lock()
+        .sys
+        .create_space(CSPACE_SLOTS)
+        .map_err(|e| match e {
+            CapError::TableFull => SysError::TableFull,
+            _ => SysError::OutOfMemory,
+        })
+}
+
+/// Deletes every capability in the space, then the space.
+pub fn destroy_space(space: SpaceId) {
+    let destroyed = {
+        let mut st = CAPS.lock();
+        let destroyed = st.sys.destroy_space(space).unwrap_or_default();
+        let gone = take_objects(&mut st, &destroyed);
+        st.revoked
+            .retain(|&(i, g, _)| (i, g) != (space.index, space.generation));
+        gone
+    };
+    finish(destroyed, Vec::new());
+}
+
+fn take_objects(st: &mut State, ids: &[ObjectId]) -> Vec<Object> {
+    ids.iter().filter_map(|id| st.objects.remove(id)).collect()
+}
+
+/// After the lock: wake the waiters of objects that lost capabilities,
+/// then carry out the destructions.
+fn finish(destroyed: Vec<Object>, touched: Vec<Object>) {
+    EPOCH.fetch_add(1, Ordering::AcqRel);
+    for o in touched.iter().chain(destroyed.iter()) {
+        crate::process::wake_waiters(o);
+    }
+    for o in destroyed {
+        o.destroyed();
+    }
+}
+
+/// The lowest empty slot from 1 up.
+fn free_slot(st: &State, space: SpaceId) -> Result<u32, CapError> {
+    for slot in 1..CSPACE_SLOTS {
+        match st.sys.lookup(space, slot, None, Rights::NONE) {
+            Err(CapError::EmptySlot { .. }) => return Ok(slot),
+            Err(e @ CapError::NoSuchSpace(_)) => return Err(e),
+            _ => {}
+        }
+    }
+    Err(CapError::TableFull)
+}
+
+fn new_id(st: &mut State) -> ObjectId {
+    let id = ObjectId(st.next_id);
+    st.next_id += 1;
+    id
+}
+
+/// Where a new object's capability goes and what it descends from.
+pub enum Parent {
+    /// An original (a root of the derivation tree).
+    None,
+    /// Made from the memory capability in this slot of the same space:
+    /// revoking that capability destroys the object.
+    Memory(Handle),
+}
+
+/// Records `obj` and puts its capability with `rights` into `slot` (or the
+/// lowest free one) of `space`. Returns the slot.
+pub fn insert(
+    space: SpaceId,
+    slot: Option<u32>,
+    obj: Object,
+    rights: Rights,
+    parent: Parent,
+    op: Sysno,
+) -> Result<u32, SysError> {
+    let mut st = CAPS.lock();
+    let slot = match slot {
+        Some(s) => s,
+        None => free_slot(&st, space).map_err(|e| deny(&st, op, space, 0, 0, e))?,
+    };
+    let id = new_id(&mut st);
+    let cap = Capability::new(id, obj.kind(), rights);
+    let result = match parent {
+        Parent::None => st.sys.insert_original(space, slot, cap),
+        Parent::Memory(m) => st.sys.retype((space, m.0), (space, slot), cap),
+    };
+    result.map_err(|e| deny(&st, op, space, slot, 0, e))?;
+    if st.objects.insert(id, obj).is_some() {
+        log::error!("cap: object id {id} reused");
+    }
+    st.revoked.remove(&key(space, slot));
+    Ok(slot)
+}
+
+/// Puts a derived copy of `from` (in `from_space`) with rights masked by
+/// `mask` into `to_space` at `to_slot`. The source needs grant and derive:
+/// the holder may pass it on, and the copy stays revocable by the source.
+pub fn grant(
+    from_space: SpaceId,
+    from: Handle,
+    to_space: SpaceId,
+    to_slot: u32,
+    mask: Rights,
+    op: Sysno,
+) -> Result<(), SysError> {
+    let mut st = CAPS.lock();
+    st.sys
+        .lookup(from_space, from.0, None, Rights::GRANT | Rights::DERIVE)
+        .map_err(|e| deny(&st, op, from_space, from.0, 4, e))?;
+    st.sys
+        .mint((from_space, from.0), (to_space, to_slot), mask, None)
+        .map_err(|e| deny(&st, op, from_space, from.0, 4, e))?;
+    st.revoked.remove(&key(to_space, to_slot));
+    Ok(())
+}
+
+/// `cap_copy` and `cap_mint` within one space (`badge` 0: unchanged).
+pub fn mint(
+    space: SpaceId,
+    op: Sysno,
+    src: Handle,
+    dest: Handle,
+    mask: Rights,
+    badge: u64,
+) -> Result<(), SysError> {
+    let mut st = CAPS.lock();
+    let badge = (badge != 0).then_some(badge);
+    st.sys
+        .mint((space, src.0), (space, dest.0), mask, badge)
+        .map_err(|e| {
+            let arg = two_slot_arg(&e, src, dest);
+            deny(
+                &st,
+                op,
+                space,
+                if arg == 0 { src.0 } else { dest.0 },
+                arg,
+                e,
+            )
+        })?;
+    st.revoked.remove(&key(space, dest.0));
+    Ok(())
+}
+
+/// Which argument a two-slot call's error is about: the source is checked
+/// first, so an error naming only the destination's problems is arg 1.
+fn two_slot_arg(e: &CapError, src: Handle, dest: Handle) -> u8 {
+    match *e {
+        CapError::SlotOccupied { .. } => 1,
+        CapError::SlotOutOfRange { slot } if slot == dest.0 && slot != src.0 => 1,
+        _ => 0,
+    }
+}
+
+pub fn move_cap(space: SpaceId, src: Handle, dest: Handle) -> Result<(), SysError> {
+    let mut st = CAPS.lock();
+    st.sys
+        .move_cap((space, src.0), (space, dest.0))
+        .map_err(|e| {
+            let arg = two_slot_arg(&e, src, dest);
+            let slot = if arg == 0 { src.0 } else { dest.0 };
+            deny(&st, Sysno::CapMove, space, slot, arg, e)
+        })?;
+    st.revoked.remove(&key(space, dest.0));
+    Ok(())
+}
+
+pub fn delete(space: SpaceId, slot: Handle) -> Result<(), SysError> {
+    let (destroyed, touched) = {
+        let mut st = CAPS.lock();
+        let cap = st
+            .sys
+            .lookup(space, slot.0, None, Rights::NONE)
+            .map_err(|e| deny(&st, Sysno::CapDelete, space, slot.0, 0, e))?;
+        let touched: Vec<Object> = st.objects.get(&cap.object).cloned().into_iter().collect();
+        let ids = st
+            .sys
+            .delete(space, slot.0)
+            .map_err(|e| deny(&st, Sysno::CapDelete, space, slot.0, 0, e))?;
+        (take_objects(&mut st, &ids), touched)
+    };
+    finish(destroyed, touched);
+    Ok(())
+}
+
+/// Deletes everything derived from the capability in `slot` (which needs
+/// derive); returns how many capabilities went.
+pub fn revoke(space: SpaceId, slot: Handle) -> Result<usize, SysError> {
+    let (destroyed, touched, n) = {
+        let mut st = CAPS.lock();
+        st.sys
+            .lookup(space, slot.0, None, Rights::DERIVE)
+            .map_err(|e| deny(&st, Sysno::CapRevoke, space, slot.0, 0, e))?;
+        let r = st
+            .sys
+            .revoke(space, slot.0)
+            .map_err(|e| deny(&st, Sysno::CapRevoke, space, slot.0, 0, e))?;
+        let mut touched = Vec::new();
+        for &(s, sl, obj) in &r.emptied {
+            // Explaining later refusals is best effort: no memory, no note.
+            if st.revoked.len() < 4096 {
+                st.revoked.insert(key(s, sl));
+            }
+            if touched.len() < 64
+                && let Some(o) = st.objects.get(&obj)
+                && matches!(o, Object::Process(_) | Object::Thread(_))
+            {
+                touched.push(o.clone());
+            }
+        }
+        (take_objects(&mut st, &r.destroyed), touched, r.deleted)
+    };
+    trace::cap_revoked(slot.0, n);
+    finish(destroyed, touched);
+    Ok(n)
+}
+
+pub fn identify(space: SpaceId, slot: Handle) -> Result<CapInfo, SysError> {
+    let st = CAPS.lock();
+    let cap = st
+        .sys
+        .lookup(space, slot.0, None, Rights::NONE)
+        .map_err(|e| deny(&st, Sysno::CapIdentify, space, slot.0, 0, e))?;
+    Ok(CapInfo {
+        kind: cap.kind,
+        rights: cap.rights,
+        badged: cap.badge != 0,
+    })
+}
+
+/// Live capabilities and objects (tests, reports).
+pub fn counts() -> (usize, usize) {
+    let st = CAPS.lock();
+    (st.sys.capabilities(), st.objects.len())
+}
+
+pub fn check_invariants() -> Result<(), &'static str> {
+    let st = CAPS.lock();
+    st.sys.check_invariants()?;
+    if st.objects.keys().any(|&id| st.sys.count(id) == 0) {
+        return Err("an object without capabilities is still in the table");
+    }
+    Ok(())
+}
+
+/// `Ok` if the space has an empty slot for a handle a call will return.
+pub fn free_slot_of(space: SpaceId) -> Result<u32, SysError> {
+    let st = CAPS.lock();
+    free_slot(&st, space).map_err(|e| match e {
+        CapError::TableFull => SysError::TableFull,
+        _ => SysError::ObjectGone,
+    })
+}
