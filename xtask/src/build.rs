@@ -12,7 +12,7 @@ pub const USER_TARGET: &str = KERNEL_TARGET;
 /// the binary's name, the module's name and, with `.elf`, its file on the
 /// ESP. Boot-configuration order, which fixes each module's handle slot
 /// (docs/ABI.md, "Handles"): init first.
-pub const USER_PROGRAMS: [(&str, &str); 8] = [
+pub const USER_PROGRAMS: [(&str, &str); 9] = [
     ("ferrous-init", "init"),
     ("ferrous-hello", "hello"),
     ("ferrous-fault", "fault"),
@@ -21,6 +21,7 @@ pub const USER_PROGRAMS: [(&str, &str); 8] = [
     ("ferrous-sysbad", "sysbad"),
     ("ferrous-fuzz", "fuzz"),
     ("ferrous-ubench", "ubench"),
+    ("ferrous-captest", "captest"),
 ];
 
 pub struct Artifacts {

@@ -71,14 +71,15 @@ pub unsafe fn invoke(call: &Syscall) -> Result<u64, SysError> {
     decode_result(rax, rdx)
 }
 
-/// For calls that cannot change memory: `debug_write` and `process_spawn`
-/// only read the buffer they are given (a live borrow), and the others
-/// touch no user memory at all.
-fn call(call: Syscall) -> Result<u64, SysError> {
-    debug_assert!(!matches!(
-        call,
-        Syscall::MemUnmap { .. } | Syscall::MemProtect { .. }
-    ));
+/// Makes any call that cannot take memory away: everything but
+/// `mem_unmap` and `mem_protect` (which panic here; use
+/// [`mem_unmap`], [`mem_protect`] or [`invoke`]). `debug_write` and
+/// `process_spawn` only read the buffers they name.
+pub fn call(call: Syscall) -> Result<u64, SysError> {
+    assert!(
+        !matches!(call, Syscall::MemUnmap { .. } | Syscall::MemProtect { .. }),
+        "sys::call cannot make {call}: it may take memory away"
+    );
     // SAFETY: the call is not mem_unmap or mem_protect (callers below pass
     // only other calls), so it takes no memory away; any buffer it names is
     // a borrowed slice that outlives the call.
