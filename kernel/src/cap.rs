@@ -374,6 +374,10 @@ pub fn mint(
     badge: u64,
 ) -> Result<(), SysError> {
     let mut st = CAPS.lock();
+    st.sys
+        .lookup(space, src.0, None, Rights::NONE)
+        .map_err(|e| deny(&st, op, space, src.0, 0, e))?;
+    check_dest(&st, op, space, dest)?;
     let badge = (badge != 0).then_some(badge);
     st.sys
         .mint((space, src.0), (space, dest.0), mask, badge)
@@ -392,6 +396,21 @@ pub fn mint(
     Ok(())
 }
 
+/// Slot 0 never holds a capability: as a destination it is out of range.
+fn check_dest(st: &State, op: Sysno, space: SpaceId, dest: Handle) -> Result<(), SysError> {
+    if dest == Handle::NULL {
+        return Err(deny(
+            st,
+            op,
+            space,
+            0,
+            1,
+            CapError::SlotOutOfRange { slot: 0 },
+        ));
+    }
+    Ok(())
+}
+
 /// Which argument a two-slot call's error is about: the source is checked
 /// first, so an error naming only the destination's problems is arg 1.
 fn two_slot_arg(e: &CapError, src: Handle, dest: Handle) -> u8 {
@@ -404,6 +423,10 @@ fn two_slot_arg(e: &CapError, src: Handle, dest: Handle) -> u8 {
 
 pub fn move_cap(space: SpaceId, src: Handle, dest: Handle) -> Result<(), SysError> {
     let mut st = CAPS.lock();
+    st.sys
+        .lookup(space, src.0, None, Rights::NONE)
+        .map_err(|e| deny(&st, Sysno::CapMove, space, src.0, 0, e))?;
+    check_dest(&st, Sysno::CapMove, space, dest)?;
     st.sys
         .move_cap((space, src.0), (space, dest.0))
         .map_err(|e| {

@@ -4,6 +4,7 @@
 //! expect a fault end in the fault report (a failure exit) and the scenario
 //! in tests/scenarios.toml checks the report's text.
 
+mod cap;
 mod exec;
 mod mm;
 mod sched;
@@ -184,6 +185,11 @@ const TESTS: &[Test] = &[
         name: "user-bench",
         about: "system-call costs measured from user space",
         run: user::bench,
+    },
+    Test {
+        name: "cap-bench",
+        about: "capability lookup, mint and revoke-of-1000 costs; a revoked tree leaves nothing behind",
+        run: cap::bench,
     },
     Test {
         name: "mm-bench",

@@ -67,6 +67,7 @@ pub fn init(boot: &Boot) -> Outcome {
 /// when init exits 0 and every user frame and kernel stack came back.
 pub fn init_runs_programs(boot: &Boot) -> Outcome {
     let before = frames::stats();
+    let caps_before = crate::cap::counts();
     let status = crate::start_init(boot).ok_or("init did not run")?;
     crate::thread::sleep_ns(20_000_000);
     crate::thread::reap_detached();
@@ -78,10 +79,23 @@ pub fn init_runs_programs(boot: &Boot) -> Outcome {
         before.allocated(frames::FrameKind::KernelStack),
         after.allocated(frames::FrameKind::KernelStack)
     );
+    let caps_after = crate::cap::counts();
+    log::info!(
+        "user: after init: capabilities {} -> {}, objects {} -> {}",
+        caps_before.0,
+        caps_after.0,
+        caps_before.1,
+        caps_after.1
+    );
     ensure(
         status == ExitStatus::Exited { code: 0 },
         "init did not exit 0",
     )?;
+    crate::cap::check_invariants().map_err(|e| {
+        log::error!("user: capability invariants: {e}");
+        "capability invariants broken"
+    })?;
+    ensure(caps_after == caps_before, "capabilities or objects leaked")?;
     ensure(
         after.allocated(frames::FrameKind::User) == before.allocated(frames::FrameKind::User),
         "user frames leaked",

@@ -104,7 +104,7 @@ pub enum SysError {
     /// An argument register the call does not use is not zero.
     UnusedArgumentNotZero { arg: u8 },
     /// Bits the ABI reserves are set: above bit 31 of a handle or exit
-    /// code, above the defined [`crate::Perms`] bits.
+    /// code, above the defined [`crate::Perms`] or [`crate::Rights`] bits.
     ReservedBitsSet { arg: u8 },
     /// An address with bits 63..47 not all equal.
     NonCanonicalPointer { arg: u8 },
@@ -145,14 +145,16 @@ pub enum SysError {
     WrongObjectType { arg: u8 },
     /// The capability lacks rights the call needs: exactly `missing`.
     MissingRight { arg: u8, missing: crate::Rights },
-    /// No free slot for the handle the call would return.
+    /// No free slot for the handle the call would return, or another
+    /// per-process table (threads) is full.
     TableFull,
     /// The destination slot already holds a capability.
     SlotOccupied { arg: u8 },
     /// `cap_mint` with a badge from a capability that already has one.
     BadgeAlreadySet { arg: u8 },
     /// The capability a blocked call was using was deleted or revoked, or
-    /// its object destroyed, while the caller waited.
+    /// its object destroyed, while the caller waited; or the call's target
+    /// (or the caller's own process) has already ended.
     ObjectGone,
     /// The module is not a valid user program; the kernel log says why.
     BadElf,

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 const H: Handle = Handle(7);
 const BUF: UserPtr = UserPtr::new(0x40_0000);
+const GRANTS: UserPtr = UserPtr::new(0x40_1000);
 
 /// One of each call, with ordinary arguments.
 fn samples() -> Vec<Syscall> {
@@ -21,11 +22,14 @@ fn samples() -> Vec<Syscall> {
         Syscall::ProcessExit { code: 3 },
         Syscall::ProcessSpawn {
             module: initial::FIRST_MODULE,
+            memory: initial::MEMORY,
             args: BUF,
             args_len: 100,
+            grants: GRANTS,
+            grant_count: 2,
         },
         Syscall::ProcessWait {
-            child: H,
+            process: H,
             timeout_ns: WAIT_FOREVER,
         },
         Syscall::ThreadYield,
@@ -48,8 +52,48 @@ fn samples() -> Vec<Syscall> {
             len: PAGE_SIZE,
             perms: Perms::READ_EXECUTE,
         },
-        Syscall::HandleClose { handle: H },
+        Syscall::CapDelete { slot: H },
+        Syscall::CapCopy {
+            src: H,
+            dest: Handle(8),
+        },
+        Syscall::CapMint {
+            src: H,
+            dest: Handle(8),
+            rights: Rights::READ | Rights::WRITE | Rights::DERIVE,
+            badge: 0x2a,
+        },
+        Syscall::CapMove {
+            src: H,
+            dest: Handle(9),
+        },
+        Syscall::CapRevoke { slot: H },
+        Syscall::CapIdentify { slot: H },
+        Syscall::MemorySplit {
+            memory: initial::MEMORY,
+            bytes: 4 * PAGE_SIZE,
+        },
+        Syscall::MemoryInfo {
+            memory: initial::MEMORY,
+        },
+        Syscall::ThreadCreate {
+            space: initial::SELF_SPACE,
+            entry: UserPtr::new(0x40_1234),
+            stack_top: UserPtr::new(0x80_0000),
+            arg: 0x1234,
+        },
+        Syscall::ThreadExit { code: 4 },
+        Syscall::ThreadWait {
+            thread: H,
+            timeout_ns: 0,
+        },
+        Syscall::ProcessKill { process: H },
     ]
+}
+
+/// The sample of call `nr`.
+fn sample(nr: Sysno) -> Syscall {
+    samples().into_iter().find(|c| c.sysno() == nr).unwrap()
 }
 
 fn decode(nr: Sysno, args: [u64; 6]) -> Result<Syscall, SysError> {
@@ -68,7 +112,7 @@ fn sysno_numbers_unique_nonzero_and_from_raw_inverts() {
     }
     let names: BTreeSet<&str> = Sysno::ALL.iter().map(|s| s.name()).collect();
     assert_eq!(names.len(), Sysno::ALL.len());
-    for n in [0, 13, 64, u64::MAX] {
+    for n in [0, 24, 64, u64::MAX] {
         assert_eq!(Sysno::from_raw(n), None);
     }
 }
@@ -80,7 +124,7 @@ fn sysno_numbers_are_stable() {
         (1, "abi_version", 0),
         (2, "debug_write", 3),
         (3, "process_exit", 1),
-        (4, "process_spawn", 3),
+        (4, "process_spawn", 6),
         (5, "process_wait", 2),
         (6, "thread_yield", 0),
         (7, "thread_sleep", 1),
@@ -88,7 +132,18 @@ fn sysno_numbers_are_stable() {
         (9, "mem_map", 4),
         (10, "mem_unmap", 3),
         (11, "mem_protect", 4),
-        (12, "handle_close", 1),
+        (12, "cap_delete", 1),
+        (13, "cap_copy", 2),
+        (14, "cap_mint", 4),
+        (15, "cap_move", 2),
+        (16, "cap_revoke", 1),
+        (17, "cap_identify", 1),
+        (18, "memory_split", 2),
+        (19, "memory_info", 1),
+        (20, "thread_create", 4),
+        (21, "thread_exit", 1),
+        (22, "thread_wait", 2),
+        (23, "process_kill", 1),
     ];
     let got: Vec<(u64, &str, usize)> = Sysno::ALL
         .iter()
@@ -106,15 +161,89 @@ fn error_codes_unique_stable_and_grouped() {
         assert_eq!(ErrorCode::from_raw(c as u64), Some(c));
         assert_eq!(c.is_decode_error(), (c as u64) < 16, "{c}");
     }
-    assert_eq!(ErrorCode::UnknownSyscall as u64, 1);
-    assert_eq!(ErrorCode::BadAddress as u64, 16);
-    assert_eq!(ErrorCode::EmptySlot as u64, 32);
-    assert_eq!(ErrorCode::TimedOut as u64, 51);
+    let names: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.name()).collect();
+    assert_eq!(names.len(), ErrorCode::ALL.len());
+    for n in [0, 13, 15, 22, 31, 40, 47, 52, 64, u64::MAX] {
+        assert_eq!(ErrorCode::from_raw(n), None, "{n}");
+    }
+}
+
+/// Changing a published code or its detail breaks every compiled program.
+#[test]
+fn error_codes_are_stable() {
+    use Detail::*;
+    let expect = [
+        (1, "UnknownSyscall", Number),
+        (2, "UnusedArgumentNotZero", Arg),
+        (3, "ReservedBitsSet", Arg),
+        (4, "NonCanonicalPointer", Arg),
+        (5, "KernelPointer", Arg),
+        (6, "LengthWraps", Arg),
+        (7, "LengthTooLarge", Arg),
+        (8, "RangeOutsideUser", Arg),
+        (9, "ZeroLength", Arg),
+        (10, "Misaligned", Arg),
+        (11, "WriteAndExecute", Arg),
+        (12, "PermsWithoutRead", Arg),
+        (16, "BadAddress", Addr),
+        (17, "PermissionDenied", Addr),
+        (18, "AlreadyMapped", Addr),
+        (19, "OutOfMemory", None),
+        (20, "AddressSpaceFull", None),
+        (21, "QuotaExceeded", None),
+        (32, "EmptySlot", Arg),
+        (33, "SlotOutOfRange", Arg),
+        (34, "WrongObjectType", Arg),
+        (35, "MissingRight", ArgRights),
+        (36, "TableFull", None),
+        (37, "SlotOccupied", Arg),
+        (38, "BadgeAlreadySet", Arg),
+        (39, "ObjectGone", None),
+        (48, "BadElf", None),
+        (49, "NotChild", Arg),
+        (50, "WouldBlock", None),
+        (51, "TimedOut", None),
+    ];
+    let got: Vec<(u64, &str, Detail)> = ErrorCode::ALL
+        .iter()
+        .map(|&c| (c as u64, c.name(), c.detail()))
+        .collect();
+    assert_eq!(got, expect);
 }
 
 #[test]
 fn user_end_matches_the_page_tables() {
     assert_eq!(USER_END, ferrous_paging::USER_END);
+}
+
+#[test]
+fn capability_constants_agree() {
+    // Slot 0 is never filled; the initial slots are distinct and in range.
+    let initial = [
+        initial::CONSOLE,
+        initial::SELF_SPACE,
+        initial::MEMORY,
+        initial::IRQ_LINES,
+        initial::IO_PORTS,
+        initial::MMIO,
+        initial::FIRST_MODULE,
+    ];
+    let slots: Vec<u32> = initial.iter().map(|h| h.0).collect();
+    assert_eq!(slots, [1, 2, 3, 4, 5, 6, 16]);
+    assert!(
+        slots
+            .iter()
+            .all(|&s| s != Handle::NULL.0 && s < CSPACE_SLOTS)
+    );
+    // Grant i lands in slot i + 1: every grant fits in the table.
+    const { assert!(MAX_GRANTS < CSPACE_SLOTS as u64) };
+    assert_eq!(GRANT_SIZE, std::mem::size_of::<Grant>() as u64);
+    assert_eq!(
+        GRANT_SIZE,
+        Grant::new(H, Rights::ALL).to_bytes().len() as u64
+    );
+    // CHILD_SPACE is no slot a caller could name: the last `u32`.
+    assert_eq!(Grant::CHILD_SPACE, u32::MAX);
 }
 
 // ---- Round trips of the sample calls ----
@@ -124,6 +253,7 @@ fn every_call_round_trips() {
     let samples = samples();
     let covered: BTreeSet<Sysno> = samples.iter().map(Syscall::sysno).collect();
     assert_eq!(covered.len(), Sysno::ALL.len(), "a sample per call");
+    assert_eq!(samples.len(), Sysno::ALL.len(), "one sample per call");
     for call in samples {
         let (nr, args) = call.encode();
         assert_eq!(nr, call.sysno() as u64);
@@ -145,6 +275,180 @@ fn encode_puts_arguments_in_register_order() {
         Syscall::ProcessExit { code: u32::MAX }.encode(),
         (3, [0xffff_ffff, 0, 0, 0, 0, 0])
     );
+    assert_eq!(
+        Syscall::ThreadExit { code: u32::MAX }.encode(),
+        (21, [0xffff_ffff, 0, 0, 0, 0, 0])
+    );
+}
+
+/// Each call with distinct register values: decode puts register `i` in
+/// the `i`-th field, and encode puts it back.
+#[test]
+fn decode_reads_arguments_in_register_order() {
+    let cases = [
+        (
+            Sysno::DebugWrite,
+            [1, 0x1000, 5, 0, 0, 0],
+            Syscall::DebugWrite {
+                console: Handle(1),
+                buf: UserPtr::new(0x1000),
+                len: 5,
+            },
+        ),
+        (
+            Sysno::ProcessSpawn,
+            [16, 3, 0x1000, 5, 0x2000, 2],
+            Syscall::ProcessSpawn {
+                module: Handle(16),
+                memory: Handle(3),
+                args: UserPtr::new(0x1000),
+                args_len: 5,
+                grants: UserPtr::new(0x2000),
+                grant_count: 2,
+            },
+        ),
+        (
+            Sysno::ProcessExit,
+            [6, 0, 0, 0, 0, 0],
+            Syscall::ProcessExit { code: 6 },
+        ),
+        (
+            Sysno::ProcessWait,
+            [9, 99, 0, 0, 0, 0],
+            Syscall::ProcessWait {
+                process: Handle(9),
+                timeout_ns: 99,
+            },
+        ),
+        (
+            Sysno::ThreadSleep,
+            [99, 0, 0, 0, 0, 0],
+            Syscall::ThreadSleep { ns: 99 },
+        ),
+        (
+            Sysno::MemMap,
+            [2, 0x1000, 0x3000, 5, 0, 0],
+            Syscall::MemMap {
+                space: Handle(2),
+                addr: UserPtr::new(0x1000),
+                len: 0x3000,
+                perms: Perms::READ_EXECUTE,
+            },
+        ),
+        (
+            Sysno::MemUnmap,
+            [2, 0x1000, 0x3000, 0, 0, 0],
+            Syscall::MemUnmap {
+                space: Handle(2),
+                addr: UserPtr::new(0x1000),
+                len: 0x3000,
+            },
+        ),
+        (
+            Sysno::MemProtect,
+            [2, 0x1000, 0x3000, 1, 0, 0],
+            Syscall::MemProtect {
+                space: Handle(2),
+                addr: UserPtr::new(0x1000),
+                len: 0x3000,
+                perms: Perms::READ,
+            },
+        ),
+        (
+            Sysno::CapDelete,
+            [7, 0, 0, 0, 0, 0],
+            Syscall::CapDelete { slot: Handle(7) },
+        ),
+        (
+            Sysno::CapCopy,
+            [7, 8, 0, 0, 0, 0],
+            Syscall::CapCopy {
+                src: Handle(7),
+                dest: Handle(8),
+            },
+        ),
+        (
+            Sysno::CapMint,
+            [7, 8, 0x301, 0xbad6e, 0, 0],
+            Syscall::CapMint {
+                src: Handle(7),
+                dest: Handle(8),
+                rights: Rights::READ | Rights::WAIT | Rights::CONTROL,
+                badge: 0xbad6e,
+            },
+        ),
+        (
+            Sysno::CapMove,
+            [7, 9, 0, 0, 0, 0],
+            Syscall::CapMove {
+                src: Handle(7),
+                dest: Handle(9),
+            },
+        ),
+        (
+            Sysno::CapRevoke,
+            [7, 0, 0, 0, 0, 0],
+            Syscall::CapRevoke { slot: Handle(7) },
+        ),
+        (
+            Sysno::CapIdentify,
+            [7, 0, 0, 0, 0, 0],
+            Syscall::CapIdentify { slot: Handle(7) },
+        ),
+        (
+            Sysno::MemorySplit,
+            [3, 0x5000, 0, 0, 0, 0],
+            Syscall::MemorySplit {
+                memory: Handle(3),
+                bytes: 0x5000,
+            },
+        ),
+        (
+            Sysno::MemoryInfo,
+            [3, 0, 0, 0, 0, 0],
+            Syscall::MemoryInfo { memory: Handle(3) },
+        ),
+        (
+            Sysno::ThreadCreate,
+            [2, 0x40_1000, 0x80_0000, 77, 0, 0],
+            Syscall::ThreadCreate {
+                space: Handle(2),
+                entry: UserPtr::new(0x40_1000),
+                stack_top: UserPtr::new(0x80_0000),
+                arg: 77,
+            },
+        ),
+        (
+            Sysno::ThreadExit,
+            [6, 0, 0, 0, 0, 0],
+            Syscall::ThreadExit { code: 6 },
+        ),
+        (
+            Sysno::ThreadWait,
+            [10, 99, 0, 0, 0, 0],
+            Syscall::ThreadWait {
+                thread: Handle(10),
+                timeout_ns: 99,
+            },
+        ),
+        (
+            Sysno::ProcessKill,
+            [9, 0, 0, 0, 0, 0],
+            Syscall::ProcessKill { process: Handle(9) },
+        ),
+    ];
+    for (nr, args, want) in cases {
+        assert_eq!(decode(nr, args), Ok(want), "{nr}");
+        assert_eq!(want.encode(), (nr as u64, args), "{nr}");
+    }
+    // Every call with arguments has a case.
+    let covered: BTreeSet<Sysno> = cases.iter().map(|c| c.0).collect();
+    for &s in Sysno::ALL {
+        assert!(
+            covered.contains(&s) || s.arg_count() == 0,
+            "{s} has no case"
+        );
+    }
 }
 
 #[test]
@@ -164,13 +468,54 @@ fn display_for_traces() {
         SysError::LengthTooLarge { arg: 2 }.to_string(),
         "argument 2 (rdx): length exceeds this call's limit"
     );
+    let shown = [
+        (
+            Sysno::ProcessSpawn,
+            "process_spawn(module=h16, memory=h3, args=0x400000, args_len=100, \
+             grants=0x401000, grant_count=2)",
+        ),
+        (
+            Sysno::ProcessWait,
+            "process_wait(process=h7, timeout_ns=18446744073709551615)",
+        ),
+        (Sysno::CapDelete, "cap_delete(slot=h7)"),
+        (Sysno::CapCopy, "cap_copy(src=h7, dest=h8)"),
+        (
+            Sysno::CapMint,
+            "cap_mint(src=h7, dest=h8, rights=rw--d, badge=0x2a)",
+        ),
+        (Sysno::CapMove, "cap_move(src=h7, dest=h9)"),
+        (Sysno::CapRevoke, "cap_revoke(slot=h7)"),
+        (Sysno::CapIdentify, "cap_identify(slot=h7)"),
+        (Sysno::MemorySplit, "memory_split(memory=h3, bytes=0x4000)"),
+        (Sysno::MemoryInfo, "memory_info(memory=h3)"),
+        (
+            Sysno::ThreadCreate,
+            "thread_create(space=h2, entry=0x401234, stack_top=0x800000, arg=0x1234)",
+        ),
+        (Sysno::ThreadExit, "thread_exit(code=4)"),
+        (Sysno::ThreadWait, "thread_wait(thread=h7, timeout_ns=0)"),
+        (Sysno::ProcessKill, "process_kill(process=h7)"),
+    ];
+    for (nr, want) in shown {
+        assert_eq!(sample(nr).to_string(), want);
+    }
+    // Every call's trace starts with its ABI name.
+    for call in samples() {
+        let shown = call.to_string();
+        assert!(
+            shown.starts_with(&format!("{}(", call.sysno().name())),
+            "{shown}"
+        );
+        assert!(shown.ends_with(')'), "{shown}");
+    }
 }
 
 // ---- Decode errors ----
 
 #[test]
 fn unknown_number_carries_it() {
-    for nr in [0, 13, 0x8000_0000_0000_0001, u64::MAX] {
+    for nr in [0, 24, 0x8000_0000_0000_0001, u64::MAX] {
         assert_eq!(
             Syscall::decode(nr, [0; 6]),
             Err(SysError::UnknownSyscall { nr })
@@ -190,6 +535,13 @@ fn unused_arguments_must_be_zero() {
                 Err(SysError::UnusedArgumentNotZero { arg: i as u8 }),
                 "{call} register {i}"
             );
+            // The first non-zero unused register is named.
+            bad[5] = u64::MAX;
+            assert_eq!(
+                Syscall::decode(nr, bad),
+                Err(SysError::UnusedArgumentNotZero { arg: i as u8 }),
+                "{call} register {i}"
+            );
         }
     }
 }
@@ -198,7 +550,7 @@ fn unused_arguments_must_be_zero() {
 fn first_failing_argument_wins() {
     // Both the handle (arg 0) and an unused register are bad: arg 0 first.
     assert_eq!(
-        decode(Sysno::HandleClose, [1 << 32, 0, 0, 0, 0, 9]),
+        decode(Sysno::CapDelete, [1 << 32, 0, 0, 0, 0, 9]),
         Err(SysError::ReservedBitsSet { arg: 0 })
     );
     // Bad pointer (1) and bad length (2): the pointer.
@@ -206,84 +558,251 @@ fn first_failing_argument_wins() {
         decode(Sysno::DebugWrite, [1, u64::MAX, u64::MAX, 0, 0, 0]),
         Err(SysError::KernelPointer { arg: 1 })
     );
-}
-
-#[test]
-fn handles_and_exit_codes_are_32_bits() {
-    for (nr, arg) in [
-        (Sysno::DebugWrite, 0),
-        (Sysno::ProcessSpawn, 0),
-        (Sysno::ProcessWait, 0),
-        (Sysno::MemMap, 0),
-        (Sysno::MemUnmap, 0),
-        (Sysno::MemProtect, 0),
-        (Sysno::HandleClose, 0),
-        (Sysno::ProcessExit, 0),
-    ] {
-        let call = samples().into_iter().find(|c| c.sysno() == nr).unwrap();
-        let (_, mut args) = call.encode();
-        args[arg] |= 1 << 32;
+    // Two bad handles: the source.
+    for nr in [Sysno::CapCopy, Sysno::CapMint, Sysno::CapMove] {
         assert_eq!(
-            decode(nr, args),
-            Err(SysError::ReservedBitsSet { arg: arg as u8 }),
+            decode(nr, [1 << 32, 1 << 32, 0, 0, 0, 0]),
+            Err(SysError::ReservedBitsSet { arg: 0 }),
             "{nr}"
         );
     }
+    // Bad destination (1) and bad rights (2): the destination.
     assert_eq!(
-        decode(Sysno::HandleClose, [u64::from(u32::MAX), 0, 0, 0, 0, 0]),
-        Ok(Syscall::HandleClose {
-            handle: Handle(u32::MAX)
+        decode(Sysno::CapMint, [7, 1 << 32, u64::MAX, 0, 0, 0]),
+        Err(SysError::ReservedBitsSet { arg: 1 })
+    );
+    // process_spawn: memory (1) before the arguments (2, 3), the arguments
+    // before the grants (4, 5).
+    assert_eq!(
+        decode(Sysno::ProcessSpawn, [16, 1 << 32, u64::MAX, 0, u64::MAX, 0]),
+        Err(SysError::ReservedBitsSet { arg: 1 })
+    );
+    assert_eq!(
+        decode(Sysno::ProcessSpawn, [16, 3, 0x1000, u64::MAX, USER_END, 0]),
+        Err(SysError::LengthWraps { arg: 3 })
+    );
+    assert_eq!(
+        decode(
+            Sysno::ProcessSpawn,
+            [16, 3, 0x1000, MAX_SPAWN_ARGS + 1, 0x1000, u64::MAX]
+        ),
+        Err(SysError::LengthTooLarge { arg: 3 })
+    );
+    assert_eq!(
+        decode(Sysno::ProcessSpawn, [16, 3, 0x1000, 0, USER_END, u64::MAX]),
+        Err(SysError::NonCanonicalPointer { arg: 4 })
+    );
+    // thread_create: entry (1) before the stack (2).
+    assert_eq!(
+        decode(Sysno::ThreadCreate, [2, USER_END, u64::MAX, 0, 0, 0]),
+        Err(SysError::NonCanonicalPointer { arg: 1 })
+    );
+    // memory_split: the handle before the size.
+    assert_eq!(
+        decode(Sysno::MemorySplit, [1 << 32, 0, 0, 0, 0, 0]),
+        Err(SysError::ReservedBitsSet { arg: 0 })
+    );
+}
+
+/// Every handle argument of every call, and the exit codes.
+const THIRTY_TWO_BIT_ARGS: [(Sysno, usize); 24] = [
+    (Sysno::DebugWrite, 0),
+    (Sysno::ProcessExit, 0),
+    (Sysno::ProcessSpawn, 0),
+    (Sysno::ProcessSpawn, 1),
+    (Sysno::ProcessWait, 0),
+    (Sysno::MemMap, 0),
+    (Sysno::MemUnmap, 0),
+    (Sysno::MemProtect, 0),
+    (Sysno::CapDelete, 0),
+    (Sysno::CapCopy, 0),
+    (Sysno::CapCopy, 1),
+    (Sysno::CapMint, 0),
+    (Sysno::CapMint, 1),
+    (Sysno::CapMint, 2),
+    (Sysno::CapMove, 0),
+    (Sysno::CapMove, 1),
+    (Sysno::CapRevoke, 0),
+    (Sysno::CapIdentify, 0),
+    (Sysno::MemorySplit, 0),
+    (Sysno::MemoryInfo, 0),
+    (Sysno::ThreadCreate, 0),
+    (Sysno::ThreadExit, 0),
+    (Sysno::ThreadWait, 0),
+    (Sysno::ProcessKill, 0),
+];
+
+#[test]
+fn handles_exit_codes_and_rights_are_32_bits() {
+    for (nr, arg) in THIRTY_TWO_BIT_ARGS {
+        let (_, args) = sample(nr).encode();
+        for high in [1 << 32, 1 << 63] {
+            let mut bad = args;
+            bad[arg] |= high;
+            assert_eq!(
+                decode(nr, bad),
+                Err(SysError::ReservedBitsSet { arg: arg as u8 }),
+                "{nr} argument {arg}"
+            );
+        }
+    }
+    // All 32 bits of a handle are the caller's: the kernel, not decode,
+    // says whether the slot exists.
+    for nr in [
+        Sysno::CapDelete,
+        Sysno::CapRevoke,
+        Sysno::CapIdentify,
+        Sysno::MemoryInfo,
+        Sysno::ProcessKill,
+    ] {
+        let got = decode(nr, [u64::from(u32::MAX), 0, 0, 0, 0, 0]).unwrap();
+        assert_eq!(
+            got.encode(),
+            (nr as u64, [u64::from(u32::MAX), 0, 0, 0, 0, 0])
+        );
+    }
+    assert_eq!(
+        decode(Sysno::CapDelete, [u64::from(u32::MAX), 0, 0, 0, 0, 0]),
+        Ok(Syscall::CapDelete {
+            slot: Handle(u32::MAX)
         })
     );
+    assert_eq!(
+        decode(
+            Sysno::CapMove,
+            [u64::from(CSPACE_SLOTS), u64::from(u32::MAX), 0, 0, 0, 0]
+        ),
+        Ok(Syscall::CapMove {
+            src: Handle(CSPACE_SLOTS),
+            dest: Handle(u32::MAX)
+        })
+    );
+    for code in [0, u32::MAX] {
+        assert_eq!(
+            decode(Sysno::ThreadExit, [u64::from(code), 0, 0, 0, 0, 0]),
+            Ok(Syscall::ThreadExit { code })
+        );
+    }
+}
+
+/// `(call, pointer argument)` for every user address that is not a `mem_*`
+/// page address.
+const BYTE_POINTERS: [(Sysno, usize); 5] = [
+    (Sysno::DebugWrite, 1),
+    (Sysno::ProcessSpawn, 2),
+    (Sysno::ProcessSpawn, 4),
+    (Sysno::ThreadCreate, 1),
+    (Sysno::ThreadCreate, 2),
+];
+
+/// The sample of `nr` with every byte range empty, so only pointers count.
+fn with_empty_ranges(nr: Sysno) -> [u64; 6] {
+    let (_, mut args) = sample(nr).encode();
+    match nr {
+        Sysno::DebugWrite => args[2] = 0,
+        Sysno::ProcessSpawn => {
+            args[3] = 0;
+            args[5] = 0;
+        }
+        _ => {}
+    }
+    args
 }
 
 #[test]
 fn pointers_must_be_canonical_user_addresses() {
-    for nr in [Sysno::DebugWrite, Sysno::ProcessSpawn] {
-        let at = |p: u64| decode(nr, [1, p, 0, 0, 0, 0]);
-        assert_eq!(at(USER_END), Err(SysError::NonCanonicalPointer { arg: 1 }));
+    for (nr, i) in BYTE_POINTERS {
+        let at = |p: u64| {
+            let mut args = with_empty_ranges(nr);
+            args[i] = p;
+            decode(nr, args)
+        };
+        let arg = i as u8;
+        assert_eq!(at(USER_END), Err(SysError::NonCanonicalPointer { arg }));
         assert_eq!(
             at(0x1234_0000_0000_0000),
-            Err(SysError::NonCanonicalPointer { arg: 1 })
+            Err(SysError::NonCanonicalPointer { arg })
         );
         assert_eq!(
             at(0xffff_7fff_ffff_ffff),
-            Err(SysError::NonCanonicalPointer { arg: 1 })
+            Err(SysError::NonCanonicalPointer { arg })
         );
         assert_eq!(
             at(0xffff_8000_0000_0000),
-            Err(SysError::KernelPointer { arg: 1 })
+            Err(SysError::KernelPointer { arg })
         );
-        assert_eq!(at(u64::MAX), Err(SysError::KernelPointer { arg: 1 }));
-        // The null page and the last user byte are the caller's business.
-        assert!(at(0).is_ok());
-        assert!(at(USER_END - 1).is_ok());
+        assert_eq!(at(u64::MAX), Err(SysError::KernelPointer { arg }));
+        // The null page, the last user byte and unaligned addresses are
+        // the caller's business.
+        assert!(at(0).is_ok(), "{nr} {i}");
+        assert!(at(1).is_ok(), "{nr} {i}");
+        assert!(at(USER_END - 1).is_ok(), "{nr} {i}");
     }
 }
 
 #[test]
 fn byte_lengths_checked_against_limit_wrap_and_user_end() {
-    for (nr, max) in [
-        (Sysno::DebugWrite, MAX_DEBUG_WRITE),
-        (Sysno::ProcessSpawn, MAX_SPAWN_ARGS),
+    for (nr, ptr, len, max) in [
+        (Sysno::DebugWrite, 1, 2, MAX_DEBUG_WRITE),
+        (Sysno::ProcessSpawn, 2, 3, MAX_SPAWN_ARGS),
     ] {
-        let with = |p: u64, len: u64| decode(nr, [1, p, len, 0, 0, 0]);
+        let with = |p: u64, n: u64| {
+            let mut args = with_empty_ranges(nr);
+            args[ptr] = p;
+            args[len] = n;
+            decode(nr, args)
+        };
+        let arg = len as u8;
         assert!(with(0x1000, 0).is_ok());
         assert!(with(0x1000, max).is_ok());
-        assert_eq!(
-            with(0x1000, max + 1),
-            Err(SysError::LengthTooLarge { arg: 2 })
-        );
-        assert_eq!(
-            with(0x1000, u64::MAX),
-            Err(SysError::LengthWraps { arg: 2 })
-        );
+        assert_eq!(with(0x1000, max + 1), Err(SysError::LengthTooLarge { arg }));
+        assert_eq!(with(0x1000, u64::MAX), Err(SysError::LengthWraps { arg }));
         assert_eq!(
             with(USER_END - 1, 2),
-            Err(SysError::RangeOutsideUser { arg: 2 })
+            Err(SysError::RangeOutsideUser { arg })
         );
         assert!(with(USER_END - max, max).is_ok());
+        assert_eq!(
+            with(USER_END - max + 1, max),
+            Err(SysError::RangeOutsideUser { arg })
+        );
     }
+}
+
+#[test]
+fn grant_counts_are_checked_as_their_byte_range() {
+    let with =
+        |grants: u64, count: u64| decode(Sysno::ProcessSpawn, [16, 3, 0x1000, 0, grants, count]);
+    let too_many = Err(SysError::LengthTooLarge { arg: 5 });
+    let outside = Err(SysError::RangeOutsideUser { arg: 5 });
+    assert!(with(0x1000, 0).is_ok());
+    assert!(with(0x1000, 1).is_ok());
+    assert!(with(0x1000, MAX_GRANTS).is_ok());
+    assert_eq!(with(0x1000, MAX_GRANTS + 1), too_many);
+    // Counts whose byte size would wrap are refused as counts.
+    assert_eq!(with(0x1000, 1 << 61), too_many);
+    assert_eq!(with(0x1000, u64::MAX), too_many);
+    assert_eq!(with(USER_END - 1, u64::MAX), too_many);
+    // The range is count * GRANT_SIZE bytes, and ends at or below USER_END.
+    let last = USER_END - MAX_GRANTS * GRANT_SIZE;
+    assert!(with(last, MAX_GRANTS).is_ok());
+    assert_eq!(with(last + 1, MAX_GRANTS), outside);
+    assert!(with(USER_END - GRANT_SIZE, 1).is_ok());
+    assert_eq!(with(USER_END - GRANT_SIZE + 1, 1), outside);
+    assert_eq!(with(USER_END - GRANT_SIZE, 2), outside);
+    // Grants need no alignment.
+    assert!(with(0x1001, 3).is_ok());
+    // With no grants the pointer is still checked, but the range is empty.
+    assert!(with(0, 0).is_ok());
+    assert!(with(USER_END - 1, 0).is_ok());
+    assert_eq!(
+        with(USER_END, 0),
+        Err(SysError::NonCanonicalPointer { arg: 4 })
+    );
+    assert_eq!(
+        with(0xffff_8000_0000_0000, 0),
+        Err(SysError::KernelPointer { arg: 4 })
+    );
 }
 
 #[test]
@@ -331,6 +850,67 @@ fn mem_ranges_are_whole_user_pages() {
 }
 
 #[test]
+fn memory_split_takes_whole_pages() {
+    let with = |bytes: u64| decode(Sysno::MemorySplit, [3, bytes, 0, 0, 0, 0]);
+    for ok in [
+        PAGE_SIZE,
+        2 * PAGE_SIZE,
+        USER_END,
+        u64::MAX - (PAGE_SIZE - 1),
+    ] {
+        // No limit but the budget, which only the kernel knows.
+        assert_eq!(
+            with(ok),
+            Ok(Syscall::MemorySplit {
+                memory: initial::MEMORY,
+                bytes: ok
+            })
+        );
+    }
+    assert_eq!(with(0), Err(SysError::ZeroLength { arg: 1 }));
+    for bad in [1, PAGE_SIZE - 1, PAGE_SIZE + 1, 1 << 63 | 1, u64::MAX] {
+        assert_eq!(with(bad), Err(SysError::Misaligned { arg: 1 }), "{bad:#x}");
+    }
+}
+
+#[test]
+fn mint_rights_are_defined_rights_only() {
+    let with = |rights: u64| decode(Sysno::CapMint, [7, 8, rights, 0, 0, 0]);
+    for ok in [
+        Rights::NONE,
+        Rights::READ,
+        Rights::WAIT | Rights::CONTROL,
+        Rights::ALL,
+    ] {
+        assert_eq!(
+            with(u64::from(ok.bits())),
+            Ok(Syscall::CapMint {
+                src: H,
+                dest: Handle(8),
+                rights: ok,
+                badge: 0
+            }),
+            "{ok}"
+        );
+    }
+    let first_undefined = u64::from(Rights::ALL.bits()) + 1;
+    for reserved in [
+        first_undefined,
+        first_undefined | 1,
+        1 << 31,
+        1 << 32,
+        u64::from(u32::MAX),
+        u64::MAX,
+    ] {
+        assert_eq!(
+            with(reserved),
+            Err(SysError::ReservedBitsSet { arg: 2 }),
+            "{reserved:#x}"
+        );
+    }
+}
+
+#[test]
 fn perms_are_w_xor_x_and_readable() {
     for nr in [Sysno::MemMap, Sysno::MemProtect] {
         let with = |perms: u64| decode(nr, [2, 0x1000, 0x1000, perms, 0, 0]);
@@ -362,7 +942,7 @@ fn perms_are_w_xor_x_and_readable() {
 
 #[test]
 fn plain_values_take_any_bits() {
-    for v in [0, 1, u64::MAX] {
+    for v in [0, 1, 1 << 32, u64::MAX] {
         assert_eq!(
             decode(Sysno::ThreadSleep, [v, 0, 0, 0, 0, 0]),
             Ok(Syscall::ThreadSleep { ns: v })
@@ -370,14 +950,43 @@ fn plain_values_take_any_bits() {
         assert_eq!(
             decode(Sysno::ProcessWait, [5, v, 0, 0, 0, 0]),
             Ok(Syscall::ProcessWait {
-                child: Handle(5),
+                process: Handle(5),
                 timeout_ns: v
+            })
+        );
+        assert_eq!(
+            decode(Sysno::ThreadWait, [5, v, 0, 0, 0, 0]),
+            Ok(Syscall::ThreadWait {
+                thread: Handle(5),
+                timeout_ns: v
+            })
+        );
+        assert_eq!(
+            decode(Sysno::CapMint, [7, 8, 1, v, 0, 0]),
+            Ok(Syscall::CapMint {
+                src: H,
+                dest: Handle(8),
+                rights: Rights::READ,
+                badge: v
+            })
+        );
+        assert_eq!(
+            decode(Sysno::ThreadCreate, [2, 0x1000, 0x2000, v, 0, 0]),
+            Ok(Syscall::ThreadCreate {
+                space: Handle(2),
+                entry: UserPtr::new(0x1000),
+                stack_top: UserPtr::new(0x2000),
+                arg: v
             })
         );
     }
 }
 
 // ---- Errors and results ----
+
+/// Rights that are missing in the sample errors: a letter right and a
+/// named one, so both halves of the detail's rights field are used.
+const MISSING: Rights = Rights::WRITE.union(Rights::CONTROL);
 
 /// One error of each code, with a non-trivial detail where it has one.
 fn every_error() -> Vec<SysError> {
@@ -387,6 +996,7 @@ fn every_error() -> Vec<SysError> {
             let detail = match c.detail() {
                 Detail::None => 0,
                 Detail::Arg => 3,
+                Detail::ArgRights => 3 | u64::from(MISSING.bits()) << 8,
                 Detail::Addr => 0x7fff_1000,
                 Detail::Number => 999,
             };
@@ -395,16 +1005,58 @@ fn every_error() -> Vec<SysError> {
         .collect()
 }
 
+/// The error of kind `code` built directly (not through `from_code`), from
+/// an argument index, rights and a word for the other details.
+fn make_error(code: ErrorCode, arg: u8, missing: Rights, word: u64) -> SysError {
+    use SysError::*;
+    match code {
+        ErrorCode::UnknownSyscall => UnknownSyscall { nr: word },
+        ErrorCode::UnusedArgumentNotZero => UnusedArgumentNotZero { arg },
+        ErrorCode::ReservedBitsSet => ReservedBitsSet { arg },
+        ErrorCode::NonCanonicalPointer => NonCanonicalPointer { arg },
+        ErrorCode::KernelPointer => KernelPointer { arg },
+        ErrorCode::LengthWraps => LengthWraps { arg },
+        ErrorCode::LengthTooLarge => LengthTooLarge { arg },
+        ErrorCode::RangeOutsideUser => RangeOutsideUser { arg },
+        ErrorCode::ZeroLength => ZeroLength { arg },
+        ErrorCode::Misaligned => Misaligned { arg },
+        ErrorCode::WriteAndExecute => WriteAndExecute { arg },
+        ErrorCode::PermsWithoutRead => PermsWithoutRead { arg },
+        ErrorCode::BadAddress => BadAddress { addr: word },
+        ErrorCode::PermissionDenied => PermissionDenied { addr: word },
+        ErrorCode::AlreadyMapped => AlreadyMapped { addr: word },
+        ErrorCode::OutOfMemory => OutOfMemory,
+        ErrorCode::AddressSpaceFull => AddressSpaceFull,
+        ErrorCode::QuotaExceeded => QuotaExceeded,
+        ErrorCode::EmptySlot => EmptySlot { arg },
+        ErrorCode::SlotOutOfRange => SlotOutOfRange { arg },
+        ErrorCode::WrongObjectType => WrongObjectType { arg },
+        ErrorCode::MissingRight => MissingRight { arg, missing },
+        ErrorCode::TableFull => TableFull,
+        ErrorCode::SlotOccupied => SlotOccupied { arg },
+        ErrorCode::BadgeAlreadySet => BadgeAlreadySet { arg },
+        ErrorCode::ObjectGone => ObjectGone,
+        ErrorCode::BadElf => BadElf,
+        ErrorCode::NotChild => NotChild { arg },
+        ErrorCode::WouldBlock => WouldBlock,
+        ErrorCode::TimedOut => TimedOut,
+    }
+}
+
 #[test]
 fn every_error_round_trips_through_code_and_detail() {
-    for e in every_error() {
+    let errors = every_error();
+    assert_eq!(errors.len(), ErrorCode::ALL.len());
+    for e in errors {
         let code = e.kind().unwrap();
         assert_eq!(e.code(), code as u64);
         assert_eq!(e.name(), code.name());
         assert_eq!(SysError::from_code(e.code(), e.detail()), Some(e));
         assert_eq!(decode_result(e.code(), e.detail()), Err(e));
         assert_eq!(encode_result(Err(e)), (e.code(), e.detail()));
-        assert_eq!(e.arg().is_some(), code.detail() == Detail::Arg, "{e}");
+        let names_arg = matches!(code.detail(), Detail::Arg | Detail::ArgRights);
+        assert_eq!(e.arg(), names_arg.then_some(3), "{e}");
+        assert_eq!(e, make_error(code, 3, MISSING, e.detail()), "{e}");
         assert!(!e.to_string().is_empty());
     }
 }
@@ -426,24 +1078,103 @@ fn details_name_the_argument_or_address() {
         (1, 77)
     );
     assert_eq!(encode_result(Err(SysError::TimedOut)), (51, 0));
+    for (e, word) in [
+        (SysError::QuotaExceeded, (21, 0)),
+        (SysError::SlotOccupied { arg: 1 }, (37, 1)),
+        (SysError::BadgeAlreadySet { arg: 0 }, (38, 0)),
+        (SysError::ObjectGone, (39, 0)),
+    ] {
+        assert_eq!(encode_result(Err(e)), word, "{e}");
+    }
+    assert_eq!(
+        SysError::SlotOccupied { arg: 1 }.to_string(),
+        "argument 1 (rsi): slot already holds a capability"
+    );
+}
+
+#[test]
+fn missing_right_names_the_argument_and_exactly_the_rights() {
+    let missing = Rights::EXECUTE | Rights::WAIT;
+    let e = SysError::MissingRight { arg: 1, missing };
+    assert_eq!(encode_result(Err(e)), (35, 1 | 0x104 << 8));
+    assert_eq!(e.arg(), Some(1));
+    assert_eq!(
+        e.to_string(),
+        "argument 1 (rsi): capability lacks rights --x--+wait"
+    );
+    // Every defined right fits in bits 8..40.
+    for arg in 0..6 {
+        let all = SysError::MissingRight {
+            arg,
+            missing: Rights::ALL,
+        };
+        assert_eq!(all.detail(), u64::from(arg) | 0x3ff << 8);
+        assert_eq!(SysError::from_code(35, all.detail()), Some(all));
+    }
+    // A word with no rights is well-formed (the kernel never sends it).
+    assert_eq!(
+        SysError::from_code(35, 2),
+        Some(SysError::MissingRight {
+            arg: 2,
+            missing: Rights::NONE
+        })
+    );
 }
 
 #[test]
 fn from_code_refuses_success_unknown_codes_and_bad_indices() {
     assert_eq!(SysError::from_code(0, 0), None);
-    assert_eq!(SysError::from_code(13, 0), None);
-    assert_eq!(SysError::from_code(u64::MAX, 0), None);
-    assert_eq!(SysError::from_code(ErrorCode::EmptySlot as u64, 6), None);
+    for unknown in [13, 15, 22, 31, 40, 47, 52, 63, 64, u64::MAX] {
+        assert_eq!(SysError::from_code(unknown, 0), None, "{unknown}");
+    }
+    for c in ErrorCode::ALL
+        .iter()
+        .filter(|c| matches!(c.detail(), Detail::Arg | Detail::ArgRights))
+    {
+        for arg in [6, 7, 0xff] {
+            assert_eq!(SysError::from_code(*c as u64, arg), None, "{c} {arg}");
+        }
+        assert!(SysError::from_code(*c as u64, 5).is_some(), "{c}");
+    }
     // Bits above the index are reserved and ignored.
     assert_eq!(
         SysError::from_code(ErrorCode::EmptySlot as u64, 0x100 | 4),
         Some(SysError::EmptySlot { arg: 4 })
     );
-    // A detail on an error without one is ignored.
     assert_eq!(
-        SysError::from_code(ErrorCode::OutOfMemory as u64, 42),
-        Some(SysError::OutOfMemory)
+        SysError::from_code(ErrorCode::SlotOccupied as u64, 1 << 63 | 1),
+        Some(SysError::SlotOccupied { arg: 1 })
     );
+    // A detail on an error without one is ignored.
+    for c in [
+        ErrorCode::OutOfMemory,
+        ErrorCode::QuotaExceeded,
+        ErrorCode::ObjectGone,
+    ] {
+        let e = SysError::from_code(c as u64, 42).unwrap();
+        assert_eq!((e.kind(), e.detail()), (Some(c), 0));
+    }
+}
+
+#[test]
+fn missing_right_with_unknown_rights_is_unrecognized() {
+    // Undefined rights bits (the first after control, the last of the
+    // field) and bits above the field make a word this version does not
+    // know; the raw words are kept.
+    let first_undefined = u64::from(Rights::ALL.bits()) + 1;
+    for detail in [
+        1 | first_undefined << 8,
+        1 | 1 << 39,
+        1 | 1 << 40,
+        1 | 1 << 63,
+        0x3ff << 8 | 1 << 40,
+    ] {
+        assert_eq!(SysError::from_code(35, detail), None, "{detail:#x}");
+        let Err(SysError::Unrecognized(u)) = decode_result(35, detail) else {
+            panic!("expected Unrecognized for {detail:#x}");
+        };
+        assert_eq!((u.code(), u.detail()), (35, detail));
+    }
 }
 
 #[test]
@@ -458,10 +1189,13 @@ fn results_round_trip_and_unknown_words_are_kept() {
     assert_eq!((u.code(), u.detail()), (4000, 9));
     let e = SysError::Unrecognized(u);
     assert_eq!(e.kind(), None);
+    assert_eq!(e.arg(), None);
     assert_eq!(e.name(), "Unrecognized");
     assert_eq!(encode_result(Err(e)), (4000, 9));
     assert_eq!(e.to_string(), "unrecognized error code 4000 (detail 0x9)");
 }
+
+// ---- Result values ----
 
 #[test]
 fn exit_status_words() {
@@ -469,12 +1203,168 @@ fn exit_status_words() {
     assert_eq!(exited.to_raw(), 0xffff_ffff);
     let faulted = ExitStatus::Faulted { vector: 14 };
     assert_eq!(faulted.to_raw(), 1 << 32 | 14);
-    for s in [exited, faulted, ExitStatus::Exited { code: 0 }] {
+    assert_eq!(ExitStatus::Killed.to_raw(), 2 << 32);
+    for s in [
+        exited,
+        faulted,
+        ExitStatus::Exited { code: 0 },
+        ExitStatus::Faulted { vector: 255 },
+        ExitStatus::Killed,
+    ] {
         assert_eq!(ExitStatus::from_raw(s.to_raw()), Some(s));
     }
     assert_eq!(ExitStatus::from_raw(1 << 32 | 256), None);
-    assert_eq!(ExitStatus::from_raw(2 << 32), None);
+    // Killed carries no value.
+    assert_eq!(ExitStatus::from_raw(2 << 32 | 1), None);
+    assert_eq!(ExitStatus::from_raw(2 << 32 | 0xffff_ffff), None);
+    assert_eq!(ExitStatus::from_raw(3 << 32), None);
+    assert_eq!(ExitStatus::from_raw(0xff << 32), None);
+    assert_eq!(ExitStatus::from_raw(1 << 40), None);
     assert_eq!(ExitStatus::from_raw(u64::MAX), None);
+    assert_eq!(ExitStatus::Killed.to_string(), "killed");
+    assert_eq!(exited.to_string(), "exited with code 4294967295");
+    assert_eq!(faulted.to_string(), "ended by exception 14");
+}
+
+#[test]
+fn grant_bytes_are_slot_then_rights_little_endian() {
+    let g = Grant {
+        slot: 0x0403_0201,
+        rights: 0x0807_0605,
+    };
+    assert_eq!(g.to_bytes(), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(Grant::from_bytes(g.to_bytes()), g);
+    let g = Grant::new(initial::CONSOLE, Rights::WRITE);
+    assert_eq!(
+        g,
+        Grant {
+            slot: 1,
+            rights: Rights::WRITE.bits()
+        }
+    );
+    assert_eq!(g.to_bytes(), [1, 0, 0, 0, 2, 0, 0, 0]);
+    let g = Grant::child_space(Rights::ALL);
+    assert_eq!(g.slot, Grant::CHILD_SPACE);
+    assert_eq!(g.to_bytes(), [0xff, 0xff, 0xff, 0xff, 0xff, 0x03, 0, 0]);
+    assert_eq!(Grant::from_bytes(g.to_bytes()), g);
+    // Any 8 bytes are a Grant; the kernel checks its slot and rights.
+    let bytes = [0xff; 8];
+    assert_eq!(Grant::from_bytes(bytes).to_bytes(), bytes);
+}
+
+#[test]
+fn cap_info_words() {
+    let info = CapInfo {
+        kind: ObjectType::Process,
+        rights: Rights::ALL,
+        badged: true,
+    };
+    assert_eq!(info.to_raw(), 0x3ff | 5 << 32 | 1 << 40);
+    let console = CapInfo {
+        kind: ObjectType::Console,
+        rights: Rights::WRITE,
+        badged: false,
+    };
+    assert_eq!(console.to_raw(), 2 | 13 << 32);
+    for kind in ObjectType::ALL {
+        for rights in [Rights::NONE, Rights::READ | Rights::DERIVE, Rights::ALL] {
+            for badged in [false, true] {
+                let info = CapInfo {
+                    kind,
+                    rights,
+                    badged,
+                };
+                let raw = info.to_raw();
+                assert_eq!(raw >> 32 & 0xff, u64::from(kind.raw()));
+                assert_eq!(CapInfo::from_raw(raw), Some(info), "{raw:#x}");
+            }
+        }
+    }
+}
+
+#[test]
+fn cap_info_refuses_words_this_version_does_not_produce() {
+    let ok = CapInfo {
+        kind: ObjectType::Untyped,
+        rights: Rights::READ,
+        badged: false,
+    }
+    .to_raw();
+    assert!(CapInfo::from_raw(ok).is_some());
+    let first_undefined = u64::from(Rights::ALL.bits()) + 1;
+    for bad in [
+        // No type, or an unknown one.
+        1,
+        ok & !(0xff << 32),
+        ok & !(0xff << 32) | 15 << 32,
+        ok & !(0xff << 32) | 0xff << 32,
+        // Undefined rights.
+        ok | first_undefined,
+        ok | 1 << 31,
+        // Bits above the badge flag.
+        ok | 1 << 41,
+        ok | 1 << 63,
+        u64::MAX,
+    ] {
+        assert_eq!(CapInfo::from_raw(bad), None, "{bad:#x}");
+    }
+}
+
+/// `cap_identify` reports these numbers, so they are published ABI.
+#[test]
+fn object_type_numbers_are_stable() {
+    let expect = [
+        (1, "memory"),
+        (2, "frame"),
+        (3, "address_space"),
+        (4, "thread"),
+        (5, "process"),
+        (6, "endpoint"),
+        (7, "notification"),
+        (8, "irq_line"),
+        (9, "io_ports"),
+        (10, "mmio_region"),
+        (11, "resource_group"),
+        (12, "trace_buffer"),
+        (13, "console"),
+        (14, "module"),
+    ];
+    let got: Vec<(u8, &str)> = ObjectType::ALL
+        .iter()
+        .map(|t| (t.raw(), t.name()))
+        .collect();
+    assert_eq!(got, expect);
+    for raw in [0, 15, 0xff] {
+        assert_eq!(ObjectType::from_raw(raw), None);
+    }
+}
+
+/// The rights in bit order, with their ABI names.
+const RIGHTS: [(Rights, &str); 10] = [
+    (Rights::READ, "read"),
+    (Rights::WRITE, "write"),
+    (Rights::EXECUTE, "execute"),
+    (Rights::GRANT, "grant"),
+    (Rights::DERIVE, "derive"),
+    (Rights::SEND, "send"),
+    (Rights::RECEIVE, "receive"),
+    (Rights::SIGNAL, "signal"),
+    (Rights::WAIT, "wait"),
+    (Rights::CONTROL, "control"),
+];
+
+/// Rights travel in `cap_mint`, grants, `MissingRight` and `CapInfo`, so
+/// their bits are published ABI.
+#[test]
+fn rights_bits_are_stable() {
+    let mut all = Rights::NONE;
+    for (bit, (right, name)) in RIGHTS.iter().enumerate() {
+        assert_eq!(right.bits(), 1 << bit, "{name}");
+        all = all | *right;
+    }
+    assert_eq!(all, Rights::ALL);
+    assert_eq!(Rights::ALL.bits(), 0x3ff);
+    assert_eq!(Rights::from_bits(0x400), None);
 }
 
 #[test]
@@ -495,15 +1385,16 @@ fn user_ptr_is_only_an_address() {
     assert_eq!(p.addr(), &x as *const u32 as u64);
     assert_eq!(UserPtr::new(0x1000).to_string(), "0x1000");
     assert_eq!(Handle::NULL, Handle(0));
+    assert_eq!(Handle(42).to_string(), "h42");
 }
 
 // ---- docs/ABI.md ----
 
 const ABI_MD: &str = include_str!("../../../docs/ABI.md");
 
-/// `(first cell, second cell)` of every table row under the `## heading`
-/// whose first cell is a number, backticks stripped.
-fn table(heading: &str) -> BTreeSet<(String, String)> {
+/// The cells of every table row under the `## heading` whose first cell is
+/// a number, backticks stripped.
+fn rows(heading: &str) -> Vec<Vec<String>> {
     let start = ABI_MD
         .find(&format!("\n## {heading}\n"))
         .unwrap_or_else(|| panic!("docs/ABI.md has no `## {heading}`"));
@@ -514,13 +1405,21 @@ fn table(heading: &str) -> BTreeSet<(String, String)> {
         .filter_map(|line| {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
             (cells.len() > 3 && cells[0].is_empty()).then(|| {
-                (
-                    cells[1].trim_matches('`').to_string(),
-                    cells[2].trim_matches('`').to_string(),
-                )
+                cells[1..cells.len() - 1]
+                    .iter()
+                    .map(|c| c.trim_matches('`').to_string())
+                    .collect::<Vec<String>>()
             })
         })
-        .filter(|(first, _)| first.parse::<u64>().is_ok())
+        .filter(|cells| cells[0].parse::<u64>().is_ok())
+        .collect()
+}
+
+/// `(first cell, second cell)` of [`rows`].
+fn table(heading: &str) -> BTreeSet<(String, String)> {
+    rows(heading)
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
         .collect()
 }
 
@@ -543,14 +1442,54 @@ fn docs_list_exactly_the_error_codes() {
 }
 
 #[test]
+fn docs_give_each_error_code_its_detail() {
+    for row in rows("Error codes") {
+        let code = ErrorCode::from_raw(row[0].parse().unwrap()).unwrap();
+        let detail = match code.detail() {
+            Detail::None => "0",
+            Detail::Arg => "arg",
+            Detail::ArgRights => "arg, rights",
+            Detail::Addr => "addr",
+            Detail::Number => "nr",
+        };
+        assert_eq!(row[2], detail, "{code}");
+    }
+}
+
+#[test]
+fn docs_list_exactly_the_rights() {
+    let crate_rights: BTreeSet<(String, String)> = RIGHTS
+        .iter()
+        .map(|(r, name)| (r.bits().trailing_zeros().to_string(), name.to_string()))
+        .collect();
+    assert_eq!(table("Rights"), crate_rights);
+}
+
+#[test]
+fn docs_list_exactly_the_object_types() {
+    let crate_types: BTreeSet<(String, String)> = ObjectType::ALL
+        .iter()
+        .map(|t| (t.raw().to_string(), t.name().to_string()))
+        .collect();
+    assert_eq!(table("Object types"), crate_types);
+}
+
+#[test]
 fn docs_state_the_constants() {
     for (name, value) in [
         ("ABI_VERSION", u64::from(ABI_VERSION)),
         ("PAGE_SIZE", PAGE_SIZE),
         ("MAX_DEBUG_WRITE", MAX_DEBUG_WRITE),
         ("MAX_SPAWN_ARGS", MAX_SPAWN_ARGS),
+        ("CSPACE_SLOTS", u64::from(CSPACE_SLOTS)),
+        ("MAX_GRANTS", MAX_GRANTS),
+        ("GRANT_SIZE", GRANT_SIZE),
         ("CONSOLE", u64::from(initial::CONSOLE.0)),
         ("SELF_SPACE", u64::from(initial::SELF_SPACE.0)),
+        ("MEMORY", u64::from(initial::MEMORY.0)),
+        ("IRQ_LINES", u64::from(initial::IRQ_LINES.0)),
+        ("IO_PORTS", u64::from(initial::IO_PORTS.0)),
+        ("MMIO", u64::from(initial::MMIO.0)),
         ("FIRST_MODULE", u64::from(initial::FIRST_MODULE.0)),
     ] {
         let row = format!("| `{name}` | {value} |");
@@ -558,18 +1497,39 @@ fn docs_state_the_constants() {
     }
     assert!(ABI_MD.contains("| `USER_END` | `0x0000_8000_0000_0000` |"));
     assert!(ABI_MD.contains("| `USER_MAP_END` | `0x0000_7fff_ffff_f000` |"));
+    assert!(ABI_MD.contains("| `CHILD_SPACE` | `0xffff_ffff` |"));
     assert_eq!(USER_MAP_END, 0x0000_7fff_ffff_f000);
+    assert_eq!(Grant::CHILD_SPACE, 0xffff_ffff);
 }
 
 // ---- Property tests ----
 
 fn handle() -> impl Strategy<Value = Handle> {
-    prop_oneof![0..32u32, any::<u32>()].prop_map(Handle)
+    prop_oneof![0..32u32, 0..CSPACE_SLOTS + 2, any::<u32>()].prop_map(Handle)
+}
+
+/// Any set of defined rights.
+fn rights() -> impl Strategy<Value = Rights> {
+    prop_oneof![
+        1 => Just(Rights::NONE),
+        1 => Just(Rights::ALL),
+        6 => any::<u32>().prop_map(Rights::from_bits_truncate),
+    ]
+}
+
+fn user_ptr() -> impl Strategy<Value = UserPtr> {
+    prop_oneof![0..USER_END, Just(0), Just(USER_END - 1)].prop_map(UserPtr::new)
 }
 
 /// A valid `(start, len)` byte range below USER_END with len <= max.
 fn byte_range(max: u64) -> impl Strategy<Value = (UserPtr, u64)> {
     (0..USER_END, 0..=max).prop_map(|(p, len)| (UserPtr::new(p.min(USER_END - len)), len))
+}
+
+/// A valid `(start, count)` of grants: the byte range below USER_END.
+fn grant_range() -> impl Strategy<Value = (UserPtr, u64)> {
+    (0..USER_END, 0..=MAX_GRANTS)
+        .prop_map(|(p, count)| (UserPtr::new(p.min(USER_END - count * GRANT_SIZE)), count))
 }
 
 /// A valid page range: start may be 0 (anywhere, for mem_map).
@@ -579,6 +1539,11 @@ fn page_range() -> impl Strategy<Value = (UserPtr, u64)> {
         let start = start.min(pages - n);
         (UserPtr::new(start * PAGE_SIZE), n * PAGE_SIZE)
     })
+}
+
+/// A byte count in whole pages, at least one; no upper limit.
+fn pages() -> impl Strategy<Value = u64> {
+    prop_oneof![1..=64u64, 1..=u64::MAX / PAGE_SIZE].prop_map(|n| n * PAGE_SIZE)
 }
 
 fn perms() -> impl Strategy<Value = Perms> {
@@ -595,15 +1560,27 @@ fn valid_call() -> impl Strategy<Value = Syscall> {
         (handle(), byte_range(MAX_DEBUG_WRITE))
             .prop_map(|(console, (buf, len))| { Syscall::DebugWrite { console, buf, len } }),
         any::<u32>().prop_map(|code| Syscall::ProcessExit { code }),
-        (handle(), byte_range(MAX_SPAWN_ARGS)).prop_map(|(module, (args, args_len))| {
-            Syscall::ProcessSpawn {
-                module,
-                args,
-                args_len,
-            }
+        (
+            (handle(), handle()),
+            byte_range(MAX_SPAWN_ARGS),
+            grant_range()
+        )
+            .prop_map(
+                |((module, memory), (args, args_len), (grants, grant_count))| {
+                    Syscall::ProcessSpawn {
+                        module,
+                        memory,
+                        args,
+                        args_len,
+                        grants,
+                        grant_count,
+                    }
+                }
+            ),
+        (handle(), any::<u64>()).prop_map(|(process, timeout_ns)| Syscall::ProcessWait {
+            process,
+            timeout_ns
         }),
-        (handle(), any::<u64>())
-            .prop_map(|(child, timeout_ns)| Syscall::ProcessWait { child, timeout_ns }),
         Just(Syscall::ThreadYield),
         any::<u64>().prop_map(|ns| Syscall::ThreadSleep { ns }),
         Just(Syscall::ClockMonotonic),
@@ -628,12 +1605,39 @@ fn valid_call() -> impl Strategy<Value = Syscall> {
                 perms,
             }
         }),
-        handle().prop_map(|handle| Syscall::HandleClose { handle }),
+        handle().prop_map(|slot| Syscall::CapDelete { slot }),
+        (handle(), handle()).prop_map(|(src, dest)| Syscall::CapCopy { src, dest }),
+        (handle(), handle(), rights(), any::<u64>()).prop_map(|(src, dest, rights, badge)| {
+            Syscall::CapMint {
+                src,
+                dest,
+                rights,
+                badge,
+            }
+        }),
+        (handle(), handle()).prop_map(|(src, dest)| Syscall::CapMove { src, dest }),
+        handle().prop_map(|slot| Syscall::CapRevoke { slot }),
+        handle().prop_map(|slot| Syscall::CapIdentify { slot }),
+        (handle(), pages()).prop_map(|(memory, bytes)| Syscall::MemorySplit { memory, bytes }),
+        handle().prop_map(|memory| Syscall::MemoryInfo { memory }),
+        (handle(), user_ptr(), user_ptr(), any::<u64>()).prop_map(
+            |(space, entry, stack_top, arg)| Syscall::ThreadCreate {
+                space,
+                entry,
+                stack_top,
+                arg,
+            }
+        ),
+        any::<u32>().prop_map(|code| Syscall::ThreadExit { code }),
+        (handle(), any::<u64>())
+            .prop_map(|(thread, timeout_ns)| Syscall::ThreadWait { thread, timeout_ns }),
+        handle().prop_map(|process| Syscall::ProcessKill { process }),
     ]
 }
 
 /// Register values that hit the checks' edges often: zero, small numbers,
-/// page multiples, values around USER_END and the canonical boundary.
+/// page multiples, rights around the defined bits, values around USER_END
+/// and the canonical boundary.
 fn raw_word() -> impl Strategy<Value = u64> {
     prop_oneof![
         4 => Just(0u64),
@@ -641,6 +1645,7 @@ fn raw_word() -> impl Strategy<Value = u64> {
         2 => (0..64u64).prop_map(|p| p * PAGE_SIZE),
         1 => (0..USER_END / PAGE_SIZE).prop_map(|p| p * PAGE_SIZE),
         1 => 0..=2 * MAX_DEBUG_WRITE,
+        1 => 0..=2 * u64::from(Rights::ALL.bits()),
         1 => (USER_END - 2 * PAGE_SIZE)..(USER_END + 2 * PAGE_SIZE),
         1 => 0xffff_7fff_ffff_f000..=0xffff_8000_0000_1000u64,
         1 => Just(u64::MAX),
@@ -662,7 +1667,7 @@ fn raw_args() -> impl Strategy<Value = [u64; 6]> {
 }
 
 fn raw_nr() -> impl Strategy<Value = u64> {
-    prop_oneof![8 => 0..16u64, 1 => any::<u64>()]
+    prop_oneof![8 => 0..32u64, 1 => any::<u64>()]
 }
 
 /// `(rax, args)`: random registers, or a valid call with one register
@@ -678,6 +1683,56 @@ fn raw_call() -> impl Strategy<Value = (u64, [u64; 6])> {
     ]
 }
 
+/// Every known error, with any valid argument index, rights and word.
+fn sys_error() -> impl Strategy<Value = SysError> {
+    (
+        proptest::sample::select(ErrorCode::ALL),
+        0..6u8,
+        rights(),
+        any::<u64>(),
+    )
+        .prop_map(|(code, arg, missing, word)| make_error(code, arg, missing, word))
+}
+
+/// Detail words: anything, or an argument index with a rights field near
+/// the defined rights, so `MissingRight` words are often well-formed.
+fn detail_word() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        any::<u64>(),
+        0..16u64,
+        (0..8u64, 0..=2 * u64::from(Rights::ALL.bits())).prop_map(|(arg, r)| arg | r << 8),
+        (0..8u64, any::<u32>(), 0..4u64)
+            .prop_map(|(arg, r, hi)| arg | u64::from(r) << 8 | hi << 40),
+    ]
+}
+
+/// Status words: anything, or a kind near the defined ones with a value
+/// near the edges.
+fn status_word() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        any::<u64>(),
+        (
+            0..4u64,
+            prop_oneof![0..2u64, 0..=0x1ffu64, any::<u32>().prop_map(u64::from)]
+        )
+            .prop_map(|(kind, value)| kind << 32 | value),
+    ]
+}
+
+/// CapInfo words: anything, or fields near the defined ones.
+fn cap_info_word() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        any::<u64>(),
+        (
+            0..=2 * u64::from(Rights::ALL.bits()),
+            0..16u64,
+            0..2u64,
+            prop_oneof![3 => Just(0u64), 1 => 0..4u64],
+        )
+            .prop_map(|(rights, kind, badged, hi)| rights | kind << 32 | badged << 40 | hi << 41),
+    ]
+}
+
 proptest! {
     // Every case is a few hundred nanoseconds; search wider than the default.
     #![proptest_config(ProptestConfig::with_cases(4096))]
@@ -686,6 +1741,7 @@ proptest! {
     fn valid_calls_round_trip(call in valid_call()) {
         let (nr, args) = call.encode();
         prop_assert_eq!(Syscall::decode(nr, args), Ok(call));
+        prop_assert!(args[call.sysno().arg_count()..].iter().all(|&a| a == 0));
     }
 
     #[test]
@@ -704,10 +1760,50 @@ proptest! {
     }
 
     #[test]
-    fn from_code_is_total(code in prop_oneof![0..64u64, any::<u64>()], detail in any::<u64>()) {
-        if let Some(e) = SysError::from_code(code, detail) {
+    fn errors_round_trip(e in sys_error()) {
+        let kind = e.kind().unwrap();
+        prop_assert_eq!(e.code(), kind as u64);
+        prop_assert_eq!(SysError::from_code(e.code(), e.detail()), Some(e));
+        let (rax, rdx) = encode_result(Err(e));
+        prop_assert_eq!(decode_result(rax, rdx), Err(e));
+        match kind.detail() {
+            Detail::None => prop_assert_eq!(rdx, 0),
+            Detail::Arg => prop_assert!(rdx < 6),
+            Detail::ArgRights => {
+                let SysError::MissingRight { arg, missing } = e else {
+                    unreachable!()
+                };
+                prop_assert_eq!(rdx & 0xff, u64::from(arg));
+                prop_assert_eq!(rdx >> 8, u64::from(missing.bits()));
+            }
+            Detail::Addr | Detail::Number => {}
+        }
+        if let Some(arg) = e.arg() {
+            prop_assert!((arg as usize) < ARG_REGISTERS.len());
+        }
+        prop_assert!(!e.to_string().is_empty());
+    }
+
+    #[test]
+    fn from_code_is_total(code in prop_oneof![0..64u64, any::<u64>()], detail in detail_word()) {
+        let arg_ok = detail & 0xff < 6;
+        let expect = ErrorCode::from_raw(code).map(|c| match c.detail() {
+            Detail::Arg => arg_ok,
+            Detail::ArgRights => arg_ok && detail >> 8 <= u64::from(Rights::ALL.bits()),
+            Detail::None | Detail::Addr | Detail::Number => true,
+        });
+        let got = SysError::from_code(code, detail);
+        prop_assert_eq!(got.is_some(), expect == Some(true));
+        if let Some(e) = got {
             prop_assert_eq!(e.code(), code);
             prop_assert_eq!(SysError::from_code(e.code(), e.detail()), Some(e));
+            // What is kept of the detail: all of it, the index, or nothing.
+            let kept = match e.kind().unwrap().detail() {
+                Detail::None => 0,
+                Detail::Arg => detail & 0xff,
+                Detail::ArgRights | Detail::Addr | Detail::Number => detail,
+            };
+            prop_assert_eq!(e.detail(), kept);
             let _ = e.to_string();
         }
         let decoded = decode_result(code, detail);
@@ -716,12 +1812,16 @@ proptest! {
         } else {
             let e = decoded.unwrap_err();
             prop_assert_eq!(decode_result(e.code(), e.detail()), Err(e));
+            if got.is_none() {
+                // Unknown words are kept as they came.
+                prop_assert_eq!((e.kind(), e.code(), e.detail()), (None, code, detail));
+            }
             let _ = e.to_string();
         }
     }
 
     #[test]
-    fn results_round_trip(value in any::<u64>(), code in 0..64u64, detail in any::<u64>()) {
+    fn results_round_trip(value in any::<u64>(), code in 0..64u64, detail in detail_word()) {
         prop_assert_eq!(decode_result(0, value), Ok(value));
         if let Some(e) = SysError::from_code(code, detail) {
             prop_assert_eq!(decode_result(encode_result(Err(e)).0, encode_result(Err(e)).1), Err(e));
@@ -729,12 +1829,45 @@ proptest! {
     }
 
     #[test]
-    fn exit_status_from_raw_is_total(raw in any::<u64>(), code in any::<u32>(), vector in any::<u8>()) {
+    fn exit_status_from_raw_is_total(raw in status_word(), code in any::<u32>(), vector in any::<u8>()) {
+        let (kind, value) = (raw >> 32, raw & 0xffff_ffff);
+        let defined = kind == 0 || (kind == 1 && value <= 0xff) || (kind == 2 && value == 0);
+        prop_assert_eq!(ExitStatus::from_raw(raw).is_some(), defined);
         if let Some(s) = ExitStatus::from_raw(raw) {
             prop_assert_eq!(s.to_raw(), raw);
         }
-        for s in [ExitStatus::Exited { code }, ExitStatus::Faulted { vector }] {
+        for s in [ExitStatus::Exited { code }, ExitStatus::Faulted { vector }, ExitStatus::Killed] {
             prop_assert_eq!(ExitStatus::from_raw(s.to_raw()), Some(s));
+        }
+    }
+
+    #[test]
+    fn grants_round_trip_through_bytes(slot in any::<u32>(), rights in any::<u32>(), bytes in any::<[u8; 8]>()) {
+        let g = Grant { slot, rights };
+        prop_assert_eq!(Grant::from_bytes(g.to_bytes()), g);
+        prop_assert_eq!(Grant::from_bytes(bytes).to_bytes(), bytes);
+        let r = Rights::from_bits_truncate(rights);
+        prop_assert_eq!(Grant::new(Handle(slot), r), Grant { slot, rights: r.bits() });
+    }
+
+    #[test]
+    fn cap_info_round_trips(
+        kind in proptest::sample::select(&ObjectType::ALL[..]),
+        rights in rights(),
+        badged in any::<bool>(),
+    ) {
+        let info = CapInfo { kind, rights, badged };
+        prop_assert_eq!(CapInfo::from_raw(info.to_raw()), Some(info));
+    }
+
+    #[test]
+    fn cap_info_from_raw_is_total(raw in cap_info_word()) {
+        let defined = Rights::from_bits(raw as u32).is_some()
+            && ObjectType::from_raw((raw >> 32) as u8).is_some()
+            && raw >> 41 == 0;
+        prop_assert_eq!(CapInfo::from_raw(raw).is_some(), defined);
+        if let Some(info) = CapInfo::from_raw(raw) {
+            prop_assert_eq!(info.to_raw(), raw);
         }
     }
 }
@@ -761,4 +1894,25 @@ fn raw_strategy_reaches_every_call_and_decode_error() {
     for c in decode_errors {
         assert!(errors.contains(c), "{c} never produced");
     }
+}
+
+/// The same for the error strategy: every code, and `MissingRight` with
+/// rights of both kinds.
+#[test]
+fn error_strategy_reaches_every_code() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = sys_error();
+    let mut codes = BTreeSet::new();
+    let mut rights_seen = Rights::NONE;
+    for _ in 0..10_000 {
+        let e = strategy.new_tree(&mut runner).unwrap().current();
+        codes.insert(e.kind().unwrap());
+        if let SysError::MissingRight { missing, .. } = e {
+            rights_seen = rights_seen | missing;
+        }
+    }
+    assert_eq!(codes.len(), ErrorCode::ALL.len());
+    assert_eq!(rights_seen, Rights::ALL);
 }

@@ -126,7 +126,7 @@ impl ObjectType {
 
     pub const fn name(self) -> &'static str {
         match self {
-            Self::Untyped => "untyped",
+            Self::Untyped => "memory",
             Self::Frame => "frame",
             Self::AddressSpace => "address_space",
             Self::Thread => "thread",

@@ -144,12 +144,7 @@ fn budget(bytes: u64) -> Result<Handle, SysError> {
 
 /// Runs `mode` as a child made from a fresh budget with `grants`; waits
 /// for it. Returns its status.
-fn run_child(
-    c: &mut Checks,
-    mode: &str,
-    bytes: u64,
-    grants: &[Grant],
-) -> Option<ExitStatus> {
+fn run_child(c: &mut Checks, mode: &str, bytes: u64, grants: &[Grant]) -> Option<ExitStatus> {
     let mem = c.expect_ok("memory_split for a child", budget(bytes))?;
     let child = c.expect_ok(
         "process_spawn of a child",
@@ -220,7 +215,11 @@ fn console_only(c: &mut Checks) {
     let touched = (2..CSPACE_SLOTS)
         .filter(|&s| sys::kill(Handle(s)) != Err(empty))
         .count();
-    c.check("process_kill finds no process anywhere", touched == 0, touched);
+    c.check(
+        "process_kill finds no process anywhere",
+        touched == 0,
+        touched,
+    );
     c.expect(
         "process_wait on the console",
         sys::wait(CONSOLE, 0),
@@ -241,7 +240,10 @@ fn console_only(c: &mut Checks) {
 fn revoke(c: &mut Checks) {
     // A derived console the parent can revoke; the child gets a copy of it.
     let lent = Handle(40);
-    c.expect_ok("cap_mint a console to lend", sys::cap_mint(CONSOLE, lent, Rights::ALL, 0));
+    c.expect_ok(
+        "cap_mint a console to lend",
+        sys::cap_mint(CONSOLE, lent, Rights::ALL, 0),
+    );
     let Some(mem) = c.expect_ok("memory_split", budget(CHILD_BYTES)) else {
         return;
     };
@@ -272,10 +274,7 @@ fn revoke(c: &mut Checks) {
     let Some(mem) = c.expect_ok("memory_split", budget(2 * CHILD_BYTES)) else {
         return;
     };
-    let sleeper = c.expect_ok(
-        "spawn a sleeper",
-        sys::spawn(MODULE, mem, b"sleep", &[]),
-    );
+    let sleeper = c.expect_ok("spawn a sleeper", sys::spawn(MODULE, mem, b"sleep", &[]));
     let Some(sleeper) = sleeper else { return };
     let grants = [
         Grant::new(CONSOLE, Rights::WRITE),
@@ -447,8 +446,16 @@ fn tree(c: &mut Checks, level: u32) {
 
 fn forged(c: &mut Checks) {
     use SysError::*;
-    c.expect("slot 0 never holds a capability", sys::debug_write_to(Handle(0), b"x"), EmptySlot { arg: 0 });
-    c.expect("an empty slot", sys::debug_write_to(Handle(200), b"x"), EmptySlot { arg: 0 });
+    c.expect(
+        "slot 0 never holds a capability",
+        sys::debug_write_to(Handle(0), b"x"),
+        EmptySlot { arg: 0 },
+    );
+    c.expect(
+        "an empty slot",
+        sys::debug_write_to(Handle(200), b"x"),
+        EmptySlot { arg: 0 },
+    );
     c.expect(
         "the first slot beyond the table",
         sys::debug_write_to(Handle(CSPACE_SLOTS), b"x"),
@@ -459,11 +466,31 @@ fn forged(c: &mut Checks) {
         sys::debug_write_to(Handle(u32::MAX), b"x"),
         SlotOutOfRange { arg: 0 },
     );
-    c.expect("debug_write to memory", sys::debug_write_to(MEMORY, b"x"), WrongObjectType { arg: 0 });
-    c.expect("mem_map on the console", map_on(CONSOLE), WrongObjectType { arg: 0 });
-    c.expect("memory_info on the address space", sys::memory_info(SPACE), WrongObjectType { arg: 0 });
-    c.expect("process_kill on memory", sys::kill(MEMORY), WrongObjectType { arg: 0 });
-    c.expect("thread_wait on a module", sys::thread_wait(MODULE, 0), WrongObjectType { arg: 0 });
+    c.expect(
+        "debug_write to memory",
+        sys::debug_write_to(MEMORY, b"x"),
+        WrongObjectType { arg: 0 },
+    );
+    c.expect(
+        "mem_map on the console",
+        map_on(CONSOLE),
+        WrongObjectType { arg: 0 },
+    );
+    c.expect(
+        "memory_info on the address space",
+        sys::memory_info(SPACE),
+        WrongObjectType { arg: 0 },
+    );
+    c.expect(
+        "process_kill on memory",
+        sys::kill(MEMORY),
+        WrongObjectType { arg: 0 },
+    );
+    c.expect(
+        "thread_wait on a module",
+        sys::thread_wait(MODULE, 0),
+        WrongObjectType { arg: 0 },
+    );
     c.expect(
         "process_spawn with the module as memory",
         sys::spawn(MODULE, MODULE, b"", &[]),
@@ -476,11 +503,17 @@ fn forged(c: &mut Checks) {
     );
     // Rights: a read-only address space cannot map, and says which right.
     let ro = Handle(30);
-    c.expect_ok("cap_mint a read-only address space", sys::cap_mint(SPACE, ro, Rights::READ, 0));
+    c.expect_ok(
+        "cap_mint a read-only address space",
+        sys::cap_mint(SPACE, ro, Rights::READ, 0),
+    );
     c.expect(
         "mem_map on it lacks write",
         map_on(ro),
-        MissingRight { arg: 0, missing: Rights::WRITE },
+        MissingRight {
+            arg: 0,
+            missing: Rights::WRITE,
+        },
     );
     let info = sys::cap_identify(ro);
     c.check(
@@ -494,7 +527,10 @@ fn forged(c: &mut Checks) {
         "cap_mint with read+derive",
         sys::cap_mint(SPACE, mid, Rights::READ | Rights::DERIVE, 0),
     );
-    c.expect_ok("cap_mint from it asking for everything", sys::cap_mint(mid, Handle(33), Rights::ALL, 0));
+    c.expect_ok(
+        "cap_mint from it asking for everything",
+        sys::cap_mint(mid, Handle(33), Rights::ALL, 0),
+    );
     let info = sys::cap_identify(Handle(33));
     c.check(
         "the copy has no more than its source",
@@ -507,36 +543,74 @@ fn forged(c: &mut Checks) {
         SlotOccupied { arg: 1 },
     );
     c.expect(
+        "cap_copy into slot 0 (never filled)",
+        sys::cap_copy(SPACE, Handle(0)),
+        SlotOutOfRange { arg: 1 },
+    );
+    c.expect(
         "cap_copy to beyond the table",
         sys::cap_copy(SPACE, Handle(CSPACE_SLOTS)),
         SlotOutOfRange { arg: 1 },
     );
-    c.expect_ok("cap_mint with badge 7", sys::cap_mint(mid, Handle(34), Rights::ALL, 7));
+    c.expect_ok(
+        "cap_mint with badge 7",
+        sys::cap_mint(mid, Handle(34), Rights::ALL, 7),
+    );
     let info = sys::cap_identify(Handle(34));
-    c.check("the copy is badged", matches!(info, Ok(Some(i)) if i.badged), info);
+    c.check(
+        "the copy is badged",
+        matches!(info, Ok(Some(i)) if i.badged),
+        info,
+    );
     c.expect(
         "a badge cannot be changed",
         sys::cap_mint(Handle(34), Handle(35), Rights::ALL, 9),
         BadgeAlreadySet { arg: 0 },
     );
-    c.expect_ok("cap_copy keeps the badge", sys::cap_copy(Handle(34), Handle(35)));
+    c.expect_ok(
+        "cap_copy keeps the badge",
+        sys::cap_copy(Handle(34), Handle(35)),
+    );
     let info = sys::cap_identify(Handle(35));
-    c.check("the badge survived the copy", matches!(info, Ok(Some(i)) if i.badged), info);
+    c.check(
+        "the badge survived the copy",
+        matches!(info, Ok(Some(i)) if i.badged),
+        info,
+    );
     c.expect_ok("cap_move", sys::cap_move(Handle(35), Handle(36)));
-    c.expect("the moved-from slot is empty", sys::cap_identify(Handle(35)), EmptySlot { arg: 0 });
+    c.expect(
+        "the moved-from slot is empty",
+        sys::cap_identify(Handle(35)),
+        EmptySlot { arg: 0 },
+    );
     c.expect(
         "cap_revoke needs derive",
         sys::cap_revoke(ro),
-        MissingRight { arg: 0, missing: Rights::DERIVE },
+        MissingRight {
+            arg: 0,
+            missing: Rights::DERIVE,
+        },
     );
     let n = sys::cap_revoke(mid);
-    c.check("cap_revoke deletes the three copies below it", n == Ok(3), n);
+    c.check(
+        "cap_revoke deletes the three copies below it",
+        n == Ok(3),
+        n,
+    );
     for s in [33, 34, 36] {
-        c.expect("a revoked copy is gone", sys::cap_identify(Handle(s)), EmptySlot { arg: 0 });
+        c.expect(
+            "a revoked copy is gone",
+            sys::cap_identify(Handle(s)),
+            EmptySlot { arg: 0 },
+        );
     }
     c.expect_ok("cap_delete", sys::cap_delete(mid));
     c.expect_ok("cap_delete", sys::cap_delete(ro));
-    c.expect("cap_delete twice", sys::cap_delete(ro), EmptySlot { arg: 0 });
+    c.expect(
+        "cap_delete twice",
+        sys::cap_delete(ro),
+        EmptySlot { arg: 0 },
+    );
     c.expect(
         "memory_split of zero bytes",
         sys::memory_split(MEMORY, 0),
@@ -618,7 +692,9 @@ fn map_and_sleep() -> i32 {
     let ok = sys::mem_map(WINDOW, 1 << 20, Perms::READ_WRITE).is_ok();
     let over = sys::mem_map(WINDOW + (2 << 20), SPLIT, Perms::READ_WRITE);
     let refused = over == Err(SysError::QuotaExceeded);
-    println!("captest: child mapped 1 MiB: {ok}, beyond its budget refused with QuotaExceeded: {refused}");
+    println!(
+        "captest: child mapped 1 MiB: {ok}, beyond its budget refused with QuotaExceeded: {refused}"
+    );
     loop {
         sys::sleep_ns(1_000_000_000);
     }
@@ -653,7 +729,11 @@ fn threads(c: &mut Checks) {
     }
     for (i, h) in handles.iter().enumerate() {
         let code = sys::thread_wait(*h, sys::WAIT_FOREVER);
-        c.check("thread_wait returns the thread's code", code == Ok(100 + i as u32), code);
+        c.check(
+            "thread_wait returns the thread's code",
+            code == Ok(100 + i as u32),
+            code,
+        );
         let _ = sys::cap_delete(*h);
     }
     let ran = RAN.load(Ordering::SeqCst);
