@@ -364,6 +364,7 @@ impl ArgKind {
             ArgKind::Status => match ExitStatus::from_raw(value) {
                 Some(ExitStatus::Exited { code }) => write!(f, "exit:{code}"),
                 Some(ExitStatus::Faulted { vector }) => write!(f, "exception:{vector}"),
+                Some(ExitStatus::Killed) => f.write_str("killed"),
                 None => write!(f, "{value:#x}"),
             },
             ArgKind::Categories => {
