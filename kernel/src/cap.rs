@@ -48,6 +48,8 @@ pub enum Object {
         base: u64,
         len: u64,
     },
+    Endpoint(Arc<crate::ipc::EndpointObj>),
+    Notification(Arc<crate::ipc::NotificationObj>),
 }
 
 impl Object {
@@ -62,7 +64,14 @@ impl Object {
             Object::IrqLines { .. } => ObjectType::IrqLine,
             Object::IoPorts { .. } => ObjectType::IoPorts,
             Object::Mmio { .. } => ObjectType::MmioRegion,
+            Object::Endpoint(_) => ObjectType::Endpoint,
+            Object::Notification(_) => ObjectType::Notification,
         }
+    }
+
+    /// For traces: the type and what distinguishes the object.
+    pub fn describe(&self) -> impl core::fmt::Display + '_ {
+        Described(self)
     }
 
     /// What happens when the last capability to the object is gone.
@@ -70,9 +79,31 @@ impl Object {
         match self {
             Object::Memory(m) => m.destroy(),
             Object::Process(p) => p.end(ferrous_abi::ExitStatus::Killed),
+            // Every thread queued on it wakes with ObjectGone.
+            Object::Endpoint(e) => crate::ipc::close_endpoint(e.id()),
+            Object::Notification(n) => crate::ipc::close_notification(n.id()),
             // An address space lives as long as its process; a thread until
             // it exits. Losing the capability only loses the authority.
             _ => {}
+        }
+    }
+}
+
+struct Described<'a>(&'a Object);
+
+impl core::fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let kind = self.0.kind();
+        match self.0 {
+            Object::Memory(m) => write!(f, "{kind} ({:#x} bytes free)", m.available()),
+            Object::AddressSpace(p) | Object::Process(p) => write!(f, "{kind} of {}", p.name),
+            Object::Module(i) => write!(f, "{kind} {i}"),
+            Object::IrqLines { first, count } => write!(f, "{kind} {first}+{count}"),
+            Object::IoPorts { base, count } => write!(f, "{kind} {base:#x}+{count:#x}"),
+            Object::Mmio { base, len } => write!(f, "{kind} {base:#x}+{len:#x}"),
+            Object::Endpoint(e) => write!(f, "{kind} {}", e.id()),
+            Object::Notification(n) => write!(f, "{kind} {}", n.id()),
+            Object::Thread(_) | Object::Console => write!(f, "{kind}"),
         }
     }
 }
@@ -329,6 +360,11 @@ pub fn insert(
         None => free_slot(&st, space).map_err(|e| deny(&st, op, space, 0, 0, e))?,
     };
     let id = new_id(&mut st);
+    log::trace!(
+        "cap.insert slot={slot} {} rights={}",
+        obj.describe(),
+        RightNames(rights)
+    );
     let cap = Capability::new(id, obj.kind(), rights);
     let result = match parent {
         Parent::None => st.sys.insert_original(space, slot, cap),
@@ -476,7 +512,13 @@ pub fn revoke(space: SpaceId, slot: Handle) -> Result<usize, SysError> {
             }
             if touched.len() < 64
                 && let Some(o) = st.objects.get(&obj)
-                && matches!(o, Object::Process(_) | Object::Thread(_))
+                && matches!(
+                    o,
+                    Object::Process(_)
+                        | Object::Thread(_)
+                        | Object::Endpoint(_)
+                        | Object::Notification(_)
+                )
             {
                 touched.push(o.clone());
             }

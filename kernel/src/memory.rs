@@ -59,10 +59,6 @@ impl Memory {
             });
     }
 
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
     pub fn used(&self) -> u64 {
         self.used.load(Ordering::Acquire)
     }

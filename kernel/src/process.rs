@@ -22,6 +22,7 @@ use ferrous_abi::{ExitStatus, PAGE_SIZE, SysError};
 use ferrous_caps::SpaceId;
 
 const RUNNING: u64 = u64::MAX;
+static NEXT_PROCESS_ID: AtomicU64 = AtomicU64::new(1);
 pub const USER_PRIORITY: Priority = Priority(12);
 /// Charged per process beyond its pages: page tables and bookkeeping.
 const PROCESS_OVERHEAD: u64 = 8 * PAGE_SIZE;
@@ -32,6 +33,9 @@ pub const MAX_THREADS: usize = 64;
 
 pub struct Process {
     pub name: &'static str,
+    /// Kernel-internal (never in the ABI): names the process as the owner
+    /// of the endpoints it made.
+    pub id: u64,
     pub cspace: SpaceId,
     /// What everything this process holds is charged to.
     memory: Arc<Memory>,
@@ -89,10 +93,6 @@ impl Process {
         self.status.load(Ordering::SeqCst) == RUNNING
     }
 
-    pub fn memory(&self) -> &Arc<Memory> {
-        &self.memory
-    }
-
     /// Runs `f` on the address space (`None` once it is gone).
     pub fn with_space<R>(&self, f: impl FnOnce(&mut UserSpace) -> R) -> Option<R> {
         self.space.lock().as_mut().map(f)
@@ -145,6 +145,12 @@ impl Process {
         }
         log::info!("process {}: {status}", self.name);
         cap::destroy_space(self.cspace);
+        // For IPC its threads are gone now, not when each gets to leave:
+        // calls they owe fail, replies owed to them are dead.
+        for t in thread::threads_of(self) {
+            crate::ipc::thread_gone(t);
+        }
+        crate::ipc::process_ended(self.id);
         self.exited.wake_all();
         thread::interrupt_process(self);
     }
@@ -254,6 +260,7 @@ pub fn create(
     let root = space.root();
     let p = Arc::new(Process {
         name,
+        id: NEXT_PROCESS_ID.fetch_add(1, Ordering::Relaxed),
         cspace,
         memory,
         charged: AtomicU64::new(bytes),
@@ -338,6 +345,9 @@ pub fn exit_current(status: ExitStatus) -> ! {
 /// first (so the last thread out can free it), then out of the process.
 fn leave(code: u32) -> ! {
     let t = thread::current_user_thread();
+    if let Some(me) = thread::current_id() {
+        crate::ipc::thread_gone(me);
+    }
     thread::leave_user_space();
     if let Some(t) = t {
         t.status.store(u64::from(code), Ordering::SeqCst);
@@ -409,6 +419,8 @@ pub fn wake_waiters(o: &cap::Object) {
         cap::Object::Thread(t) => {
             t.exited.wake_all();
         }
+        cap::Object::Endpoint(e) => crate::ipc::wake_waiters(e.id()),
+        cap::Object::Notification(n) => crate::ipc::wake_waiters(n.id()),
         _ => {}
     }
 }
@@ -437,7 +449,7 @@ pub fn spawn_from_kernel(
     let (p, start_at) = create(name, elf, args, memory.clone())?;
     let s = p.cspace;
     let pass = R::GRANT | R::DERIVE;
-    let mut fill = || -> Result<(), SysError> {
+    let fill = || -> Result<(), SysError> {
         let op = Sysno::ProcessSpawn;
         cap::insert(
             s,

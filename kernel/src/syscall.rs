@@ -5,6 +5,7 @@
 
 use crate::arch::{self, user::SyscallFrame, usercopy};
 use crate::cap::{self, Object, Parent};
+use crate::ipc;
 use crate::process::{self, Process};
 use crate::thread;
 use alloc::sync::Arc;
@@ -24,7 +25,20 @@ pub fn dispatch(frame: &mut SyscallFrame) {
         Ok(call) => {
             log::trace!("syscall {call}");
             match me() {
-                Ok(me) => perform(call, &me),
+                Ok(me) => match perform_ipc(call, &me) {
+                    Some(Ok((badge, info, words))) => {
+                        frame.set_result(0, badge);
+                        frame.rsi = info.to_raw();
+                        frame.rdi = words[0];
+                        frame.r10 = words[1];
+                        frame.r8 = words[2];
+                        frame.r9 = words[3];
+                        finish(frame);
+                        return;
+                    }
+                    Some(Err(e)) => Err(e),
+                    None => perform(call, &me),
+                },
                 Err(e) => Err(e),
             }
         }
@@ -36,6 +50,11 @@ pub fn dispatch(frame: &mut SyscallFrame) {
     }
     let (rax, rdx) = encode_result(result);
     frame.set_result(rax, rdx);
+    finish(frame);
+}
+
+/// The checks on every way back to user mode.
+fn finish(frame: &mut SyscallFrame) {
     if frame.rip >= USER_END {
         // SYSRET to a non-canonical RIP would fault in ring 0.
         process::exit_current(ExitStatus::Faulted { vector: 13 });
@@ -113,6 +132,49 @@ fn space_of(obj: Object) -> Arc<Process> {
         Object::AddressSpace(p) => p,
         _ => unreachable!("looked up as an address space"),
     }
+}
+
+/// The IPC calls, whose results fill the message registers; `None` for
+/// every other call.
+fn perform_ipc(call: Syscall, me: &Arc<Process>) -> Option<Result<ipc::Received, SysError>> {
+    let op = call.sysno();
+    let s = me.cspace;
+    Some(match call {
+        Syscall::IpcSend {
+            endpoint,
+            info,
+            words,
+        } => ipc::endpoint_target(me.id, s, op, endpoint, Rights::SEND)
+            .and_then(|t| ipc::send(&t, info, words, false)),
+        Syscall::IpcCall {
+            endpoint,
+            info,
+            words,
+        } => ipc::endpoint_target(me.id, s, op, endpoint, Rights::SEND)
+            .and_then(|t| ipc::send(&t, info, words, true)),
+        Syscall::IpcRecv { endpoint, info } => {
+            ipc::endpoint_target(me.id, s, op, endpoint, Rights::RECEIVE)
+                .and_then(|t| ipc::recv(&t, info))
+        }
+        Syscall::IpcReply { info, words } => {
+            ipc::reply(s, info, words).map(|()| (0, ferrous_abi::RecvInfo::default(), [0; 4]))
+        }
+        Syscall::IpcReplyRecv {
+            endpoint,
+            info,
+            words,
+        } => ipc::endpoint_target(me.id, s, op, endpoint, Rights::RECEIVE).and_then(|t| {
+            // The reply's failure (a caller that is gone) is the call's
+            // result only if nothing was received: report it and stop.
+            let reply_info = ferrous_abi::MsgInfo {
+                cap_slot: 0,
+                ..info
+            };
+            ipc::reply(s, reply_info, words)?;
+            ipc::recv(&t, ferrous_abi::MsgInfo { words: 0, ..info })
+        }),
+        _ => return None,
+    })
 }
 
 fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
@@ -314,6 +376,54 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             cap::insert(me.cspace, None, Object::Thread(t), rights, Parent::None, op).map(u64::from)
         }
         Syscall::ThreadExit { code } => process::thread_exit_current(code),
+        Syscall::EndpointCreate { memory } => {
+            let (obj, _) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
+            let Object::Memory(m) = obj else {
+                unreachable!("looked up as memory")
+            };
+            cap::free_slot_of(me.cspace)?;
+            let e = ipc::create_endpoint(me.id, m)?;
+            let id = e.id();
+            let rights = Rights::SEND | Rights::RECEIVE | Rights::GRANT | Rights::DERIVE;
+            let obj = Object::Endpoint(e);
+            cap::insert(me.cspace, None, obj, rights, Parent::Memory(memory), op)
+                .map(u64::from)
+                .inspect_err(|_| ipc::close_endpoint(id))
+        }
+        Syscall::NotificationCreate { memory } => {
+            let (obj, _) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
+            let Object::Memory(m) = obj else {
+                unreachable!("looked up as memory")
+            };
+            cap::free_slot_of(me.cspace)?;
+            let n = ipc::create_notification(m)?;
+            let id = n.id();
+            let rights = Rights::SIGNAL | Rights::WAIT | Rights::GRANT | Rights::DERIVE;
+            let obj = Object::Notification(n);
+            cap::insert(me.cspace, None, obj, rights, Parent::Memory(memory), op)
+                .map(u64::from)
+                .inspect_err(|_| ipc::close_notification(id))
+        }
+        Syscall::NotifySignal { notification, bits } => {
+            let (id, _) = ipc::notification_target(me.cspace, op, notification, Rights::SIGNAL)?;
+            ipc::signal(id, bits).map(|()| 0)
+        }
+        Syscall::NotifyWait {
+            notification,
+            timeout_ns,
+        } => {
+            let (id, held) = ipc::notification_target(me.cspace, op, notification, Rights::WAIT)?;
+            ipc::wait_bits(id, &held, timeout_ns)
+        }
+        Syscall::NotifyPoll { notification } => {
+            let (id, _) = ipc::notification_target(me.cspace, op, notification, Rights::WAIT)?;
+            ipc::poll(id)
+        }
+        Syscall::IpcSend { .. }
+        | Syscall::IpcRecv { .. }
+        | Syscall::IpcCall { .. }
+        | Syscall::IpcReply { .. }
+        | Syscall::IpcReplyRecv { .. } => unreachable!("handled by perform_ipc"),
         Syscall::ThreadWait {
             thread: h,
             timeout_ns,

@@ -60,6 +60,9 @@ struct Record {
     /// The user address space this thread runs in, if any.
     root: Option<u64>,
     user: Option<Arc<crate::process::UserThread>>,
+    /// An `unpark` arrived while the thread was not parked: its next
+    /// `park` returns at once.
+    unparked: bool,
     exit_code: Option<u64>,
     joiners: Waiters,
 }
@@ -147,6 +150,7 @@ pub fn init(cpus: u16) -> Result<(), SpawnError> {
             kstack_top: 0,
             root: None,
             user: None,
+            unparked: false,
             exit_code: None,
             joiners: Waiters::new(),
         },
@@ -378,6 +382,7 @@ fn create(
                 kstack_top,
                 root,
                 user,
+                unparked: false,
                 exit_code: None,
                 joiners: Waiters::new(),
             },
@@ -448,6 +453,26 @@ pub fn current_user_thread() -> Option<Arc<crate::process::UserThread>> {
         let t = g.as_ref()?;
         let id = t.sched.current(CpuId(cpu() as u16))?;
         t.table.get(&id)?.user.clone()
+    })
+}
+
+/// The live threads of `p`.
+pub fn threads_of(p: &crate::process::Process) -> alloc::vec::Vec<ThreadId> {
+    arch::cpu::without_interrupts(|| {
+        let g = THREADS.lock();
+        let Some(t) = g.as_ref() else {
+            return alloc::vec::Vec::new();
+        };
+        t.table
+            .iter()
+            .filter(|(_, r)| {
+                r.exit_code.is_none()
+                    && r.user
+                        .as_ref()
+                        .is_some_and(|u| core::ptr::eq(Arc::as_ptr(&u.process), p))
+            })
+            .map(|(&id, _)| id)
+            .collect()
     })
 }
 
@@ -780,4 +805,74 @@ impl Default for WaitQueue {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The running thread's id.
+pub fn current_id() -> Option<ThreadId> {
+    arch::cpu::without_interrupts(|| {
+        let g = THREADS.lock();
+        g.as_ref()?.sched.current(CpuId(cpu() as u16))
+    })
+}
+
+/// Blocks the running thread (reason `Ipc`) until [`unpark`] names it, the
+/// clock passes `deadline` (ns; `u64::MAX` for never), or its process is
+/// interrupted. An `unpark` that came first makes it return at once.
+/// Callers re-check their condition after every return: wake-ups may be
+/// spurious.
+pub fn park(deadline: u64) {
+    arch::cpu::without_interrupts(|| {
+        let me;
+        {
+            let mut g = THREADS.lock();
+            let Some(t) = g.as_mut() else { return };
+            let c = CpuId(cpu() as u16);
+            let Some(id) = t.sched.current(c) else { return };
+            me = id;
+            if let Some(r) = t.table.get_mut(&me)
+                && core::mem::take(&mut r.unparked)
+            {
+                return;
+            }
+            if deadline != u64::MAX {
+                t.sleepers.insert((deadline, me), ());
+            }
+            t.sched.block_current(c, BlockReason::Ipc, now(), &mut sink);
+        }
+        schedule();
+        // Woken before the deadline: the timer must not wake a later block.
+        if deadline != u64::MAX
+            && let Some(t) = THREADS.lock().as_mut()
+        {
+            t.sleepers.remove(&(deadline, me));
+        }
+    });
+}
+
+/// Wakes `id` if it is parked; otherwise its next [`park`] returns at once.
+pub fn unpark(id: ThreadId) {
+    let kick_cpu = arch::cpu::without_interrupts(|| {
+        let mut g = THREADS.lock();
+        let t = g.as_mut()?;
+        if matches!(
+            t.sched.state(id),
+            Ok(ferrous_sched::ThreadState::Blocked(BlockReason::Ipc))
+        ) {
+            let waker = t.sched.current(CpuId(cpu() as u16));
+            let reason = waker.map_or(WakeReason::Interrupt, WakeReason::ByThread);
+            t.sched
+                .make_ready(id, reason, now(), &mut sink)
+                .ok()
+                .flatten()
+        } else {
+            if let Some(r) = t.table.get_mut(&id) {
+                r.unparked = true;
+            }
+            None
+        }
+    });
+    if let Some(k) = kick_cpu {
+        kick(k);
+    }
+    arch::cpu::without_interrupts(preempt_if_needed);
 }

@@ -81,11 +81,12 @@ pub fn init_runs_programs(boot: &Boot) -> Outcome {
     );
     let caps_after = crate::cap::counts();
     log::info!(
-        "user: after init: capabilities {} -> {}, objects {} -> {}",
+        "user: after init: capabilities {} -> {}, objects {} -> {}; {} refusals traced",
         caps_before.0,
         caps_after.0,
         caps_before.1,
-        caps_after.1
+        caps_after.1,
+        crate::trace::denials()
     );
     ensure(
         status == ExitStatus::Exited { code: 0 },

@@ -1,8 +1,8 @@
 //! Typed system calls and their register encoding.
 
 use crate::{
-    GRANT_SIZE, Handle, MAX_DEBUG_WRITE, MAX_GRANTS, MAX_SPAWN_ARGS, PAGE_SIZE, Perms, Rights,
-    SysError, Sysno, USER_END, USER_MAP_END, UserPtr,
+    GRANT_SIZE, Handle, MAX_DEBUG_WRITE, MAX_GRANTS, MAX_SPAWN_ARGS, MSG_WORDS, MsgInfo, PAGE_SIZE,
+    Perms, Rights, SysError, Sysno, USER_END, USER_MAP_END, UserPtr,
 };
 use core::fmt;
 
@@ -104,6 +104,47 @@ pub enum Syscall {
     },
     ProcessKill {
         process: Handle,
+    },
+    EndpointCreate {
+        memory: Handle,
+    },
+    NotificationCreate {
+        memory: Handle,
+    },
+    IpcSend {
+        endpoint: Handle,
+        info: MsgInfo,
+        words: [u64; MSG_WORDS],
+    },
+    IpcRecv {
+        endpoint: Handle,
+        info: MsgInfo,
+    },
+    IpcCall {
+        endpoint: Handle,
+        info: MsgInfo,
+        words: [u64; MSG_WORDS],
+    },
+    /// `rdi` must be 0: the reply goes to the caller this thread received.
+    IpcReply {
+        info: MsgInfo,
+        words: [u64; MSG_WORDS],
+    },
+    IpcReplyRecv {
+        endpoint: Handle,
+        info: MsgInfo,
+        words: [u64; MSG_WORDS],
+    },
+    NotifySignal {
+        notification: Handle,
+        bits: u64,
+    },
+    NotifyWait {
+        notification: Handle,
+        timeout_ns: u64,
+    },
+    NotifyPoll {
+        notification: Handle,
     },
 }
 
@@ -214,6 +255,16 @@ impl Args {
             return Err(SysError::Misaligned { arg });
         }
         Ok(n)
+    }
+
+    fn info(&self, i: usize) -> Result<MsgInfo, SysError> {
+        MsgInfo::from_raw(self.0[i]).ok_or(SysError::ReservedBitsSet { arg: i as u8 })
+    }
+
+    /// The message words: any values, unused ones (beyond the word count)
+    /// included.
+    fn words(&self) -> [u64; MSG_WORDS] {
+        [self.0[2], self.0[3], self.0[4], self.0[5]]
     }
 
     fn rights(&self, i: usize) -> Result<Rights, SysError> {
@@ -351,6 +402,51 @@ impl Syscall {
             Sysno::ProcessKill => Syscall::ProcessKill {
                 process: a.handle(0)?,
             },
+            Sysno::EndpointCreate => Syscall::EndpointCreate {
+                memory: a.handle(0)?,
+            },
+            Sysno::NotificationCreate => Syscall::NotificationCreate {
+                memory: a.handle(0)?,
+            },
+            Sysno::IpcSend => Syscall::IpcSend {
+                endpoint: a.handle(0)?,
+                info: a.info(1)?,
+                words: a.words(),
+            },
+            Sysno::IpcRecv => Syscall::IpcRecv {
+                endpoint: a.handle(0)?,
+                info: a.info(1)?,
+            },
+            Sysno::IpcCall => Syscall::IpcCall {
+                endpoint: a.handle(0)?,
+                info: a.info(1)?,
+                words: a.words(),
+            },
+            Sysno::IpcReply => {
+                if args[0] != 0 {
+                    return Err(SysError::UnusedArgumentNotZero { arg: 0 });
+                }
+                Syscall::IpcReply {
+                    info: a.info(1)?,
+                    words: a.words(),
+                }
+            }
+            Sysno::IpcReplyRecv => Syscall::IpcReplyRecv {
+                endpoint: a.handle(0)?,
+                info: a.info(1)?,
+                words: a.words(),
+            },
+            Sysno::NotifySignal => Syscall::NotifySignal {
+                notification: a.handle(0)?,
+                bits: args[1],
+            },
+            Sysno::NotifyWait => Syscall::NotifyWait {
+                notification: a.handle(0)?,
+                timeout_ns: args[1],
+            },
+            Sysno::NotifyPoll => Syscall::NotifyPoll {
+                notification: a.handle(0)?,
+            },
         };
         a.unused_from(sysno.arg_count())?;
         Ok(call)
@@ -359,6 +455,7 @@ impl Syscall {
     /// `(rax, argument registers)`, unused registers zero.
     pub fn encode(&self) -> (u64, [u64; 6]) {
         let h = |h: Handle| u64::from(h.0);
+        let ipc: [u64; 6];
         let used: &[u64] = match *self {
             Syscall::AbiVersion | Syscall::ThreadYield | Syscall::ClockMonotonic => &[],
             Syscall::DebugWrite { console, buf, len } => &[h(console), buf.addr(), len],
@@ -419,6 +516,48 @@ impl Syscall {
                 stack_top,
                 arg,
             } => &[h(space), entry.addr(), stack_top.addr(), arg],
+            Syscall::EndpointCreate { memory } | Syscall::NotificationCreate { memory } => {
+                &[h(memory)]
+            }
+            Syscall::IpcSend {
+                endpoint,
+                info,
+                words,
+            }
+            | Syscall::IpcCall {
+                endpoint,
+                info,
+                words,
+            }
+            | Syscall::IpcReplyRecv {
+                endpoint,
+                info,
+                words,
+            } => {
+                ipc = [
+                    h(endpoint),
+                    info.to_raw(),
+                    words[0],
+                    words[1],
+                    words[2],
+                    words[3],
+                ];
+                &ipc
+            }
+            Syscall::IpcReply { info, words } => {
+                ipc = [0, info.to_raw(), words[0], words[1], words[2], words[3]];
+                &ipc
+            }
+            Syscall::IpcRecv { endpoint, info } => &[h(endpoint), info.to_raw()],
+            Syscall::NotifySignal {
+                notification,
+                bits: value,
+            }
+            | Syscall::NotifyWait {
+                notification,
+                timeout_ns: value,
+            } => &[h(notification), value],
+            Syscall::NotifyPoll { notification } => &[h(notification)],
         };
         let mut args = [0; 6];
         args[..used.len()].copy_from_slice(used);
@@ -450,6 +589,16 @@ impl Syscall {
             Syscall::ThreadExit { .. } => Sysno::ThreadExit,
             Syscall::ThreadWait { .. } => Sysno::ThreadWait,
             Syscall::ProcessKill { .. } => Sysno::ProcessKill,
+            Syscall::EndpointCreate { .. } => Sysno::EndpointCreate,
+            Syscall::NotificationCreate { .. } => Sysno::NotificationCreate,
+            Syscall::IpcSend { .. } => Sysno::IpcSend,
+            Syscall::IpcRecv { .. } => Sysno::IpcRecv,
+            Syscall::IpcCall { .. } => Sysno::IpcCall,
+            Syscall::IpcReply { .. } => Sysno::IpcReply,
+            Syscall::IpcReplyRecv { .. } => Sysno::IpcReplyRecv,
+            Syscall::NotifySignal { .. } => Sysno::NotifySignal,
+            Syscall::NotifyWait { .. } => Sysno::NotifyWait,
+            Syscall::NotifyPoll { .. } => Sysno::NotifyPoll,
         }
     }
 }
@@ -532,6 +681,34 @@ impl fmt::Display for Syscall {
                 "space={space}, entry={entry}, stack_top={stack_top}, arg={arg:#x}"
             ),
             Syscall::ProcessKill { process } => write!(f, "process={process}"),
+            Syscall::EndpointCreate { memory } | Syscall::NotificationCreate { memory } => {
+                write!(f, "memory={memory}")
+            }
+            Syscall::IpcSend {
+                endpoint,
+                info,
+                words,
+            }
+            | Syscall::IpcCall {
+                endpoint,
+                info,
+                words,
+            }
+            | Syscall::IpcReplyRecv {
+                endpoint,
+                info,
+                words,
+            } => write!(f, "endpoint={endpoint}, info=[{info}], words={words:x?}"),
+            Syscall::IpcReply { info, words } => write!(f, "info=[{info}], words={words:x?}"),
+            Syscall::IpcRecv { endpoint, info } => write!(f, "endpoint={endpoint}, info=[{info}]"),
+            Syscall::NotifySignal { notification, bits } => {
+                write!(f, "notification={notification}, bits={bits:#x}")
+            }
+            Syscall::NotifyWait {
+                notification,
+                timeout_ns,
+            } => write!(f, "notification={notification}, timeout_ns={timeout_ns}"),
+            Syscall::NotifyPoll { notification } => write!(f, "notification={notification}"),
         }?;
         f.write_str(")")
     }

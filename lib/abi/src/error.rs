@@ -40,6 +40,8 @@ numbered! {
         NotChild = 49 => "NotChild",
         WouldBlock = 50 => "WouldBlock",
         TimedOut = 51 => "TimedOut",
+        NoPendingReply = 52 => "NoPendingReply",
+        CallerGone = 53 => "CallerGone",
     }
 }
 
@@ -85,7 +87,7 @@ impl ErrorCode {
             MissingRight => Detail::ArgRights,
             BadAddress | PermissionDenied | AlreadyMapped => Detail::Addr,
             OutOfMemory | AddressSpaceFull | QuotaExceeded | TableFull | BadElf | WouldBlock
-            | TimedOut | ObjectGone => Detail::None,
+            | TimedOut | ObjectGone | NoPendingReply | CallerGone => Detail::None,
         }
     }
 
@@ -165,6 +167,11 @@ pub enum SysError {
     WouldBlock,
     /// The timeout expired first.
     TimedOut,
+    /// `ipc_reply` without a call to answer.
+    NoPendingReply,
+    /// The caller this reply was for has gone (it died or its call timed
+    /// out); the reply capability was used up.
+    CallerGone,
     /// A code, or a code and detail, that this version of the crate does
     /// not know: only [`decode_result`] and [`SysError::from_code`]'s
     /// callers see it, from a newer kernel. The kernel never returns it.
@@ -225,6 +232,8 @@ impl SysError {
             NotChild { .. } => ErrorCode::NotChild,
             WouldBlock => ErrorCode::WouldBlock,
             TimedOut => ErrorCode::TimedOut,
+            NoPendingReply => ErrorCode::NoPendingReply,
+            CallerGone => ErrorCode::CallerGone,
             Unrecognized(_) => return None,
         })
     }
@@ -264,7 +273,7 @@ impl SysError {
             MissingRight { arg, missing } => arg as u64 | (missing.bits() as u64) << 8,
             BadAddress { addr } | PermissionDenied { addr } | AlreadyMapped { addr } => addr,
             OutOfMemory | AddressSpaceFull | QuotaExceeded | TableFull | BadElf | WouldBlock
-            | TimedOut | ObjectGone => 0,
+            | TimedOut | ObjectGone | NoPendingReply | CallerGone => 0,
             Unrecognized(u) => u.detail,
         }
     }
@@ -331,6 +340,8 @@ impl SysError {
             ErrorCode::NotChild => NotChild { arg },
             ErrorCode::WouldBlock => WouldBlock,
             ErrorCode::TimedOut => TimedOut,
+            ErrorCode::NoPendingReply => NoPendingReply,
+            ErrorCode::CallerGone => CallerGone,
         })
     }
 
@@ -407,6 +418,8 @@ impl fmt::Display for SysError {
             NotChild { arg } => write!(f, "{}: not a child of the caller", Arg(arg)),
             WouldBlock => write!(f, "not ready, and the timeout was zero"),
             TimedOut => write!(f, "timed out"),
+            NoPendingReply => write!(f, "no call to reply to"),
+            CallerGone => write!(f, "the caller is gone"),
             Unrecognized(u) => write!(
                 f,
                 "unrecognized error code {} (detail {:#x})",

@@ -72,6 +72,7 @@ macro_rules! numbered {
 
 mod call;
 mod error;
+mod ipc;
 mod sysno;
 
 pub use call::Syscall;
@@ -79,13 +80,14 @@ pub use error::{Detail, ErrorCode, SysError, Unrecognized, decode_result, encode
 /// Rights and object types are the capability crate's; the ABI re-exports
 /// them so kernel, user space and traces use one vocabulary.
 pub use ferrous_caps::{ObjectType, Rights};
+pub use ipc::{MSG_WORDS, MsgInfo, RecvInfo};
 pub use sysno::Sysno;
 
 /// Returned by [`Sysno::AbiVersion`]. The ABI only grows: new calls, new
 /// error codes, meanings for registers and bits that must be zero today.
 /// Each addition increments the version, so a program that needs one
 /// checks `abi_version() >= N`; nothing is ever removed or renumbered.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 pub const PAGE_SIZE: u64 = 4096;
 /// One past the highest user address: the lower canonical half.

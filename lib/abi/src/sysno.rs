@@ -78,6 +78,38 @@ numbered! {
         /// `process_kill(process: Handle)`: end a process (status
         /// `Killed`). Needs control.
         ProcessKill = 23 => "process_kill",
+        /// `endpoint_create(memory: Handle) -> Handle`: a new endpoint made
+        /// from `memory` (write); the capability has send, receive, grant,
+        /// derive. The endpoint belongs to the caller's process: it closes
+        /// when that process ends or its last capability goes.
+        EndpointCreate = 24 => "endpoint_create",
+        /// `notification_create(memory: Handle) -> Handle`: signal, wait,
+        /// grant, derive.
+        NotificationCreate = 25 => "notification_create",
+        /// `ipc_send(endpoint: Handle, info: MsgInfo, w0, w1, w2, w3)`:
+        /// deliver a message to a receiver, waiting for one. Needs send.
+        IpcSend = 26 => "ipc_send",
+        /// `ipc_recv(endpoint: Handle, info: MsgInfo) -> message`: wait for
+        /// a message. Needs receive.
+        IpcRecv = 27 => "ipc_recv",
+        /// `ipc_call(endpoint: Handle, info: MsgInfo, w0, w1, w2, w3) ->
+        /// reply`: send, then wait for the receiver's reply. Needs send.
+        IpcCall = 28 => "ipc_call",
+        /// `ipc_reply(0, info: MsgInfo, w0, w1, w2, w3)`: answer the call
+        /// this thread received last (its one-shot reply capability).
+        IpcReply = 29 => "ipc_reply",
+        /// `ipc_reply_recv(endpoint: Handle, info: MsgInfo, w0, w1, w2, w3)
+        /// -> message`: `ipc_reply`, then `ipc_recv`, in one call.
+        IpcReplyRecv = 30 => "ipc_reply_recv",
+        /// `notify_signal(notification: Handle, bits)`: OR `bits` into the
+        /// word, waking a waiter. Needs signal.
+        NotifySignal = 31 => "notify_signal",
+        /// `notify_wait(notification: Handle, timeout_ns) -> bits`: wait
+        /// until the word is not zero, then take (and clear) it. Needs wait.
+        NotifyWait = 32 => "notify_wait",
+        /// `notify_poll(notification: Handle) -> bits`: take the word
+        /// without waiting (0 if nothing was signalled). Needs wait.
+        NotifyPoll = 33 => "notify_poll",
     }
 }
 
@@ -93,15 +125,25 @@ impl Sysno {
             | Sysno::CapIdentify
             | Sysno::MemoryInfo
             | Sysno::ThreadExit
-            | Sysno::ProcessKill => 1,
+            | Sysno::ProcessKill
+            | Sysno::EndpointCreate
+            | Sysno::NotificationCreate
+            | Sysno::NotifyPoll => 1,
             Sysno::ProcessWait
             | Sysno::CapCopy
             | Sysno::CapMove
             | Sysno::MemorySplit
-            | Sysno::ThreadWait => 2,
+            | Sysno::ThreadWait
+            | Sysno::IpcRecv
+            | Sysno::NotifySignal
+            | Sysno::NotifyWait => 2,
             Sysno::DebugWrite | Sysno::MemUnmap => 3,
             Sysno::MemMap | Sysno::MemProtect | Sysno::CapMint | Sysno::ThreadCreate => 4,
-            Sysno::ProcessSpawn => 6,
+            Sysno::ProcessSpawn
+            | Sysno::IpcSend
+            | Sysno::IpcCall
+            | Sysno::IpcReply
+            | Sysno::IpcReplyRecv => 6,
         }
     }
 }

@@ -29,7 +29,8 @@ pub enum Event {
         thread: ThreadId,
         reason: BlockReason,
     },
-    /// `thread` was queued on `cpu`.
+    /// `thread` was queued on `cpu`, or (before a `Pick` with
+    /// [`PickReason::Handoff`]) made its current thread directly.
     Wake {
         thread: ThreadId,
         cpu: CpuId,
@@ -58,6 +59,9 @@ pub enum PickReason {
     Stolen { from: CpuId },
     /// Nothing else was ready on this CPU.
     OnlyRunnable,
+    /// `from` blocked and handed this CPU straight to it
+    /// ([`crate::Scheduler::handoff`]).
+    Handoff { from: ThreadId },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +104,8 @@ pub enum MigrateReason {
     Steal,
     /// Its affinity names another CPU.
     Affinity,
+    /// Handed a CPU other than its last one by a direct handoff.
+    Handoff,
 }
 
 impl fmt::Display for Event {
@@ -145,6 +151,7 @@ impl fmt::Display for PickReason {
             Self::RoundRobin => f.write_str("next in round-robin order"),
             Self::Stolen { from } => write!(f, "stolen from {from}"),
             Self::OnlyRunnable => f.write_str("only runnable thread"),
+            Self::Handoff { from } => write!(f, "direct handoff from {from}"),
         }
     }
 }
@@ -192,6 +199,7 @@ impl fmt::Display for MigrateReason {
             }
             Self::Steal => f.write_str("stolen by an idle CPU"),
             Self::Affinity => f.write_str("pinned to the other CPU"),
+            Self::Handoff => f.write_str("direct handoff"),
         }
     }
 }

@@ -20,6 +20,13 @@
 //!   higher priority runs or waits there, else the least-loaded CPU (ties go
 //!   to the CPU with the lowest-priority work, then the lowest number).
 //!   Pinned threads always go to their CPU. Load = ready + running threads.
+//! - Direct handoff (the IPC fast path): a thread that blocks may hand its
+//!   CPU straight to a blocked thread it wakes, without a trip through the
+//!   run queue, when that picks what the general path could have picked: the
+//!   woken thread may run there, is within its budget, and no ready thread
+//!   there outranks it (nor waits at its level once its slice is used up).
+//!   It keeps the rest of its time slice, so a pair of threads passing the
+//!   CPU back and forth cannot starve others of their priority.
 //! - An idle CPU steals the highest-priority unpinned ready thread of the
 //!   busiest CPU that has one; [`Scheduler::balance`] evens out loads.
 //! - Optional CPU budgets (quota per period, the hook for resource groups):
@@ -39,6 +46,13 @@
 //! - [`Scheduler::block_current`], [`Scheduler::exit_current`] and
 //!   [`Scheduler::yield_now`] pick the next thread themselves; a `pick_next`
 //!   right after returns the same thread and emits nothing.
+//! - IPC fast path (`call`, `reply_recv`): [`Scheduler::handoff`] blocks the
+//!   current thread and makes the blocked thread it woke current on the same
+//!   CPU at once. On `Ok` the kernel switches to that thread itself
+//!   ([`Scheduler::current`] returns it; a `pick_next` right after emits
+//!   nothing). On `Err` nothing changed: take the general path
+//!   (`block_current`, `make_ready` of the target, and the pick or
+//!   reschedule IPI they call for).
 //! - An idle CPU's `tick` returns true when it has work or can steal it;
 //!   call [`Scheduler::balance`] from a slower periodic timer.
 //! - A thread switched away from may be picked by another CPU as soon as
@@ -219,8 +233,12 @@ pub struct ThreadStats {
     pub throttled: u64,
     /// Times it moved to another CPU.
     pub migrated: u64,
-    /// Times it was made ready by [`Scheduler::make_ready`] or a refill.
+    /// Times it was made ready by [`Scheduler::make_ready`], a refill or a
+    /// handoff.
     pub woken: u64,
+    /// Times it was switched to by a direct [`Scheduler::handoff`] (also
+    /// counted in `woken` and `scheduled`).
+    pub handoffs: u64,
 }
 
 /// Why a call was refused. The scheduler is unchanged afterwards.
@@ -261,6 +279,68 @@ impl fmt::Display for SchedError {
 }
 
 impl core::error::Error for SchedError {}
+
+/// Why [`Scheduler::handoff`] declined. The scheduler is unchanged
+/// afterwards; the kernel takes the general path instead (see the crate
+/// docs). Every variant but `Sched` is a policy refusal, not a misuse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandoffError {
+    /// A bad CPU or thread id, or the target is not `Blocked`
+    /// ([`SchedError::WrongState`]).
+    Sched(SchedError),
+    /// The CPU has no current thread to block.
+    Idle(CpuId),
+    /// The target is the CPU's current thread.
+    ToSelf(ThreadId),
+    /// The target is pinned to another CPU.
+    Pinned { thread: ThreadId, cpu: CpuId },
+    /// The CPU is offline and the target is not pinned to it: unpinned work
+    /// is not placed on an offline CPU.
+    Offline(CpuId),
+    /// The target has used its budget for this period: waking it throttles
+    /// it.
+    OverBudget(ThreadId),
+    /// A higher-priority thread, `by`, is ready on the CPU.
+    Outranked { thread: ThreadId, by: ThreadId },
+    /// The target has used up its time slice and `waiting`, of the same
+    /// priority, is ready on the CPU: it is `waiting`'s turn.
+    SliceExpired { thread: ThreadId, waiting: ThreadId },
+}
+
+impl From<SchedError> for HandoffError {
+    fn from(e: SchedError) -> HandoffError {
+        HandoffError::Sched(e)
+    }
+}
+
+impl fmt::Display for HandoffError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sched(e) => e.fmt(f),
+            Self::Idle(cpu) => write!(f, "{cpu} has no current thread to block"),
+            Self::ToSelf(t) => write!(f, "{t} cannot hand off to itself"),
+            Self::Pinned { thread, cpu } => write!(f, "{thread} is pinned to {cpu}"),
+            Self::Offline(cpu) => write!(f, "{cpu} is offline"),
+            Self::OverBudget(t) => write!(f, "{t} has used its budget for this period"),
+            Self::Outranked { thread, by } => {
+                write!(f, "{thread} is outranked by ready {by}")
+            }
+            Self::SliceExpired { thread, waiting } => write!(
+                f,
+                "{thread} used its time slice and {waiting} waits at its priority"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for HandoffError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Sched(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod proptests;

@@ -1,6 +1,7 @@
 //! Property tests: random operation sequences on 1–4 CPUs against a model
 //! of each thread's life cycle, checking the invariants and the pick rule
-//! after every step; then round-robin fairness and budget enforcement.
+//! after every step; then round-robin fairness (also with threads passing
+//! the CPU by direct handoff) and budget enforcement.
 
 use super::*;
 use proptest::prelude::*;
@@ -32,6 +33,15 @@ enum Op {
     SetBudget(usize, Option<(u64, u64)>),
     Balance,
     Remove(usize),
+    /// The current thread of `cpu` hands it to thread `k`; on a policy
+    /// refusal, the general path instead. If `targeted`, `cpu` counts only
+    /// CPUs with a current thread and `k` only blocked threads (where there
+    /// are any), so that most handoffs can succeed.
+    Handoff {
+        cpu: u16,
+        k: usize,
+        targeted: bool,
+    },
 }
 
 fn budget() -> impl Strategy<Value = Option<(u64, u64)>> {
@@ -59,6 +69,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<usize>(), budget()).prop_map(|(k, b)| Op::SetBudget(k, b)),
         1 => Just(Op::Balance),
         1 => any::<usize>().prop_map(Op::Remove),
+        3 => (cpu(), any::<usize>(), proptest::bool::weighted(0.8))
+            .prop_map(|(cpu, k, targeted)| Op::Handoff { cpu, k, targeted }),
     ]
 }
 
@@ -118,6 +130,27 @@ fn check_pick(s: &Scheduler, cpu: CpuId, picked: Option<ThreadId>) -> Result<(),
     Ok(())
 }
 
+/// What a refused handoff must leave alone: states, stats, current
+/// threads, run queues and loads.
+type Observed = (
+    Vec<Result<ThreadState, SchedError>>,
+    Vec<Result<ThreadStats, SchedError>>,
+    Vec<Option<ThreadId>>,
+    Vec<Vec<ThreadId>>,
+    Vec<usize>,
+);
+
+fn observe(s: &Scheduler, ids: &[ThreadId]) -> Observed {
+    let cpus = || (0..s.cpus()).map(CpuId);
+    (
+        ids.iter().map(|&t| s.state(t)).collect(),
+        ids.iter().map(|&t| s.stats(t)).collect(),
+        cpus().map(|c| s.current(c)).collect(),
+        cpus().map(|c| s.queued(c).collect()).collect(),
+        cpus().map(|c| s.load(c)).collect(),
+    )
+}
+
 fn check_all(s: &Scheduler, ids: &[ThreadId], kinds: &[Kind]) -> Result<(), TestCaseError> {
     if let Err(e) = s.check_invariants() {
         return Err(TestCaseError::fail(e));
@@ -158,6 +191,8 @@ proptest! {
         let mut s = Scheduler::new(Config { cpus, time_slice_ns: slice_ms * MS });
         let mut ids: Vec<ThreadId> = Vec::new();
         let mut kinds: Vec<Kind> = Vec::new();
+        // Whether each thread has a budget (the model does not track use).
+        let mut budgeted: Vec<bool> = Vec::new();
         let mut now = 0u64;
         let mut events = Vec::new();
         for op in ops {
@@ -181,6 +216,7 @@ proptest! {
                         prop_assert_eq!(s.state(t), Ok(ThreadState::New));
                         ids.push(t);
                         kinds.push(Kind::New);
+                        budgeted.push(budget.is_some());
                     }
                 }
                 Op::MakeReady(k) => {
@@ -281,6 +317,7 @@ proptest! {
                         Kind::Exited => prop_assert!(wrong_state(&r), "{:?}", r),
                         _ => {
                             r.unwrap();
+                            budgeted[k] = b.is_some();
                         }
                     }
                 }
@@ -311,6 +348,125 @@ proptest! {
                         Kind::Removed => prop_assert_eq!(r, Err(SchedError::NoSuchThread(ids[k]))),
                         _ => prop_assert!(wrong_state(&r), "{:?}", r),
                     }
+                }
+                Op::Handoff { cpu, k, targeted } => {
+                    let Some(any) = pick(k) else { continue };
+                    let blocked: Vec<_> = (0..ids.len()).filter(|&j| kinds[j] == Kind::Blocked).collect();
+                    let busy: Vec<_> = (0..cpus).filter(|&c| s.current(CpuId(c)).is_some()).collect();
+                    let k = if targeted && !blocked.is_empty() { blocked[k % blocked.len()] } else { any };
+                    let cpu = if targeted && !busy.is_empty() { busy[usize::from(cpu) % busy.len()] } else { cpu };
+                    let (t, c) = (ids[k], CpuId(cpu));
+                    let from = s.current(c);
+                    let before = observe(&s, &ids);
+                    let mut got = Vec::new();
+                    let r = s.handoff(c, BlockReason::Ipc, t, now, &mut |e| got.push(e));
+                    // The model's prediction, exact but for budgets and
+                    // slices, which it does not track (no CPU goes offline).
+                    let expect = if cpu >= cpus {
+                        Err(HandoffError::Sched(SchedError::BadCpu(c)))
+                    } else if kinds[k] == Kind::Removed {
+                        Err(HandoffError::Sched(SchedError::NoSuchThread(t)))
+                    } else if from.is_none() {
+                        Err(HandoffError::Idle(c))
+                    } else if from == Some(t) {
+                        Err(HandoffError::ToSelf(t))
+                    } else if kinds[k] != Kind::Blocked {
+                        Err(HandoffError::Sched(SchedError::WrongState { thread: t, state: s.state(t).unwrap() }))
+                    } else if let Some(a) = s.affinity(t).unwrap().filter(|&a| a != c) {
+                        Err(HandoffError::Pinned { thread: t, cpu: a })
+                    } else {
+                        Ok(())
+                    };
+                    let head = s.queued(c).next();
+                    let top = head.map(|h| s.priority(h).unwrap());
+                    let priority = s.priority(t).ok();
+                    match (expect, r) {
+                        (Err(e), r) => prop_assert_eq!(r, Err(e)),
+                        (Ok(()), Err(HandoffError::OverBudget(x))) => {
+                            prop_assert_eq!(x, t);
+                            prop_assert!(budgeted[k], "{} has no budget", t);
+                        }
+                        (Ok(()), r) if top > priority => prop_assert_eq!(
+                            r,
+                            Err(HandoffError::Outranked { thread: t, by: head.unwrap() })
+                        ),
+                        (Ok(()), Err(HandoffError::SliceExpired { thread, waiting })) => {
+                            prop_assert_eq!(thread, t);
+                            prop_assert_eq!(Some(waiting), head);
+                            prop_assert_eq!(top, priority);
+                        }
+                        (Ok(()), r) => prop_assert_eq!(r, Ok(())),
+                    }
+                    let after = observe(&s, &ids);
+                    match r {
+                        Ok(()) => {
+                            let from = from.unwrap();
+                            let priority = priority.unwrap();
+                            let n = got.len();
+                            prop_assert!(n == 3 || n == 4, "{:?}", got);
+                            prop_assert_eq!(got[0], Event::Block { cpu: c, thread: from, reason: BlockReason::Ipc });
+                            if n == 4 {
+                                prop_assert!(
+                                    matches!(got[1], Event::Migrate { thread, from: f, to, reason: MigrateReason::Handoff }
+                                        if thread == t && to == c && f != c),
+                                    "{:?}", got[1]
+                                );
+                            }
+                            prop_assert_eq!(got[n - 2], Event::Wake { thread: t, cpu: c, reason: WakeReason::ByThread(from) });
+                            prop_assert_eq!(got[n - 1], Event::Pick { cpu: c, thread: t, priority, reason: PickReason::Handoff { from } });
+                            prop_assert_eq!(s.state(from), Ok(ThreadState::Blocked(BlockReason::Ipc)));
+                            // Queues and loads are untouched; only `cpu`'s
+                            // current thread changed.
+                            prop_assert_eq!(&after.3, &before.3);
+                            prop_assert_eq!(&after.4, &before.4);
+                            let (f, kt) = (ids.iter().position(|&x| x == from).unwrap(), k);
+                            let (fb, fa) = (before.1[f].unwrap(), after.1[f].unwrap());
+                            prop_assert_eq!(fa.blocked, fb.blocked + 1);
+                            prop_assert!(fa.runtime_ns >= fb.runtime_ns);
+                            let (tb, ta) = (before.1[kt].unwrap(), after.1[kt].unwrap());
+                            prop_assert_eq!(
+                                (ta.handoffs, ta.woken, ta.scheduled, ta.migrated),
+                                (tb.handoffs + 1, tb.woken + 1, tb.scheduled + 1, tb.migrated + u64::from(n == 4))
+                            );
+                            // Nothing left for the general path to do.
+                            prop_assert!(!s.needs_resched(c));
+                            check_pick(&s, c, Some(t))?;
+                            let mut again = Vec::new();
+                            prop_assert_eq!(s.pick_next(c, now, &mut |e| again.push(e)), Some(t));
+                            prop_assert!(again.is_empty(), "{:?}", again);
+                            kinds[f] = Kind::Blocked;
+                            kinds[kt] = Kind::Runnable;
+                        }
+                        Err(e) => {
+                            prop_assert!(got.is_empty(), "{:?}", got);
+                            prop_assert_eq!(after, before);
+                            let policy = matches!(
+                                e,
+                                HandoffError::Pinned { .. }
+                                    | HandoffError::Offline(_)
+                                    | HandoffError::OverBudget(_)
+                                    | HandoffError::Outranked { .. }
+                                    | HandoffError::SliceExpired { .. }
+                            );
+                            if policy {
+                                // The kernel's general path.
+                                let from = from.unwrap();
+                                let woke = s.make_ready(t, WakeReason::ByThread(from), now, &mut sink).unwrap();
+                                if matches!(e, HandoffError::OverBudget(_)) {
+                                    prop_assert_eq!(s.state(t), Ok(ThreadState::Throttled));
+                                }
+                                let picked = s.block_current(c, BlockReason::Ipc, now, &mut sink);
+                                check_pick(&s, c, picked)?;
+                                if let Some(w) = woke.filter(|&w| w != c) {
+                                    let picked = s.pick_next(w, now, &mut sink);
+                                    check_pick(&s, w, picked)?;
+                                }
+                                kinds[ids.iter().position(|&x| x == from).unwrap()] = Kind::Blocked;
+                                kinds[k] = Kind::Runnable;
+                            }
+                        }
+                    }
+                    events.extend(got);
                 }
             }
             check_all(&s, &ids, &kinds)?;
@@ -351,6 +507,72 @@ proptest! {
             prop_assert!(max - min <= slice, "runtimes {:?} differ by more than {}", runtimes, slice);
             prop_assert_eq!(runtimes.iter().sum::<u64>(), now);
         }
+    }
+
+    #[test]
+    fn threads_passing_the_cpu_by_handoff_leave_their_level_its_turns(
+        others in 1usize..4,
+        tick_us in 100u64..1_000,
+        ticks_per_slice in 1u64..8,
+        calls_per_tick in 1u64..5,
+        slices in 20u64..80,
+    ) {
+        // `a` and `b` pass the CPU back and forth by handoff several times a
+        // tick (the general path when refused); `others` threads of their
+        // priority never block. One cycle of the level's round robin is at
+        // most a slice (plus a tick) for each other thread and for each of
+        // the pair, and gives each other thread a full slice.
+        let dt = tick_us * US;
+        let slice = dt * ticks_per_slice;
+        let cycle = (others as u64 + 2) * (slice + dt);
+        let c = CpuId(0);
+        let mut s = Scheduler::new(Config { cpus: 1, time_slice_ns: slice });
+        let mut sink = |_: Event| {};
+        let add = |s: &mut Scheduler| {
+            let t = s.add_thread(Priority(12), None, None).unwrap();
+            s.make_ready(t, WakeReason::Created, 0, &mut |_| {}).unwrap();
+            t
+        };
+        // `b` runs first and waits for a call.
+        let b = add(&mut s);
+        s.pick_next(c, 0, &mut sink);
+        s.block_current(c, BlockReason::Ipc, 0, &mut sink);
+        let a = add(&mut s);
+        let rest: Vec<_> = (0..others).map(|_| add(&mut s)).collect();
+        prop_assert_eq!(s.pick_next(c, 0, &mut sink), Some(a));
+        let mut now = 0;
+        for k in 0..slices * ticks_per_slice {
+            for j in 1..=calls_per_tick {
+                now = k * dt + j * dt / calls_per_tick;
+                let Some(x) = s.current(c).filter(|&x| x == a || x == b) else {
+                    continue;
+                };
+                let y = if x == a { b } else { a };
+                prop_assert_eq!(s.state(y), Ok(ThreadState::Blocked(BlockReason::Ipc)));
+                match s.handoff(c, BlockReason::Ipc, y, now, &mut sink) {
+                    Ok(()) => {}
+                    Err(HandoffError::SliceExpired { .. }) => {
+                        s.make_ready(y, WakeReason::ByThread(x), now, &mut sink).unwrap();
+                        s.block_current(c, BlockReason::Ipc, now, &mut sink);
+                    }
+                    Err(e) => prop_assert!(false, "refused: {}", e),
+                }
+            }
+            if s.tick(c, now, &mut sink) {
+                s.pick_next(c, now, &mut sink);
+            }
+            s.check_invariants().map_err(TestCaseError::fail)?;
+        }
+        for &t in &rest {
+            let ran = s.stats(t).unwrap().runtime_ns;
+            prop_assert!(
+                ran * cycle >= slice * now.saturating_sub(2 * cycle),
+                "{} ran {} of {} (slice {}, cycle {})", t, ran, now, slice, cycle
+            );
+        }
+        let pair = s.stats(a).unwrap().runtime_ns + s.stats(b).unwrap().runtime_ns;
+        let total: u64 = rest.iter().map(|&t| s.stats(t).unwrap().runtime_ns).sum::<u64>() + pair;
+        prop_assert_eq!(total, now);
     }
 
     #[test]

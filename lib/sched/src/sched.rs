@@ -6,8 +6,8 @@
 //! queues is a few index writes and never allocates.
 
 use crate::{
-    BlockReason, Budget, Config, CpuId, Event, MigrateReason, PickReason, PreemptReason, Priority,
-    SchedError, ThreadId, ThreadState, ThreadStats, WakeReason,
+    BlockReason, Budget, Config, CpuId, Event, HandoffError, MigrateReason, PickReason,
+    PreemptReason, Priority, SchedError, ThreadId, ThreadState, ThreadStats, WakeReason,
 };
 use alloc::vec::Vec;
 use core::cmp::Reverse;
@@ -78,6 +78,12 @@ impl Period {
 
     fn exhausted(&self) -> bool {
         self.used >= self.budget.quota_ns
+    }
+
+    /// Whether it is exhausted at `now`, after the roll that `now` implies
+    /// (which this does not perform).
+    fn exhausted_at(&self, now: u64) -> bool {
+        now < self.end() && self.exhausted()
     }
 }
 
@@ -399,6 +405,106 @@ impl Scheduler {
         self.reschedule(c, now, Leave::Block(reason), sink)
     }
 
+    /// Direct handoff, the IPC fast path: blocks `cpu`'s current thread with
+    /// `reason` (charged, `Block` event and `blocked` stat, as
+    /// [`Self::block_current`]) and makes the `Blocked` thread `to` the
+    /// current thread of `cpu` at once, without queueing it or picking. The
+    /// kernel then switches to `to` itself; [`Self::current`] returns it and
+    /// a [`Self::pick_next`] right after emits nothing.
+    ///
+    /// Allowed only when the general path could have picked `to` here: `to`
+    /// may run on `cpu` (unpinned, with `cpu` online, or pinned to `cpu`),
+    /// it is within its budget at `now`, no ready thread on `cpu` has a
+    /// higher priority, and if one of equal priority waits, `to` has some of
+    /// its time slice left. `to` goes ahead of equal-priority ready threads
+    /// (it was woken by the thread that had the CPU) but keeps the rest of
+    /// its slice instead of getting a fresh one, so threads passing the CPU
+    /// back and forth still yield to their level's round robin once their
+    /// slices run out.
+    ///
+    /// Events: `Block` for the current thread, `Migrate { Handoff }` if
+    /// `to` last ran on another CPU, `Wake { ByThread(current) }` and
+    /// `Pick { Handoff { from: current } }` for `to`, whose `woken`,
+    /// `scheduled` and `handoffs` stats count it. CPU loads do not change.
+    ///
+    /// On `Err` nothing changed and nothing was emitted: the kernel takes
+    /// the general path (see the crate docs). Refusals, in the order
+    /// checked: a bad `cpu` or `to`, `cpu` idle, `to` the current thread,
+    /// `to` not `Blocked`, pinned elsewhere, `cpu` offline for an unpinned
+    /// `to`, over budget, outranked, slice expired.
+    pub fn handoff(
+        &mut self,
+        cpu: CpuId,
+        reason: BlockReason,
+        to: ThreadId,
+        now: u64,
+        sink: &mut impl FnMut(Event),
+    ) -> Result<(), HandoffError> {
+        let c = self.cpu_index(cpu)?;
+        let i = self.index(to)?;
+        let prev = self.cpus[c].current;
+        if prev == NIL {
+            return Err(HandoffError::Idle(cpu));
+        }
+        if prev == i {
+            return Err(HandoffError::ToSelf(to));
+        }
+        let t = self.thread(i);
+        if !matches!(t.state, ThreadState::Blocked(_)) {
+            return Err(SchedError::WrongState {
+                thread: to,
+                state: t.state,
+            }
+            .into());
+        }
+        match t.affinity {
+            Some(a) if a != cpu => return Err(HandoffError::Pinned { thread: to, cpu: a }),
+            None if !self.cpus[c].online => return Err(HandoffError::Offline(cpu)),
+            _ => {}
+        }
+        if t.period.is_some_and(|p| p.exhausted_at(now)) {
+            return Err(HandoffError::OverBudget(to));
+        }
+        if let Some(top) = self.top_ready(c).filter(|&p| p >= t.priority) {
+            let by = self.id(self.cpus[c].queues[usize::from(top.0)].head);
+            if top > t.priority {
+                return Err(HandoffError::Outranked { thread: to, by });
+            }
+            if t.slice_used >= self.time_slice {
+                return Err(HandoffError::SliceExpired {
+                    thread: to,
+                    waiting: by,
+                });
+            }
+        }
+
+        self.charge(prev, now);
+        let from = self.id(prev);
+        self.set_blocked(prev, cpu, reason, sink);
+        let t = self.thread_mut(i);
+        if let Some(p) = &mut t.period {
+            p.roll(now);
+        }
+        t.stats.woken += 1;
+        t.stats.handoffs += 1;
+        if let Some(last) = t.last_cpu.filter(|&l| l != cpu) {
+            t.stats.migrated += 1;
+            sink(Event::Migrate {
+                thread: to,
+                from: last,
+                to: cpu,
+                reason: MigrateReason::Handoff,
+            });
+        }
+        sink(Event::Wake {
+            thread: to,
+            cpu,
+            reason: WakeReason::ByThread(from),
+        });
+        self.run(i, c, now, PickReason::Handoff { from }, sink);
+        Ok(())
+    }
+
     /// Marks `cpu`'s current thread `Exited` and picks the next: returns the
     /// thread to switch to (`None` = idle). [`Self::remove`] the exited one
     /// once its stack is no longer in use.
@@ -658,8 +764,6 @@ impl Scheduler {
         Ok(self.thread(self.index(t)?).affinity)
     }
 
-    /// Ready threads queued on `cpu` plus its running one (0 for an unknown
-    /// CPU).
     /// Marks `cpu` as running or not (all CPUs start online). A kernel that
     /// brings CPUs up one by one marks the others offline first, so no
     /// unpinned thread waits on a CPU that never starts; threads pinned to
@@ -674,6 +778,8 @@ impl Scheduler {
         self.cpu_index(cpu).is_ok_and(|c| self.cpus[c].online)
     }
 
+    /// Ready threads queued on `cpu` plus its running one (0 for an unknown
+    /// CPU).
     pub fn load(&self, cpu: CpuId) -> usize {
         self.cpu_index(cpu).map_or(0, |c| self.load_at(c))
     }
@@ -1063,16 +1169,7 @@ impl Scheduler {
                     self.thread_mut(prev).state = ThreadState::Exited;
                     sink(Event::Exit { thread, cpu });
                 }
-                Leave::Block(reason) => {
-                    let t = self.thread_mut(prev);
-                    t.state = ThreadState::Blocked(reason);
-                    t.stats.blocked += 1;
-                    sink(Event::Block {
-                        cpu,
-                        thread,
-                        reason,
-                    });
-                }
+                Leave::Block(reason) => self.set_blocked(prev, cpu, reason, sink),
                 _ if old.exhausted() => {
                     self.thread_mut(prev).stats.preempted += 1;
                     sink(preempt(PreemptReason::BudgetExhausted));
@@ -1136,21 +1233,53 @@ impl Scheduler {
             return None;
         };
 
-        self.cpus[c].current = next;
-        let t = self.thread_mut(next);
+        Some(self.run(next, c, now, reason, sink))
+    }
+
+    /// Marks the thread that was running on `cpu` (already charged, and no
+    /// longer needed as its current) `Blocked`.
+    fn set_blocked(
+        &mut self,
+        i: u32,
+        cpu: CpuId,
+        reason: BlockReason,
+        sink: &mut impl FnMut(Event),
+    ) {
+        let t = self.thread_mut(i);
+        t.state = ThreadState::Blocked(reason);
+        t.stats.blocked += 1;
+        sink(Event::Block {
+            cpu,
+            thread: self.id(i),
+            reason,
+        });
+    }
+
+    /// Makes a thread that is on no list the current thread of `c`.
+    fn run(
+        &mut self,
+        i: u32,
+        c: usize,
+        now: u64,
+        reason: PickReason,
+        sink: &mut impl FnMut(Event),
+    ) -> ThreadId {
+        let cpu = cpu_id(c);
+        self.cpus[c].current = i;
+        let t = self.thread_mut(i);
         t.state = ThreadState::Running { cpu };
         t.last_cpu = Some(cpu);
         t.charged_at = now;
         t.stats.scheduled += 1;
         let priority = t.priority;
-        let thread = self.id(next);
+        let thread = self.id(i);
         sink(Event::Pick {
             cpu,
             thread,
             priority,
             reason,
         });
-        Some(thread)
+        thread
     }
 
     /// Takes the highest-priority unpinned ready thread (oldest first) off

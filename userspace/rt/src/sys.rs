@@ -7,8 +7,8 @@
 //! address space use the [`initial`] handles.
 
 use ferrous_abi::{
-    CapInfo, ExitStatus, Grant, Handle, MAX_DEBUG_WRITE, Perms, Rights, SysError, Syscall, UserPtr,
-    decode_result, initial,
+    CapInfo, ExitStatus, Grant, Handle, MAX_DEBUG_WRITE, MSG_WORDS, MsgInfo, Perms, RecvInfo,
+    Rights, SysError, Syscall, UserPtr, decode_result, initial,
 };
 
 pub use ferrous_abi::WAIT_FOREVER;
@@ -55,6 +55,39 @@ pub mod raw {
             );
         }
         (rax, rdx)
+    }
+
+    /// As [`syscall`], for the IPC calls, whose results fill more
+    /// registers: returns `rax` and `[rdx, rdi, rsi, r10, r8, r9]` as the
+    /// kernel left them.
+    ///
+    /// # Safety
+    ///
+    /// As for [`syscall`].
+    #[inline(always)]
+    pub unsafe fn syscall_ipc(nr: u64, args: [u64; 6]) -> (u64, [u64; 6]) {
+        let rax: u64;
+        let out: [u64; 6];
+        let (rdx, rdi, rsi, r10, r8, r9): (u64, u64, u64, u64, u64, u64);
+        // SAFETY: as in `syscall`; the IPC calls also write rdi, rsi, r10,
+        // r8 and r9, which are declared as outputs here.
+        unsafe {
+            asm!(
+                "syscall",
+                inlateout("rax") nr => rax,
+                inlateout("rdi") args[0] => rdi,
+                inlateout("rsi") args[1] => rsi,
+                inlateout("rdx") args[2] => rdx,
+                inlateout("r10") args[3] => r10,
+                inlateout("r8") args[4] => r8,
+                inlateout("r9") args[5] => r9,
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        out = [rdx, rdi, rsi, r10, r8, r9];
+        (rax, out)
     }
 }
 
@@ -311,4 +344,131 @@ pub fn rdtsc() -> u64 {
     // SAFETY: RDTSC only reads a counter; it is permitted in ring 3 while
     // CR4.TSD is clear, which Ferrous never sets.
     unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+// ----- IPC -----
+
+/// A message as a receiver sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The badge of the capability the sender used (0: unbadged).
+    pub badge: u64,
+    pub info: RecvInfo,
+    pub words: [u64; MSG_WORDS],
+}
+
+fn ipc(call: Syscall) -> Result<Received, SysError> {
+    let (nr, args) = call.encode();
+    // SAFETY: IPC calls read and write registers only (a transferred
+    // capability lands in a slot, not in memory): no memory Rust uses can
+    // change.
+    let (rax, out) = unsafe { raw::syscall_ipc(nr, args) };
+    if rax != 0 {
+        return Err(match decode_result(rax, out[0]) {
+            Err(e) => e,
+            Ok(_) => unreachable!("rax != 0 is an error"),
+        });
+    }
+    Ok(Received {
+        badge: out[0],
+        info: RecvInfo::from_raw(out[2]),
+        words: [out[1], out[3], out[4], out[5]],
+    })
+}
+
+/// A new endpoint made from `memory`.
+pub fn endpoint_create(memory: Handle) -> Result<Handle, SysError> {
+    call(Syscall::EndpointCreate { memory }).map(|h| Handle(h as u32))
+}
+
+/// A new notification made from `memory`.
+pub fn notification_create(memory: Handle) -> Result<Handle, SysError> {
+    call(Syscall::NotificationCreate { memory }).map(|h| Handle(h as u32))
+}
+
+/// Sends `words` (the first `info.words` of them count) and, if
+/// `info.cap_slot` is not 0, that capability.
+pub fn ipc_send(endpoint: Handle, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<(), SysError> {
+    ipc(Syscall::IpcSend {
+        endpoint,
+        info,
+        words,
+    })
+    .map(|_| ())
+}
+
+/// Sends and waits for the reply.
+pub fn ipc_call(
+    endpoint: Handle,
+    info: MsgInfo,
+    words: [u64; MSG_WORDS],
+) -> Result<Received, SysError> {
+    ipc(Syscall::IpcCall {
+        endpoint,
+        info,
+        words,
+    })
+}
+
+/// Waits for a message; a capability it carries goes to `info.cap_slot`.
+pub fn ipc_recv(endpoint: Handle, info: MsgInfo) -> Result<Received, SysError> {
+    ipc(Syscall::IpcRecv { endpoint, info })
+}
+
+/// Answers the call this thread received last.
+pub fn ipc_reply(info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<(), SysError> {
+    ipc(Syscall::IpcReply { info, words }).map(|_| ())
+}
+
+/// Answers the last call, then waits for the next message: a server's
+/// loop in one call.
+pub fn ipc_reply_recv(
+    endpoint: Handle,
+    info: MsgInfo,
+    words: [u64; MSG_WORDS],
+) -> Result<Received, SysError> {
+    ipc(Syscall::IpcReplyRecv {
+        endpoint,
+        info,
+        words,
+    })
+}
+
+/// A server loop: receives on `endpoint`, answers each call with the words
+/// `handler` returns (all four), until a call fails; returns that error.
+/// A reply to a caller that has gone (`CallerGone`) does not stop it.
+pub fn serve(endpoint: Handle, mut handler: impl FnMut(&Received) -> [u64; MSG_WORDS]) -> SysError {
+    let mut msg = match ipc_recv(endpoint, MsgInfo::default()) {
+        Ok(m) => m,
+        Err(e) => return e,
+    };
+    loop {
+        let reply = handler(&msg);
+        msg = match ipc_reply_recv(endpoint, MsgInfo::words(MSG_WORDS as u8), reply) {
+            Ok(m) => m,
+            Err(SysError::CallerGone) => match ipc_recv(endpoint, MsgInfo::default()) {
+                Ok(m) => m,
+                Err(e) => return e,
+            },
+            Err(e) => return e,
+        };
+    }
+}
+
+/// ORs `bits` into the notification's word.
+pub fn notify_signal(notification: Handle, bits: u64) -> Result<(), SysError> {
+    call(Syscall::NotifySignal { notification, bits }).map(|_| ())
+}
+
+/// Waits until the word is not zero and takes it.
+pub fn notify_wait(notification: Handle, timeout_ns: u64) -> Result<u64, SysError> {
+    call(Syscall::NotifyWait {
+        notification,
+        timeout_ns,
+    })
+}
+
+/// Takes the word without waiting.
+pub fn notify_poll(notification: Handle) -> Result<u64, SysError> {
+    call(Syscall::NotifyPoll { notification })
 }

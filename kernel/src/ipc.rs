@@ -1,0 +1,671 @@
+//! IPC in the kernel: endpoints, one-shot replies and notifications, with
+//! the policy in `ferrous-ipc` and the threads here.
+//!
+//! One lock (`IPC`) covers every endpoint, notification, reply right and
+//! per-thread mailbox. Lock order: IPC → CAPS (a transferred capability is
+//! granted under IPC) → THREADS (`unpark`); CAPS never takes IPC: objects
+//! whose capabilities go are closed or woken after CAPS is released.
+//!
+//! A blocked thread is parked (`thread::park`) with a record of where it
+//! waits. Whoever completes its operation writes the result into its
+//! mailbox under IPC, then unparks it. A parked thread that wakes looks at
+//! its mailbox first; if nothing is there it checks, in order, its
+//! process's end, its capability (a revoked one fails with `ObjectGone`)
+//! and its deadline, and if one of them ends the wait it takes itself out
+//! of the queue it was in, all under IPC, so a result is never lost and
+//! never delivered twice.
+//!
+//! Causality: every message carries a causal ID. A thread that sends while
+//! handling a message it received passes that message's ID on; otherwise
+//! the message gets a fresh one. Trace lines `ipc.send`, `ipc.recv`,
+//! `ipc.reply` carry it.
+
+use crate::cap::{self, Object};
+use crate::memory::Memory;
+use crate::sync::IrqMutex;
+use crate::thread::{self, ThreadId};
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+use ferrous_abi::{Handle, MSG_WORDS, MsgInfo, RecvInfo, Rights, SysError, Sysno};
+use ferrous_caps::{ObjectId, ObjectType, SpaceId};
+use ferrous_ipc::{
+    CausalId, CausalState, Endpoint, IpcError, Notification, RecvOutcome, Replies, SendKind,
+    SendOutcome, WaitOutcome,
+};
+
+/// A message in flight: registers, badge, causal ID, and the capability
+/// the sender offers (its space and slot), transferred at the rendezvous.
+#[derive(Clone, Copy, Debug)]
+pub struct Msg {
+    words: [u64; MSG_WORDS],
+    len: u8,
+    badge: u64,
+    causal: CausalId,
+    cap: Option<(SpaceId, u32)>,
+}
+
+/// What a woken thread finds.
+#[derive(Clone, Copy, Debug)]
+pub enum Delivery {
+    Message {
+        badge: u64,
+        words: [u64; MSG_WORDS],
+        info: RecvInfo,
+    },
+    Bits(u64),
+    Failed(SysError),
+}
+
+/// Where a parked thread waits, so it can take itself out.
+#[derive(Clone, Copy, Debug)]
+enum Waiting {
+    Send {
+        endpoint: u64,
+    },
+    Recv {
+        endpoint: u64,
+        space: SpaceId,
+        slot: u8,
+    },
+    Reply,
+    Notification {
+        id: u64,
+    },
+}
+
+struct EndpointState {
+    queue: Endpoint<ThreadId, Msg>,
+    /// Its server: the first process to receive on it (until then, the
+    /// one that made it). The endpoint closes when that process ends, so
+    /// clients never wait on a server that is gone.
+    owner: u64,
+    bound: bool,
+}
+
+struct Ipc {
+    endpoints: BTreeMap<u64, EndpointState>,
+    notifications: BTreeMap<u64, Notification<ThreadId>>,
+    replies: Replies<ThreadId>,
+    mailbox: BTreeMap<ThreadId, Delivery>,
+    waiting: BTreeMap<ThreadId, Waiting>,
+    causal: BTreeMap<ThreadId, CausalState>,
+}
+
+static IPC: IrqMutex<Ipc> = IrqMutex::new(Ipc {
+    endpoints: BTreeMap::new(),
+    notifications: BTreeMap::new(),
+    replies: Replies::new(),
+    mailbox: BTreeMap::new(),
+    waiting: BTreeMap::new(),
+    causal: BTreeMap::new(),
+});
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_CAUSAL: AtomicU64 = AtomicU64::new(1);
+
+fn fresh_causal() -> CausalId {
+    CausalId(NEXT_CAUSAL.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Charged to the memory an endpoint or notification is made from.
+pub const OBJECT_COST: u64 = 256;
+
+/// The kernel object behind an endpoint capability. Its state lives under
+/// `IPC`, by id; the charge goes back when the object does.
+pub struct EndpointObj {
+    id: u64,
+    memory: Arc<Memory>,
+}
+
+/// The kernel object behind a notification capability.
+pub struct NotificationObj {
+    id: u64,
+    memory: Arc<Memory>,
+}
+
+impl Drop for EndpointObj {
+    fn drop(&mut self) {
+        self.memory.refund(OBJECT_COST);
+    }
+}
+
+impl Drop for NotificationObj {
+    fn drop(&mut self) {
+        self.memory.refund(OBJECT_COST);
+    }
+}
+
+fn oom(_: IpcError) -> SysError {
+    SysError::OutOfMemory
+}
+
+/// A new endpoint owned by process `owner`, charged to `memory`.
+pub fn create_endpoint(owner: u64, memory: Arc<Memory>) -> Result<Arc<EndpointObj>, SysError> {
+    memory.charge(OBJECT_COST)?;
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let obj = Arc::new(EndpointObj { id, memory });
+    let state = EndpointState {
+        queue: Endpoint::new(),
+        owner,
+        bound: false,
+    };
+    IPC.lock().endpoints.insert(id, state);
+    Ok(obj)
+}
+
+pub fn create_notification(memory: Arc<Memory>) -> Result<Arc<NotificationObj>, SysError> {
+    memory.charge(OBJECT_COST)?;
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let obj = Arc::new(NotificationObj { id, memory });
+    IPC.lock().notifications.insert(id, Notification::new());
+    Ok(obj)
+}
+
+fn deliver(ipc: &mut Ipc, to: ThreadId, d: Delivery) -> ThreadId {
+    ipc.mailbox.insert(to, d);
+    ipc.waiting.remove(&to);
+    to
+}
+
+/// Closes an endpoint: every thread queued on it wakes with `ObjectGone`.
+pub fn close_endpoint(id: u64) {
+    let woken = {
+        let mut ipc = IPC.lock();
+        let Some(mut e) = ipc.endpoints.remove(&id) else {
+            return;
+        };
+        let closed = e.queue.close();
+        let mut woken = alloc::vec::Vec::new();
+        for t in closed.senders.into_iter().chain(closed.receivers) {
+            woken.push(deliver(&mut ipc, t, Delivery::Failed(SysError::ObjectGone)));
+        }
+        woken
+    };
+    log::debug!("ipc.close endpoint={id} woken={}", woken.len());
+    for t in woken {
+        thread::unpark(t);
+    }
+}
+
+pub fn close_notification(id: u64) {
+    let woken = {
+        let mut ipc = IPC.lock();
+        let Some(mut n) = ipc.notifications.remove(&id) else {
+            return;
+        };
+        let waiters = n.close();
+        waiters
+            .into_iter()
+            .map(|t| deliver(&mut ipc, t, Delivery::Failed(SysError::ObjectGone)))
+            .collect::<alloc::vec::Vec<_>>()
+    };
+    for t in woken {
+        thread::unpark(t);
+    }
+}
+
+/// A capability to endpoint or notification `id` was deleted: its
+/// waiters look at theirs again.
+pub fn wake_waiters(id: u64) {
+    let ts: alloc::vec::Vec<ThreadId> = {
+        let ipc = IPC.lock();
+        match (ipc.endpoints.get(&id), ipc.notifications.get(&id)) {
+            (Some(e), _) => e.queue.senders().chain(e.queue.receivers()).collect(),
+            (None, Some(n)) => n.waiters().collect(),
+            _ => alloc::vec::Vec::new(),
+        }
+    };
+    for t in ts {
+        thread::unpark(t);
+    }
+}
+
+/// Every endpoint the process made closes with it.
+pub fn process_ended(owner: u64) {
+    let ids: alloc::vec::Vec<u64> = IPC
+        .lock()
+        .endpoints
+        .iter()
+        .filter(|(_, e)| e.owner == owner)
+        .map(|(&id, _)| id)
+        .collect();
+    for id in ids {
+        close_endpoint(id);
+    }
+}
+
+/// Thread `me` is gone for IPC (it leaves, or its process ended): out of
+/// every queue; the reply it owed fails its caller with `ObjectGone`; a
+/// reply owed to it is dead. Idempotent.
+pub fn thread_gone(me: ThreadId) {
+    let caller = {
+        let mut ipc = IPC.lock();
+        cancel(&mut ipc, me);
+        ipc.mailbox.remove(&me);
+        ipc.causal.remove(&me);
+        ipc.replies.caller_gone(me);
+        let caller = ipc.replies.server_gone(me);
+        caller.map(|c| deliver(&mut ipc, c, Delivery::Failed(SysError::ObjectGone)))
+    };
+    if let Some(c) = caller {
+        thread::unpark(c);
+    }
+}
+
+/// Takes `me` out of wherever it waits. Returns whether it was waiting.
+fn cancel(ipc: &mut Ipc, me: ThreadId) -> bool {
+    match ipc.waiting.remove(&me) {
+        Some(Waiting::Send { endpoint } | Waiting::Recv { endpoint, .. }) => {
+            if let Some(e) = ipc.endpoints.get_mut(&endpoint) {
+                e.queue.cancel(me);
+            }
+            true
+        }
+        Some(Waiting::Reply) => {
+            ipc.replies.caller_gone(me);
+            true
+        }
+        Some(Waiting::Notification { id }) => {
+            if let Some(n) = ipc.notifications.get_mut(&id) {
+                n.cancel(me);
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+/// The capability a blocked call was made with, to check after wake-ups.
+pub struct Held {
+    space: SpaceId,
+    handle: Handle,
+    object: ObjectId,
+}
+
+/// Parks until a delivery, the deadline, the process's end or the loss of
+/// the capability `held`.
+fn wait(me: ThreadId, deadline: u64, held: Option<&Held>) -> Result<Delivery, SysError> {
+    let process = thread::current_process();
+    loop {
+        let epoch = cap::epoch();
+        thread::park(deadline);
+        let mut ipc = IPC.lock();
+        if let Some(d) = ipc.mailbox.remove(&me) {
+            return match d {
+                Delivery::Failed(e) => Err(e),
+                d => Ok(d),
+            };
+        }
+        let gone = process.as_ref().is_some_and(|p| !p.is_running())
+            || (cap::epoch() != epoch
+                && held.is_some_and(|h| !cap::still_names(h.space, h.handle, h.object)));
+        if gone {
+            cancel(&mut ipc, me);
+            return Err(SysError::ObjectGone);
+        }
+        if crate::arch::time::now_ns() >= deadline {
+            cancel(&mut ipc, me);
+            return Err(SysError::TimedOut);
+        }
+    }
+}
+
+fn deadline(timeout_ns: u64) -> u64 {
+    if timeout_ns == u64::MAX {
+        u64::MAX
+    } else {
+        crate::arch::time::now_ns().saturating_add(timeout_ns)
+    }
+}
+
+/// The result registers of a receive: `(badge, info, words)`.
+pub type Received = (u64, RecvInfo, [u64; MSG_WORDS]);
+
+fn unpack(d: Delivery) -> Received {
+    match d {
+        Delivery::Message { badge, words, info } => (badge, info, words),
+        Delivery::Bits(b) => (0, RecvInfo::default(), [b, 0, 0, 0]),
+        Delivery::Failed(_) => (0, RecvInfo::default(), [0; MSG_WORDS]),
+    }
+}
+
+/// Moves the message's capability (if any) into the receiver's slot
+/// (0: it refuses capabilities). Best effort: a failed transfer leaves
+/// `cap_received` clear.
+fn transfer(msg: &Msg, to: Option<(SpaceId, u8)>, op: Sysno) -> bool {
+    match (msg.cap, to) {
+        (Some((from_space, from)), Some((space, slot))) if slot != 0 => cap::grant(
+            from_space,
+            Handle(from),
+            space,
+            u32::from(slot),
+            Rights::ALL,
+            op,
+        )
+        .is_ok(),
+        _ => false,
+    }
+}
+
+fn message(msg: &Msg, cap_received: bool, is_call: bool) -> Delivery {
+    Delivery::Message {
+        badge: msg.badge,
+        words: msg.words,
+        info: RecvInfo {
+            words: msg.len,
+            cap_received,
+            is_call,
+            causal: msg.causal.0 as u32,
+        },
+    }
+}
+
+/// The caller's capability to an endpoint, with the rights `needed`.
+pub struct Target {
+    /// The calling process (kernel-internal id).
+    pub process: u64,
+    pub space: SpaceId,
+    pub handle: Handle,
+    pub object: ObjectId,
+    pub endpoint: u64,
+    pub badge: u64,
+}
+
+pub fn endpoint_target(
+    process: u64,
+    space: SpaceId,
+    op: Sysno,
+    handle: Handle,
+    needed: Rights,
+) -> Result<Target, SysError> {
+    let (obj, c) = cap::lookup(space, op, handle, 0, Some(ObjectType::Endpoint), needed)?;
+    let Object::Endpoint(e) = obj else {
+        return Err(SysError::WrongObjectType { arg: 0 });
+    };
+    Ok(Target {
+        process,
+        space,
+        handle,
+        object: c.object,
+        endpoint: e.id,
+        badge: c.badge,
+    })
+}
+
+/// The message the caller sends: its words, its causal ID, and the
+/// capability it offers (checked now for grant and derive).
+fn outgoing(
+    ipc: &mut Ipc,
+    me: ThreadId,
+    space: SpaceId,
+    info: MsgInfo,
+    words: [u64; MSG_WORDS],
+    badge: u64,
+    op: Sysno,
+) -> Result<Msg, SysError> {
+    let cap = match info.cap_slot {
+        0 => None,
+        slot => {
+            let needed = Rights::GRANT | Rights::DERIVE;
+            cap::lookup(space, op, Handle(u32::from(slot)), 1, None, needed)?;
+            Some((space, u32::from(slot)))
+        }
+    };
+    let causal = ipc
+        .causal
+        .get(&me)
+        .copied()
+        .unwrap_or_default()
+        .outgoing(fresh_causal);
+    Ok(Msg {
+        words,
+        len: info.words,
+        badge,
+        causal,
+        cap,
+    })
+}
+
+/// `ipc_send` and `ipc_call`.
+pub fn send(
+    t: &Target,
+    info: MsgInfo,
+    words: [u64; MSG_WORDS],
+    call: bool,
+) -> Result<Received, SysError> {
+    let me = thread::current_id().ok_or(SysError::ObjectGone)?;
+    let op = if call { Sysno::IpcCall } else { Sysno::IpcSend };
+    let kind = if call { SendKind::Call } else { SendKind::Send };
+    let timeout = info.timeout_ns();
+    let deadline = deadline(timeout);
+    let woken = {
+        let mut ipc = IPC.lock();
+        let msg = outgoing(&mut ipc, me, t.space, info, words, t.badge, op)?;
+        log::trace!(
+            "ipc.{} endpoint={} badge={:#x} causal={}",
+            if call { "call" } else { "send" },
+            t.endpoint,
+            t.badge,
+            msg.causal.0
+        );
+        let ipc = &mut *ipc;
+        let e = ipc
+            .endpoints
+            .get_mut(&t.endpoint)
+            .ok_or(SysError::ObjectGone)?;
+        match e.queue.send(me, t.badge, msg, kind, timeout != 0) {
+            Err(IpcError::WouldBlock) => return Err(SysError::WouldBlock),
+            Err(IpcError::Closed) => return Err(SysError::ObjectGone),
+            Err(e) => return Err(oom(e)),
+            Ok(SendOutcome::Blocked) => {
+                ipc.waiting.insert(
+                    me,
+                    Waiting::Send {
+                        endpoint: t.endpoint,
+                    },
+                );
+                None
+            }
+            Ok(SendOutcome::Delivered { receiver, msg, .. }) => {
+                let to = match ipc.waiting.get(&receiver) {
+                    Some(Waiting::Recv { space, slot, .. }) => Some((*space, *slot)),
+                    _ => None,
+                };
+                let got_cap = transfer(&msg, to, op);
+                if call {
+                    // The receiver owes us a reply; we wait for it.
+                    let _ = ipc.replies.discard(receiver);
+                    ipc.replies.bind(receiver, me).map_err(oom)?;
+                    ipc.waiting.insert(me, Waiting::Reply);
+                }
+                let state = ipc.causal.entry(receiver).or_default();
+                state.received(msg.causal);
+                Some(deliver(ipc, receiver, message(&msg, got_cap, call)))
+            }
+        }
+    };
+    if let Some(r) = woken {
+        thread::unpark(r);
+        if !call {
+            return Ok((0, RecvInfo::default(), [0; MSG_WORDS]));
+        }
+    }
+    let held = Held {
+        space: t.space,
+        handle: t.handle,
+        object: t.object,
+    };
+    let d = wait(me, deadline, Some(&held))?;
+    Ok(unpack(d))
+}
+
+/// `ipc_recv`: `slot` is where a transferred capability may land.
+pub fn recv(t: &Target, info: MsgInfo) -> Result<Received, SysError> {
+    let me = thread::current_id().ok_or(SysError::ObjectGone)?;
+    let timeout = info.timeout_ns();
+    let deadline = deadline(timeout);
+    let woken = {
+        let mut ipc = IPC.lock();
+        let ipc = &mut *ipc;
+        let e = ipc
+            .endpoints
+            .get_mut(&t.endpoint)
+            .ok_or(SysError::ObjectGone)?;
+        if !e.bound {
+            e.owner = t.process;
+            e.bound = true;
+        }
+        match e.queue.recv(me, timeout != 0) {
+            Err(IpcError::WouldBlock) => return Err(SysError::WouldBlock),
+            Err(IpcError::Closed) => return Err(SysError::ObjectGone),
+            Err(e) => return Err(oom(e)),
+            Ok(RecvOutcome::Blocked) => {
+                let w = Waiting::Recv {
+                    endpoint: t.endpoint,
+                    space: t.space,
+                    slot: info.cap_slot,
+                };
+                ipc.waiting.insert(me, w);
+                None
+            }
+            Ok(RecvOutcome::Received {
+                sender, msg, kind, ..
+            }) => {
+                let got_cap = transfer(&msg, Some((t.space, info.cap_slot)), Sysno::IpcRecv);
+                let call = kind == SendKind::Call;
+                ipc.causal.entry(me).or_default().received(msg.causal);
+                let d = message(&msg, got_cap, call);
+                log::trace!("ipc.recv endpoint={} causal={}", t.endpoint, msg.causal.0);
+                if call {
+                    let _ = ipc.replies.discard(me);
+                    ipc.replies.bind(me, sender).map_err(oom)?;
+                    ipc.waiting.insert(sender, Waiting::Reply);
+                    return Ok(unpack(d));
+                }
+                ipc.waiting.remove(&sender);
+                ipc.mailbox.insert(
+                    sender,
+                    Delivery::Message {
+                        badge: 0,
+                        words: [0; MSG_WORDS],
+                        info: RecvInfo::default(),
+                    },
+                );
+                Some((sender, d))
+            }
+        }
+    };
+    if let Some((sender, d)) = woken {
+        thread::unpark(sender);
+        return Ok(unpack(d));
+    }
+    let held = Held {
+        space: t.space,
+        handle: t.handle,
+        object: t.object,
+    };
+    let d = wait(me, deadline, Some(&held))?;
+    Ok(unpack(d))
+}
+
+/// `ipc_reply`: the caller this thread owes a reply gets the message.
+pub fn reply(space: SpaceId, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<(), SysError> {
+    let me = thread::current_id().ok_or(SysError::ObjectGone)?;
+    if info.cap_slot != 0 {
+        // Replies carry words only; capabilities travel in requests.
+        return Err(SysError::ReservedBitsSet { arg: 1 });
+    }
+    let caller = {
+        let mut ipc = IPC.lock();
+        let msg = outgoing(&mut ipc, me, space, info, words, 0, Sysno::IpcReply)?;
+        let caller = match ipc.replies.take(me) {
+            Ok(c) => c,
+            Err(IpcError::CallerGone) => return Err(SysError::CallerGone),
+            Err(_) => return Err(SysError::NoPendingReply),
+        };
+        if let Some(state) = ipc.causal.get_mut(&me) {
+            state.replied();
+        }
+        log::trace!("ipc.reply causal={}", msg.causal.0);
+        deliver(&mut ipc, caller, message(&msg, false, false))
+    };
+    thread::unpark(caller);
+    Ok(())
+}
+
+/// The caller's notification capability with the rights `needed`.
+pub fn notification_target(
+    space: SpaceId,
+    op: Sysno,
+    handle: Handle,
+    needed: Rights,
+) -> Result<(u64, Held), SysError> {
+    let (obj, c) = cap::lookup(space, op, handle, 0, Some(ObjectType::Notification), needed)?;
+    let Object::Notification(n) = obj else {
+        return Err(SysError::WrongObjectType { arg: 0 });
+    };
+    let held = Held {
+        space,
+        handle,
+        object: c.object,
+    };
+    Ok((n.id, held))
+}
+
+pub fn signal(id: u64, bits: u64) -> Result<(), SysError> {
+    let woken = {
+        let mut ipc = IPC.lock();
+        let n = ipc.notifications.get_mut(&id).ok_or(SysError::ObjectGone)?;
+        match n.signal(bits) {
+            Err(_) => return Err(SysError::ObjectGone),
+            Ok(None) => None,
+            Ok(Some((t, word))) => Some(deliver(&mut ipc, t, Delivery::Bits(word))),
+        }
+    };
+    log::trace!("notify.signal notification={id} bits={bits:#x}");
+    if let Some(t) = woken {
+        thread::unpark(t);
+    }
+    Ok(())
+}
+
+pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError> {
+    let me = thread::current_id().ok_or(SysError::ObjectGone)?;
+    let deadline = deadline(timeout_ns);
+    {
+        let mut ipc = IPC.lock();
+        let n = ipc.notifications.get_mut(&id).ok_or(SysError::ObjectGone)?;
+        match n.wait(me, timeout_ns != 0) {
+            Err(IpcError::WouldBlock) => return Err(SysError::WouldBlock),
+            Err(IpcError::Closed) => return Err(SysError::ObjectGone),
+            Err(e) => return Err(oom(e)),
+            Ok(WaitOutcome::Ready(bits)) => return Ok(bits),
+            Ok(WaitOutcome::Blocked) => {
+                ipc.waiting.insert(me, Waiting::Notification { id });
+            }
+        }
+    }
+    match wait(me, deadline, Some(held))? {
+        Delivery::Bits(b) => Ok(b),
+        _ => Err(SysError::ObjectGone),
+    }
+}
+
+pub fn poll(id: u64) -> Result<u64, SysError> {
+    let mut ipc = IPC.lock();
+    let n = ipc.notifications.get_mut(&id).ok_or(SysError::ObjectGone)?;
+    n.poll().map_err(|_| SysError::ObjectGone)
+}
+
+impl EndpointObj {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl NotificationObj {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
