@@ -78,7 +78,8 @@ impl Object {
     fn destroyed(self) {
         match self {
             Object::Memory(m) => m.destroy(),
-            Object::Process(p) => p.end(ferrous_abi::ExitStatus::Killed),
+            // Ended by `run_destructions` without recursion.
+            Object::Process(_) => {}
             // Every thread queued on it wakes with ObjectGone.
             Object::Endpoint(e) => crate::ipc::close_endpoint(e.id()),
             Object::Notification(n) => crate::ipc::close_notification(n.id()),
@@ -290,31 +291,67 @@ pub fn create_space() -> Result<SpaceId, SysError> {
 
 /// Deletes every capability in the space, then the space.
 pub fn destroy_space(space: SpaceId) {
-    let destroyed = {
-        let mut st = CAPS.lock();
-        let destroyed = st.sys.destroy_space(space).unwrap_or_default();
-        let gone = take_objects(&mut st, &destroyed);
-        st.revoked
-            .retain(|&(i, g, _)| (i, g) != (space.index, space.generation));
-        gone
-    };
-    finish(destroyed, Vec::new());
+    finish(take_space(space), Vec::new());
+}
+
+/// Empties and removes the space; returns the objects destroyed.
+fn take_space(space: SpaceId) -> Vec<Object> {
+    let mut st = CAPS.lock();
+    let destroyed = st.sys.destroy_space(space).unwrap_or_default();
+    let gone = take_objects(&mut st, &destroyed);
+    st.revoked
+        .retain(|&(i, g, _)| (i, g) != (space.index, space.generation));
+    gone
 }
 
 fn take_objects(st: &mut State, ids: &[ObjectId]) -> Vec<Object> {
     ids.iter().filter_map(|id| st.objects.remove(id)).collect()
 }
 
+/// Ends `first` with `status` and, one after another, every process whose
+/// last capability goes with an ended process's table (`Killed`).
+pub fn end_processes(first: Arc<Process>, status: ferrous_abi::ExitStatus) {
+    if first.mark_ended(status) {
+        drain(alloc::vec![first]);
+    }
+}
+
 /// After the lock: wake the waiters of objects that lost capabilities,
 /// then carry out the destructions.
 fn finish(destroyed: Vec<Object>, touched: Vec<Object>) {
+    drain(run_destructions(destroyed, touched));
+}
+
+/// Finishes ending processes already marked ended: each one's table goes,
+/// which may end more; a work list, not recursion.
+fn drain(mut ended: Vec<Arc<Process>>) {
+    while let Some(p) = ended.pop() {
+        let destroyed = take_space(p.cspace);
+        ended.extend(run_destructions(destroyed, Vec::new()));
+        p.after_end();
+    }
+}
+
+/// Wakes waiters, destroys every object but processes, and marks the
+/// destroyed processes ended (`Killed`); returns those for the caller to
+/// finish without recursion.
+fn run_destructions(destroyed: Vec<Object>, touched: Vec<Object>) -> Vec<Arc<Process>> {
     EPOCH.fetch_add(1, Ordering::AcqRel);
     for o in touched.iter().chain(destroyed.iter()) {
         crate::process::wake_waiters(o);
     }
+    let mut ended = Vec::new();
     for o in destroyed {
-        o.destroyed();
+        match o {
+            Object::Process(p) => {
+                if p.mark_ended(ferrous_abi::ExitStatus::Killed) {
+                    ended.push(p);
+                }
+            }
+            o => o.destroyed(),
+        }
     }
+    ended
 }
 
 /// The lowest empty slot from 1 up.
@@ -339,9 +376,10 @@ fn new_id(st: &mut State) -> ObjectId {
 pub enum Parent {
     /// An original (a root of the derivation tree).
     None,
-    /// Made from the memory capability in this slot of the same space:
+    /// Made from the memory capability in this slot of the same space, as
+    /// long as it still names this object (it was looked up earlier):
     /// revoking that capability destroys the object.
-    Memory(Handle),
+    Memory(Handle, ObjectId),
 }
 
 /// Records `obj` and puts its capability with `rights` into `slot` (or the
@@ -368,7 +406,15 @@ pub fn insert(
     let cap = Capability::new(id, obj.kind(), rights);
     let result = match parent {
         Parent::None => st.sys.insert_original(space, slot, cap),
-        Parent::Memory(m) => st.sys.retype((space, m.0), (space, slot), cap),
+        Parent::Memory(m, expected) => {
+            match st.sys.lookup(space, m.0, None, Rights::NONE) {
+                Ok(c) if c.object == expected => {}
+                // Moved or replaced since it was looked up: the object
+                // must hang under the memory that paid for it.
+                _ => return Err(SysError::ObjectGone),
+            }
+            st.sys.retype((space, m.0), (space, slot), cap)
+        }
     };
     result.map_err(|e| deny(&st, op, space, slot, 0, e))?;
     if st.objects.insert(id, obj).is_some() {
@@ -565,4 +611,22 @@ pub fn free_slot_of(space: SpaceId) -> Result<u32, SysError> {
         CapError::TableFull => SysError::TableFull,
         _ => SysError::ObjectGone,
     })
+}
+
+/// Deletes the capability in `slot` if it still names `object` (cleanup
+/// after a failed call, which must not delete what another thread put
+/// there meanwhile).
+pub fn delete_if(space: SpaceId, slot: Handle, object: ObjectId) {
+    if still_names(space, slot, object) {
+        let _ = delete(space, slot);
+    }
+}
+
+/// The object id behind `slot`, if any.
+pub fn object_id(space: SpaceId, slot: Handle) -> Option<ObjectId> {
+    CAPS.lock()
+        .sys
+        .lookup(space, slot.0, None, Rights::NONE)
+        .ok()
+        .map(|c| c.object)
 }

@@ -283,33 +283,57 @@ pub struct Held {
     object: ObjectId,
 }
 
-/// Parks until a delivery, the deadline, the process's end or the loss of
-/// the capability `held`.
+/// Waits until a delivery, the deadline, the process's end or the loss of
+/// the capability `held`. Looks before it parks: after a handoff, or an
+/// `unpark` that came first, the delivery is already there.
 fn wait(me: ThreadId, deadline: u64, held: Option<&Held>) -> Result<Delivery, SysError> {
     let process = thread::current_process();
+    let mut epoch = cap::epoch();
     loop {
-        let epoch = cap::epoch();
+        {
+            let mut ipc = IPC.lock();
+            if let Some(d) = ipc.mailbox.remove(&me) {
+                return match d {
+                    Delivery::Failed(e) => Err(e),
+                    d => Ok(d),
+                };
+            }
+            let gone = process.as_ref().is_some_and(|p| !p.is_running())
+                || (cap::epoch() != epoch
+                    && held.is_some_and(|h| !cap::still_names(h.space, h.handle, h.object)));
+            if gone {
+                cancel(&mut ipc, me);
+                return Err(SysError::ObjectGone);
+            }
+            if crate::arch::time::now_ns() >= deadline {
+                cancel(&mut ipc, me);
+                return Err(SysError::TimedOut);
+            }
+        }
+        epoch = cap::epoch();
         thread::park(deadline);
-        let mut ipc = IPC.lock();
-        if let Some(d) = ipc.mailbox.remove(&me) {
-            return match d {
-                Delivery::Failed(e) => Err(e),
-                d => Ok(d),
-            };
-        }
-        let gone = process.as_ref().is_some_and(|p| !p.is_running())
-            || (cap::epoch() != epoch
-                && held.is_some_and(|h| !cap::still_names(h.space, h.handle, h.object)));
-        if gone {
-            cancel(&mut ipc, me);
-            return Err(SysError::ObjectGone);
-        }
-        if crate::arch::time::now_ns() >= deadline {
-            cancel(&mut ipc, me);
-            return Err(SysError::TimedOut);
-        }
     }
 }
+
+/// Wakes `to` and waits: by direct handoff when `fast` and the scheduler
+/// allows it (the IPC fast path), else by unpark and park.
+fn switch_and_wait(
+    me: ThreadId,
+    to: ThreadId,
+    fast: bool,
+    deadline: u64,
+    held: &Held,
+) -> Result<Delivery, SysError> {
+    if !(fast && thread::handoff(to)) {
+        thread::unpark(to);
+    } else {
+        FAST_PATH.fetch_add(1, Ordering::Relaxed);
+    }
+    wait(me, deadline, Some(held))
+}
+
+/// How many wake-ups went by direct handoff (reported by benchmarks).
+pub static FAST_PATH: AtomicU64 = AtomicU64::new(0);
 
 fn deadline(timeout_ns: u64) -> u64 {
     if timeout_ns == u64::MAX {
@@ -481,27 +505,36 @@ pub fn send(
                 }
                 let state = ipc.causal.entry(receiver).or_default();
                 state.received(msg.causal);
-                Some(deliver(ipc, receiver, message(&msg, got_cap, call)))
+                let plain = msg.cap.is_none();
+                Some((deliver(ipc, receiver, message(&msg, got_cap, call)), plain))
             }
         }
     };
-    if let Some(r) = woken {
-        thread::unpark(r);
-        if !call {
-            return Ok((0, RecvInfo::default(), [0; MSG_WORDS]));
-        }
-    }
     let held = Held {
         space: t.space,
         handle: t.handle,
         object: t.object,
     };
-    let d = wait(me, deadline, Some(&held))?;
+    let d = match woken {
+        Some((r, _)) if !call => {
+            thread::unpark(r);
+            return Ok((0, RecvInfo::default(), [0; MSG_WORDS]));
+        }
+        // A call to a waiting server: run it now (register-only messages).
+        Some((r, plain)) => switch_and_wait(me, r, plain, deadline, &held)?,
+        None => wait(me, deadline, Some(&held))?,
+    };
     Ok(unpack(d))
 }
 
-/// `ipc_recv`: `slot` is where a transferred capability may land.
+/// `ipc_recv`: a transferred capability may land in `info.cap_slot`.
 pub fn recv(t: &Target, info: MsgInfo) -> Result<Received, SysError> {
+    recv_then(t, info, None)
+}
+
+/// Receives; if it must wait and `replied` names the caller just answered,
+/// runs that caller at once (the fast path of `ipc_reply_recv`).
+fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Received, SysError> {
     let me = thread::current_id().ok_or(SysError::ObjectGone)?;
     let timeout = info.timeout_ns();
     let deadline = deadline(timeout);
@@ -517,9 +550,9 @@ pub fn recv(t: &Target, info: MsgInfo) -> Result<Received, SysError> {
             e.bound = true;
         }
         match e.queue.recv(me, timeout != 0) {
-            Err(IpcError::WouldBlock) => return Err(SysError::WouldBlock),
-            Err(IpcError::Closed) => return Err(SysError::ObjectGone),
-            Err(e) => return Err(oom(e)),
+            Err(IpcError::WouldBlock) => Err(SysError::WouldBlock),
+            Err(IpcError::Closed) => Err(SysError::ObjectGone),
+            Err(e) => Err(oom(e)),
             Ok(RecvOutcome::Blocked) => {
                 let w = Waiting::Recv {
                     endpoint: t.endpoint,
@@ -527,7 +560,7 @@ pub fn recv(t: &Target, info: MsgInfo) -> Result<Received, SysError> {
                     slot: info.cap_slot,
                 };
                 ipc.waiting.insert(me, w);
-                None
+                Ok(None)
             }
             Ok(RecvOutcome::Received {
                 sender, msg, kind, ..
@@ -541,23 +574,33 @@ pub fn recv(t: &Target, info: MsgInfo) -> Result<Received, SysError> {
                     let _ = ipc.replies.discard(me);
                     ipc.replies.bind(me, sender).map_err(oom)?;
                     ipc.waiting.insert(sender, Waiting::Reply);
-                    return Ok(unpack(d));
-                }
-                ipc.waiting.remove(&sender);
-                ipc.mailbox.insert(
-                    sender,
-                    Delivery::Message {
+                    Ok(Some((None, d)))
+                } else {
+                    ipc.waiting.remove(&sender);
+                    let sent = Delivery::Message {
                         badge: 0,
                         words: [0; MSG_WORDS],
                         info: RecvInfo::default(),
-                    },
-                );
-                Some((sender, d))
+                    };
+                    ipc.mailbox.insert(sender, sent);
+                    Ok(Some((Some(sender), d)))
+                }
             }
         }
     };
+    let woken = match woken {
+        Ok(w) => w,
+        Err(e) => {
+            if let Some(c) = replied {
+                thread::unpark(c);
+            }
+            return Err(e);
+        }
+    };
     if let Some((sender, d)) = woken {
-        thread::unpark(sender);
+        for t in sender.into_iter().chain(replied) {
+            thread::unpark(t);
+        }
         return Ok(unpack(d));
     }
     let held = Held {
@@ -565,33 +608,54 @@ pub fn recv(t: &Target, info: MsgInfo) -> Result<Received, SysError> {
         handle: t.handle,
         object: t.object,
     };
-    let d = wait(me, deadline, Some(&held))?;
+    let d = match replied {
+        Some(c) => switch_and_wait(me, c, true, deadline, &held)?,
+        None => wait(me, deadline, Some(&held))?,
+    };
     Ok(unpack(d))
+}
+
+/// `ipc_reply_recv`: the reply, then a receive; when the receive must wait,
+/// the caller runs at once.
+pub fn reply_recv(
+    t: &Target,
+    info: MsgInfo,
+    words: [u64; MSG_WORDS],
+) -> Result<Received, SysError> {
+    let reply_info = MsgInfo {
+        cap_slot: 0,
+        ..info
+    };
+    let caller = reply_to(t.space, reply_info, words)?;
+    recv_then(t, MsgInfo { words: 0, ..info }, Some(caller))
 }
 
 /// `ipc_reply`: the caller this thread owes a reply gets the message.
 pub fn reply(space: SpaceId, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<(), SysError> {
+    let caller = reply_to(space, info, words)?;
+    thread::unpark(caller);
+    Ok(())
+}
+
+/// Delivers the reply; returns the caller, still to be woken.
+fn reply_to(space: SpaceId, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<ThreadId, SysError> {
     let me = thread::current_id().ok_or(SysError::ObjectGone)?;
     if info.cap_slot != 0 {
         // Replies carry words only; capabilities travel in requests.
         return Err(SysError::ReservedBitsSet { arg: 1 });
     }
-    let caller = {
-        let mut ipc = IPC.lock();
-        let msg = outgoing(&mut ipc, me, space, info, words, 0, Sysno::IpcReply)?;
-        let caller = match ipc.replies.take(me) {
-            Ok(c) => c,
-            Err(IpcError::CallerGone) => return Err(SysError::CallerGone),
-            Err(_) => return Err(SysError::NoPendingReply),
-        };
-        if let Some(state) = ipc.causal.get_mut(&me) {
-            state.replied();
-        }
-        log::trace!("ipc.reply causal={}", msg.causal.0);
-        deliver(&mut ipc, caller, message(&msg, false, false))
+    let mut ipc = IPC.lock();
+    let msg = outgoing(&mut ipc, me, space, info, words, 0, Sysno::IpcReply)?;
+    let caller = match ipc.replies.take(me) {
+        Ok(c) => c,
+        Err(IpcError::CallerGone) => return Err(SysError::CallerGone),
+        Err(_) => return Err(SysError::NoPendingReply),
     };
-    thread::unpark(caller);
-    Ok(())
+    if let Some(state) = ipc.causal.get_mut(&me) {
+        state.replied();
+    }
+    log::trace!("ipc.reply causal={}", msg.causal.0);
+    Ok(deliver(&mut ipc, caller, message(&msg, false, false)))
 }
 
 /// The caller's notification capability with the rights `needed`.

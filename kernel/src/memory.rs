@@ -5,66 +5,84 @@
 //!
 //! A budget, not a physical range (ADR 0008): frames still come from the
 //! buddy allocator; a `Memory` only bounds how many a subtree may hold.
-//! Splitting charges the parent the child's whole size; destroying the
-//! child (its last capability deleted, or revoked from above) gives the
-//! size back at once.
+//! Splitting charges the parent the child's whole size. When the child is
+//! destroyed (its last capability deleted, or revoked from above), the
+//! part of it nobody uses goes back to the parent at once; what is still
+//! in use (a process being torn down, a split whose capabilities moved up
+//! the tree) goes back as it is released: a refund to a destroyed budget
+//! passes on to its parent. So no byte is ever counted twice.
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_abi::SysError;
+
+/// In `Memory::used`: the budget is destroyed; refunds pass on, charges
+/// fail. One word, so a refund is either before the destruction (counted
+/// in what it returns) or after (passed on), never both.
+const DESTROYED: u64 = 1 << 63;
 
 pub struct Memory {
     size: u64,
     used: AtomicU64,
     parent: Option<Arc<Memory>>,
-    destroyed: AtomicBool,
 }
 
 impl Memory {
     /// The root budget (init's `MEMORY`).
     pub fn root(size: u64) -> Arc<Memory> {
         Arc::new(Memory {
-            size,
+            size: size.min(DESTROYED - 1),
             used: AtomicU64::new(0),
             parent: None,
-            destroyed: AtomicBool::new(false),
         })
     }
 
     /// Takes `bytes` from the budget, or refuses without changing it.
     pub fn charge(&self, bytes: u64) -> Result<(), SysError> {
-        if self.destroyed.load(Ordering::Acquire) {
-            return Err(SysError::QuotaExceeded);
-        }
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                if used & DESTROYED != 0 {
+                    return None;
+                }
                 used.checked_add(bytes).filter(|&u| u <= self.size)
             })
             .map(|_| ())
-            .map_err(|_| {
+            .map_err(|used| {
                 log::debug!(
-                    "memory: charge of {bytes:#x} bytes refused ({:#x} of {:#x} used)",
-                    self.used(),
-                    self.size
+                    "limit.hit memory: charge of {bytes:#x} bytes refused ({:#x} of {:#x} used{})",
+                    used & !DESTROYED,
+                    self.size,
+                    if used & DESTROYED != 0 {
+                        ", destroyed"
+                    } else {
+                        ""
+                    }
                 );
                 SysError::QuotaExceeded
             })
     }
 
     pub fn refund(&self, bytes: u64) {
-        let _ = self
+        let before = self
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                Some(u.saturating_sub(bytes))
-            });
-    }
-
-    pub fn used(&self) -> u64 {
-        self.used.load(Ordering::Acquire)
+                Some((u & DESTROYED) | (u & !DESTROYED).saturating_sub(bytes))
+            })
+            .unwrap_or(0);
+        if before & DESTROYED != 0
+            && let Some(p) = &self.parent
+        {
+            p.refund(bytes.min(before & !DESTROYED));
+        }
     }
 
     pub fn available(&self) -> u64 {
-        self.size.saturating_sub(self.used())
+        let used = self.used.load(Ordering::Acquire);
+        if used & DESTROYED != 0 {
+            0
+        } else {
+            self.size.saturating_sub(used)
+        }
     }
 
     /// A child budget of `bytes`, charged to this one.
@@ -74,18 +92,18 @@ impl Memory {
             size: bytes,
             used: AtomicU64::new(0),
             parent: Some(self.clone()),
-            destroyed: AtomicBool::new(false),
         }))
     }
 
-    /// The object's last capability is gone: its size goes back to the
-    /// parent, and nothing more may be charged to it. Objects made from it
-    /// that still run (processes being killed) refund into it harmlessly.
+    /// The object's last capability is gone: nothing more may be charged;
+    /// the unused part goes back to the parent now, the rest as it is
+    /// refunded. Once.
     pub fn destroy(&self) {
-        if !self.destroyed.swap(true, Ordering::AcqRel)
+        let before = self.used.fetch_or(DESTROYED, Ordering::AcqRel);
+        if before & DESTROYED == 0
             && let Some(p) = &self.parent
         {
-            p.refund(self.size);
+            p.refund(self.size.saturating_sub(before));
         }
     }
 }

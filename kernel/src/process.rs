@@ -17,7 +17,7 @@ use crate::mm::kspace::UserSpace;
 use crate::sync::SpinLock;
 use crate::thread::{self, Priority, WaitQueue};
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_abi::{ExitStatus, PAGE_SIZE, SysError};
 use ferrous_caps::SpaceId;
 
@@ -46,8 +46,13 @@ pub struct Process {
     root: u64,
     status: AtomicU64,
     exited: WaitQueue,
-    threads: AtomicUsize,
+    /// Live threads, plus [`CLOSED`] once the last one has left: no
+    /// thread can be added after that (its address space is gone).
+    threads: AtomicU64,
 }
+
+/// In `Process::threads`: the address space is gone for good.
+const CLOSED: u64 = 1 << 63;
 
 /// A user thread: the kernel thread record points here.
 pub struct UserThread {
@@ -99,20 +104,33 @@ impl Process {
     }
 
     /// Charges `bytes` to the process's memory, for as long as the process
-    /// lives (or until `uncharge`).
+    /// lives (or until `uncharge`). Under the space lock, so it cannot race
+    /// with the last thread's refund: once the space is gone nothing more
+    /// is charged (`ObjectGone`).
     pub fn charge(&self, bytes: u64) -> Result<(), SysError> {
+        let space = self.space.lock();
+        if space.is_none() {
+            return Err(SysError::ObjectGone);
+        }
         self.memory.charge(bytes)?;
         self.charged.fetch_add(bytes, Ordering::AcqRel);
         Ok(())
     }
 
+    /// Gives back `bytes` charged by [`Process::charge`]; nothing once the
+    /// space is gone (the last thread refunded everything then).
     pub fn uncharge(&self, bytes: u64) {
-        let _ = self
+        let space = self.space.lock();
+        if space.is_none() {
+            return;
+        }
+        let taken = self
             .charged
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
                 Some(c.saturating_sub(bytes))
-            });
-        self.memory.refund(bytes);
+            })
+            .map_or(0, |c| c.min(bytes));
+        self.memory.refund(taken);
     }
 
     /// Blocks until the process has ended, `timeout_ns` passed (0 polls,
@@ -134,19 +152,32 @@ impl Process {
         }
     }
 
-    /// Ends the process with `status` unless it has already ended.
+    /// Ends the process with `status` unless it has already ended. The
+    /// processes whose last capability was in its table end too: all of
+    /// them one after another (`cap::end_processes`), not by recursion, so
+    /// a deep process tree cannot exhaust the kernel stack.
     pub fn end(self: &Arc<Process>, status: ExitStatus) {
-        if self
+        cap::end_processes(self.clone(), status);
+    }
+
+    /// The first half of ending: sets the status once. `false` if the
+    /// process had already ended.
+    pub fn mark_ended(&self, status: ExitStatus) -> bool {
+        let first = self
             .status
             .compare_exchange(RUNNING, status.to_raw(), Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-        {
-            return;
+            .is_ok();
+        if first {
+            log::info!("process {}: {status}", self.name);
         }
-        log::info!("process {}: {status}", self.name);
-        cap::destroy_space(self.cspace);
-        // For IPC its threads are gone now, not when each gets to leave:
-        // calls they owe fail, replies owed to them are dead.
+        first
+    }
+
+    /// The second half, after its capability table is gone: IPC treats its
+    /// threads as gone (calls they owe fail, replies owed to them are
+    /// dead, endpoints they serve close), waiters wake, and its blocked
+    /// threads are interrupted so each can leave.
+    pub fn after_end(&self) {
         for t in thread::threads_of(self) {
             crate::ipc::thread_gone(t);
         }
@@ -158,13 +189,26 @@ impl Process {
     /// A thread of this process has left for good (it runs on the
     /// kernel's tables now): the last one out ends the process if nothing
     /// else did, frees the address space and refunds the charges.
-    fn thread_left(self: &Arc<Process>, code: u32) {
-        if self.threads.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.end(ExitStatus::Exited { code });
-            if let Some(space) = self.space.lock().take() {
-                space.destroy();
-            }
+    fn thread_left(self: &Arc<Process>, status: ExitStatus) {
+        let before = self
+            .threads
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(if n == 1 { CLOSED } else { n.saturating_sub(1) })
+            })
+            .unwrap_or(0);
+        if before == 1 {
+            self.end(status);
+            self.close();
+        }
+    }
+
+    /// Frees the address space and refunds every charge; once.
+    fn close(&self) {
+        let mut guard = self.space.lock();
+        if let Some(space) = guard.take() {
             let charged = self.charged.swap(0, Ordering::AcqRel);
+            drop(guard);
+            space.destroy();
             self.memory.refund(charged);
         }
     }
@@ -206,11 +250,13 @@ fn wait_step(
     if dying() {
         return Err(SysError::ObjectGone);
     }
+    // The epoch before the check: a delete after it changes the epoch, so
+    // the wait below cannot miss it.
+    let epoch = cap::epoch();
     if !still_held() {
         return Err(SysError::ObjectGone);
     }
     if timeout_ns == u64::MAX {
-        let epoch = cap::epoch();
         queue.wait_until(|| done() || dying() || cap::epoch() != epoch);
         return Ok(());
     }
@@ -268,7 +314,7 @@ pub fn create(
         root,
         status: AtomicU64::new(RUNNING),
         exited: WaitQueue::new(),
-        threads: AtomicUsize::new(0),
+        threads: AtomicU64::new(0),
     });
     let start = thread::UserStart {
         entry,
@@ -283,7 +329,7 @@ pub fn create(
 /// Starts the first thread of a process made by [`create`]; on failure
 /// the process is ended (`Killed`).
 pub fn start(p: &Arc<Process>, start: thread::UserStart) -> Result<Arc<UserThread>, SpawnError> {
-    match add_thread(p, start) {
+    match add_thread(p, start, |_| Ok(())) {
         Ok(t) => {
             log::info!("process {}: started at {:#x}", p.name, start.entry);
             Ok(t)
@@ -297,32 +343,51 @@ pub fn start(p: &Arc<Process>, start: thread::UserStart) -> Result<Arc<UserThrea
 }
 
 /// A new thread in `p`, entering user mode at `start` (whose root is
-/// filled in here).
+/// filled in here). `register` runs before the thread starts (it records a
+/// capability for it); if it fails, no thread runs.
 pub fn add_thread(
     p: &Arc<Process>,
     start: thread::UserStart,
+    register: impl FnOnce(&Arc<UserThread>) -> Result<(), SysError>,
 ) -> Result<Arc<UserThread>, SpawnError> {
+    // Count it first: once counted, the space cannot go away under it.
+    p.threads
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n & CLOSED == 0 && n < MAX_THREADS as u64).then_some(n + 1)
+        })
+        .map_err(|n| {
+            SpawnError::Sys(if n & CLOSED != 0 {
+                SysError::ObjectGone
+            } else {
+                SysError::TableFull
+            })
+        })?;
+    // Uncounting the only thread ends the process: it has no other.
+    let undo = |e: SpawnError| {
+        p.thread_left(ExitStatus::Killed);
+        e
+    };
     if !p.is_running() {
-        return Err(SpawnError::Sys(SysError::ObjectGone));
+        return Err(undo(SpawnError::Sys(SysError::ObjectGone)));
     }
-    if p.threads.load(Ordering::Acquire) >= MAX_THREADS {
-        return Err(SpawnError::Sys(SysError::TableFull));
-    }
-    p.charge(THREAD_COST).map_err(SpawnError::Sys)?;
+    p.charge(THREAD_COST)
+        .map_err(|e| undo(SpawnError::Sys(e)))?;
     let t = Arc::new(UserThread {
         process: p.clone(),
         status: AtomicU64::new(RUNNING),
         exited: WaitQueue::new(),
     });
-    p.threads.fetch_add(1, Ordering::AcqRel);
+    if let Err(e) = register(&t) {
+        p.uncharge(THREAD_COST);
+        return Err(undo(SpawnError::Sys(e)));
+    }
     let start = thread::UserStart {
         root: p.root,
         ..start
     };
     if let Err(e) = thread::spawn_user(p.name, USER_PRIORITY, t.clone(), start) {
-        p.threads.fetch_sub(1, Ordering::AcqRel);
         p.uncharge(THREAD_COST);
-        return Err(SpawnError::Thread(e));
+        return Err(undo(SpawnError::Thread(e)));
     }
     Ok(t)
 }
@@ -352,7 +417,8 @@ fn leave(code: u32) -> ! {
     if let Some(t) = t {
         t.status.store(u64::from(code), Ordering::SeqCst);
         t.exited.wake_all();
-        t.process.thread_left(code);
+        t.process.uncharge(THREAD_COST);
+        t.process.thread_left(ExitStatus::Exited { code });
     }
     thread::exit(u64::from(code))
 }
@@ -516,6 +582,13 @@ pub fn spawn_from_kernel(
 /// Takes apart a process made by [`create`] that never got a thread.
 pub fn abandon(p: &Arc<Process>) {
     p.end(ExitStatus::Killed);
-    p.threads.fetch_add(1, Ordering::AcqRel);
-    p.thread_left(0);
+    let closed = p
+        .threads
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n == 0).then_some(CLOSED)
+        })
+        .is_ok();
+    if closed {
+        p.close();
+    }
 }

@@ -24,6 +24,9 @@ pub fn dispatch(frame: &mut SyscallFrame) {
     let result = match Syscall::decode(nr, args) {
         Ok(call) => {
             log::trace!("syscall {call}");
+            // A process that has ended runs no more calls: its thread
+            // leaves here instead.
+            process::check_return_to_user();
             match me() {
                 Ok(me) => match perform_ipc(call, &me) {
                     Some(Ok((badge, info, words))) => {
@@ -163,16 +166,8 @@ fn perform_ipc(call: Syscall, me: &Arc<Process>) -> Option<Result<ipc::Received,
             endpoint,
             info,
             words,
-        } => ipc::endpoint_target(me.id, s, op, endpoint, Rights::RECEIVE).and_then(|t| {
-            // The reply's failure (a caller that is gone) is the call's
-            // result only if nothing was received: report it and stop.
-            let reply_info = ferrous_abi::MsgInfo {
-                cap_slot: 0,
-                ..info
-            };
-            ipc::reply(s, reply_info, words)?;
-            ipc::recv(&t, ferrous_abi::MsgInfo { words: 0, ..info })
-        }),
+        } => ipc::endpoint_target(me.id, s, op, endpoint, Rights::RECEIVE)
+            .and_then(|t| ipc::reply_recv(&t, info, words)),
         _ => return None,
     })
 }
@@ -335,16 +330,32 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
         Syscall::CapRevoke { slot } => cap::revoke(me.cspace, slot).map(|n| n as u64),
         Syscall::CapIdentify { slot } => cap::identify(me.cspace, slot).map(|i| i.to_raw()),
         Syscall::MemorySplit { memory, bytes } => {
-            let (obj, _) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
+            let (obj, c) = cap::lookup(
+                me.cspace,
+                op,
+                memory,
+                0,
+                Some(ObjectType::Untyped),
+                Rights::WRITE,
+            )?;
             let Object::Memory(m) = obj else {
                 unreachable!("looked up as memory")
             };
+            cap::free_slot_of(me.cspace)?;
             let child = m.split(bytes)?;
-            let rights = Rights::READ | Rights::WRITE | Rights::GRANT | Rights::DERIVE;
+            // Rights never grow along the tree: at most the source's.
+            let rights = c.rights & (Rights::READ | Rights::WRITE | Rights::GRANT | Rights::DERIVE);
             let obj = Object::Memory(child.clone());
-            cap::insert(me.cspace, None, obj, rights, Parent::Memory(memory), op)
-                .map(u64::from)
-                .inspect_err(|_| child.destroy())
+            cap::insert(
+                me.cspace,
+                None,
+                obj,
+                rights,
+                Parent::Memory(memory, c.object),
+                op,
+            )
+            .map(u64::from)
+            .inspect_err(|_| child.destroy())
         }
         Syscall::MemoryInfo { memory } => {
             let (obj, _) = look(me, op, memory, 0, ObjectType::Untyped, Rights::READ)?;
@@ -361,9 +372,6 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
         } => {
             let (obj, _) = look(me, op, space, 0, ObjectType::AddressSpace, Rights::CONTROL)?;
             let target = space_of(obj);
-            // The handle's slot first, so a thread never runs without one
-            // (only the caller's own threads could take it meanwhile).
-            cap::free_slot_of(me.cspace)?;
             let start = thread::UserStart {
                 entry: entry.addr(),
                 stack_top: stack_top.addr(),
@@ -371,13 +379,30 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
                 arg1: 0,
                 root: 0,
             };
-            let t = process::add_thread(&target, start).map_err(|e| e.to_sys())?;
+            // The capability first: a thread never runs without one, and a
+            // failed call starts nothing.
+            let mut slot = 0;
             let rights = Rights::WAIT | Rights::CONTROL | Rights::GRANT | Rights::DERIVE;
-            cap::insert(me.cspace, None, Object::Thread(t), rights, Parent::None, op).map(u64::from)
+            let register = |t: &Arc<process::UserThread>| {
+                let obj = Object::Thread(t.clone());
+                slot = cap::insert(me.cspace, None, obj, rights, Parent::None, op)?;
+                Ok(())
+            };
+            match process::add_thread(&target, start, register) {
+                Ok(_) => Ok(u64::from(slot)),
+                Err(e) => {
+                    if slot != 0
+                        && let Some(id) = cap::object_id(me.cspace, Handle(slot))
+                    {
+                        cap::delete_if(me.cspace, Handle(slot), id);
+                    }
+                    Err(e.to_sys())
+                }
+            }
         }
         Syscall::ThreadExit { code } => process::thread_exit_current(code),
         Syscall::EndpointCreate { memory } => {
-            let (obj, _) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
+            let (obj, mem_id) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
             let Object::Memory(m) = obj else {
                 unreachable!("looked up as memory")
             };
@@ -386,12 +411,19 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             let id = e.id();
             let rights = Rights::SEND | Rights::RECEIVE | Rights::GRANT | Rights::DERIVE;
             let obj = Object::Endpoint(e);
-            cap::insert(me.cspace, None, obj, rights, Parent::Memory(memory), op)
-                .map(u64::from)
-                .inspect_err(|_| ipc::close_endpoint(id))
+            cap::insert(
+                me.cspace,
+                None,
+                obj,
+                rights,
+                Parent::Memory(memory, mem_id),
+                op,
+            )
+            .map(u64::from)
+            .inspect_err(|_| ipc::close_endpoint(id))
         }
         Syscall::NotificationCreate { memory } => {
-            let (obj, _) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
+            let (obj, mem_id) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
             let Object::Memory(m) = obj else {
                 unreachable!("looked up as memory")
             };
@@ -400,9 +432,16 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             let id = n.id();
             let rights = Rights::SIGNAL | Rights::WAIT | Rights::GRANT | Rights::DERIVE;
             let obj = Object::Notification(n);
-            cap::insert(me.cspace, None, obj, rights, Parent::Memory(memory), op)
-                .map(u64::from)
-                .inspect_err(|_| ipc::close_notification(id))
+            cap::insert(
+                me.cspace,
+                None,
+                obj,
+                rights,
+                Parent::Memory(memory, mem_id),
+                op,
+            )
+            .map(u64::from)
+            .inspect_err(|_| ipc::close_notification(id))
         }
         Syscall::NotifySignal { notification, bits } => {
             let (id, _) = ipc::notification_target(me.cspace, op, notification, Rights::SIGNAL)?;
@@ -455,7 +494,7 @@ fn spawn(
     let Object::Module(index) = obj else {
         unreachable!("looked up as a module")
     };
-    let (obj, _) = look(me, op, memory, 1, ObjectType::Untyped, Rights::WRITE)?;
+    let (obj, mem_id) = look(me, op, memory, 1, ObjectType::Untyped, Rights::WRITE)?;
     let Object::Memory(mem) = obj else {
         unreachable!("looked up as memory")
     };
@@ -465,6 +504,7 @@ fn spawn(
         .chunks_exact(GRANT_SIZE as usize)
         .map(|c| Grant::from_bytes(c.try_into().unwrap_or([0; 8])))
         .collect();
+    let space_bound = child_space_bound(me);
     for g in &list {
         if Rights::from_bits(g.rights).is_none() {
             return Err(SysError::ReservedBitsSet { arg: 4 });
@@ -483,35 +523,57 @@ fn spawn(
         log::warn!("process_spawn of {name}: {e}");
         e.to_sys()
     })?;
-    let handle = match cap::insert(
-        me.cspace,
-        None,
-        Object::Process(child.clone()),
-        Rights::ALL,
-        Parent::Memory(memory),
-        op,
-    ) {
+    // The grants first, the caller's process capability last: until then
+    // no slot of the caller names the child, so no grant can hand the
+    // child a capability to itself.
+    for (i, g) in list.iter().enumerate() {
+        let to = i as u32 + 1;
+        let mask = Rights::from_bits_truncate(g.rights);
+        let r = if g.slot == Grant::CHILD_SPACE {
+            let space = Object::AddressSpace(child.clone());
+            let rights = mask & space_bound;
+            cap::insert(child.cspace, Some(to), space, rights, Parent::None, op).map(|_| ())
+        } else {
+            cap::grant(me.cspace, Handle(g.slot), child.cspace, to, mask, op)
+        };
+        if let Err(e) = r {
+            process::abandon(&child);
+            return Err(e);
+        }
+    }
+    let obj = Object::Process(child.clone());
+    let parent = Parent::Memory(memory, mem_id);
+    let handle = match cap::insert(me.cspace, None, obj, Rights::ALL, parent, op) {
         Ok(h) => h,
         Err(e) => {
             process::abandon(&child);
             return Err(e);
         }
     };
-    for (i, g) in list.iter().enumerate() {
-        let to = i as u32 + 1;
-        let mask = Rights::from_bits_truncate(g.rights);
-        let r = if g.slot == Grant::CHILD_SPACE {
-            let space = Object::AddressSpace(child.clone());
-            cap::insert(child.cspace, Some(to), space, mask, Parent::None, op).map(|_| ())
-        } else {
-            cap::grant(me.cspace, Handle(g.slot), child.cspace, to, mask, op)
-        };
-        if let Err(e) = r {
-            let _ = cap::delete(me.cspace, Handle(handle));
-            process::abandon(&child);
-            return Err(e);
+    if let Err(e) = process::start(&child, start) {
+        // A failed call leaves nothing behind: not even the capability.
+        if let Some(id) = cap::object_id(me.cspace, Handle(handle)) {
+            cap::delete_if(me.cspace, Handle(handle), id);
         }
+        return Err(e.to_sys());
     }
-    process::start(&child, start).map_err(|e| e.to_sys())?;
     Ok(u64::from(handle))
+}
+
+/// The most a parent may give a child on the child's own address space:
+/// what it holds on its own (in `SELF_SPACE`, if that names its own space),
+/// else mapping only. A parent cannot hand out powers it lacks itself.
+fn child_space_bound(me: &Arc<Process>) -> Rights {
+    let own = cap::lookup(
+        me.cspace,
+        Sysno::ProcessSpawn,
+        ferrous_abi::initial::SELF_SPACE,
+        4,
+        Some(ObjectType::AddressSpace),
+        Rights::NONE,
+    );
+    match own {
+        Ok((Object::AddressSpace(p), c)) if Arc::ptr_eq(&p, me) => c.rights,
+        _ => Rights::READ | Rights::WRITE,
+    }
 }

@@ -548,8 +548,12 @@ extern "C" fn thread_entry(raw: u64) -> ! {
             arch::cpu::enable_interrupts();
             exit(entry(arg))
         }
-        // `schedule` already loaded the address space and kernel stack.
-        Some(Start::User(u)) => arch::user::enter(u.entry, u.stack_top, u.arg0, u.arg1),
+        // `schedule` already loaded the address space and kernel stack. A
+        // thread whose process ended before it first ran leaves instead.
+        Some(Start::User(u)) => {
+            crate::process::check_return_to_user();
+            arch::user::enter(u.entry, u.stack_top, u.arg0, u.arg1)
+        }
         None => exit(u64::MAX),
     }
 }
@@ -666,7 +670,12 @@ pub fn sleep_ns(ns: u64) {
             let Some(t) = g.as_mut() else { return };
             let c = CpuId(cpu() as u16);
             let Some(me) = t.sched.current(c) else { return };
-            t.sleepers.insert((now() + ns, me), ());
+            // A thread of an ended process does not go to sleep: it must
+            // reach user mode to leave.
+            if ending(t, me) {
+                return;
+            }
+            t.sleepers.insert((now().saturating_add(ns), me), ());
             t.sched
                 .block_current(c, BlockReason::Sleep, now(), &mut sink);
         }
@@ -807,6 +816,15 @@ impl Default for WaitQueue {
     }
 }
 
+/// Whether `id` is a user thread whose process has ended (an atomic
+/// load: allowed under THREADS).
+fn ending(t: &Threads, id: ThreadId) -> bool {
+    t.table
+        .get(&id)
+        .and_then(|r| r.user.as_ref())
+        .is_some_and(|u| !u.process.is_running())
+}
+
 /// The running thread's id.
 pub fn current_id() -> Option<ThreadId> {
     arch::cpu::without_interrupts(|| {
@@ -832,6 +850,9 @@ pub fn park(deadline: u64) {
             if let Some(r) = t.table.get_mut(&me)
                 && core::mem::take(&mut r.unparked)
             {
+                return;
+            }
+            if ending(t, me) {
                 return;
             }
             if deadline != u64::MAX {
@@ -875,4 +896,34 @@ pub fn unpark(id: ThreadId) {
         kick(k);
     }
     arch::cpu::without_interrupts(preempt_if_needed);
+}
+
+/// The IPC fast path: blocks the running thread (reason `Ipc`) and runs
+/// the parked thread `to` on this CPU at once, without the general pick,
+/// if the scheduler policy allows it (`Scheduler::handoff`). Returns
+/// `false` without blocking otherwise (the caller unparks `to` and parks
+/// itself), and also when an `unpark` for the running thread is pending.
+/// Returns `true` once the running thread has been woken again.
+pub fn handoff(to: ThreadId) -> bool {
+    arch::cpu::without_interrupts(|| {
+        {
+            let mut g = THREADS.lock();
+            let Some(t) = g.as_mut() else { return false };
+            let c = CpuId(cpu() as u16);
+            let Some(me) = t.sched.current(c) else {
+                return false;
+            };
+            if t.table.get(&me).is_some_and(|r| r.unparked) {
+                return false;
+            }
+            if t.sched
+                .handoff(c, BlockReason::Ipc, to, now(), &mut sink)
+                .is_err()
+            {
+                return false;
+            }
+        }
+        schedule();
+        true
+    })
 }

@@ -81,12 +81,13 @@ pub fn init_runs_programs(boot: &Boot) -> Outcome {
     );
     let caps_after = crate::cap::counts();
     log::info!(
-        "user: after init: capabilities {} -> {}, objects {} -> {}; {} refusals traced",
+        "user: after init: capabilities {} -> {}, objects {} -> {}; {} refusals traced; {} IPC handoffs",
         caps_before.0,
         caps_after.0,
         caps_before.1,
         caps_after.1,
-        crate::trace::denials()
+        crate::trace::denials(),
+        crate::ipc::FAST_PATH.load(core::sync::atomic::Ordering::Relaxed)
     );
     ensure(
         status == ExitStatus::Exited { code: 0 },
