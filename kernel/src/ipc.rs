@@ -83,22 +83,73 @@ struct EndpointState {
     bound: bool,
 }
 
+/// Per-thread state: a few entries at a time, found by a linear scan, in a
+/// vector that keeps its capacity, so the hot path never allocates (a
+/// `BTreeMap` allocates a node whenever it goes from empty to one entry).
+struct ThreadMap<V> {
+    entries: alloc::vec::Vec<(ThreadId, V)>,
+}
+
+impl<V> ThreadMap<V> {
+    const fn new() -> ThreadMap<V> {
+        ThreadMap {
+            entries: alloc::vec::Vec::new(),
+        }
+    }
+
+    fn get(&self, t: &ThreadId) -> Option<&V> {
+        self.entries.iter().find(|(k, _)| k == t).map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, t: &ThreadId) -> Option<&mut V> {
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == t)
+            .map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, t: ThreadId, v: V) {
+        match self.get_mut(&t) {
+            Some(old) => *old = v,
+            None => self.entries.push((t, v)),
+        }
+    }
+
+    fn remove(&mut self, t: &ThreadId) -> Option<V> {
+        let i = self.entries.iter().position(|(k, _)| k == t)?;
+        Some(self.entries.swap_remove(i).1)
+    }
+}
+
+impl<V: Default> ThreadMap<V> {
+    fn entry_or_default(&mut self, t: ThreadId) -> &mut V {
+        let i = match self.entries.iter().position(|(k, _)| *k == t) {
+            Some(i) => i,
+            None => {
+                self.entries.push((t, V::default()));
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[i].1
+    }
+}
+
 struct Ipc {
     endpoints: BTreeMap<u64, EndpointState>,
     notifications: BTreeMap<u64, Notification<ThreadId>>,
     replies: Replies<ThreadId>,
-    mailbox: BTreeMap<ThreadId, Delivery>,
-    waiting: BTreeMap<ThreadId, Waiting>,
-    causal: BTreeMap<ThreadId, CausalState>,
+    mailbox: ThreadMap<Delivery>,
+    waiting: ThreadMap<Waiting>,
+    causal: ThreadMap<CausalState>,
 }
 
 static IPC: IrqMutex<Ipc> = IrqMutex::new(Ipc {
     endpoints: BTreeMap::new(),
     notifications: BTreeMap::new(),
     replies: Replies::new(),
-    mailbox: BTreeMap::new(),
-    waiting: BTreeMap::new(),
-    causal: BTreeMap::new(),
+    mailbox: ThreadMap::new(),
+    waiting: ThreadMap::new(),
+    causal: ThreadMap::new(),
 });
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -503,7 +554,7 @@ pub fn send(
                     ipc.replies.bind(receiver, me).map_err(oom)?;
                     ipc.waiting.insert(me, Waiting::Reply);
                 }
-                let state = ipc.causal.entry(receiver).or_default();
+                let state = ipc.causal.entry_or_default(receiver);
                 state.received(msg.causal);
                 let plain = msg.cap.is_none();
                 Some((deliver(ipc, receiver, message(&msg, got_cap, call)), plain))
@@ -567,7 +618,7 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
             }) => {
                 let got_cap = transfer(&msg, Some((t.space, info.cap_slot)), Sysno::IpcRecv);
                 let call = kind == SendKind::Call;
-                ipc.causal.entry(me).or_default().received(msg.causal);
+                ipc.causal.entry_or_default(me).received(msg.causal);
                 let d = message(&msg, got_cap, call);
                 log::trace!("ipc.recv endpoint={} causal={}", t.endpoint, msg.causal.0);
                 if call {

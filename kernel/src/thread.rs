@@ -90,6 +90,12 @@ static ONLINE_MASK: AtomicU64 = AtomicU64::new(0);
 /// that CPU, in `schedule`, so a report on the same CPU never waits).
 static RUNNING_NAME: [spin::Mutex<&'static str>; MAX_CPUS] =
     [const { spin::Mutex::new("main") }; MAX_CPUS];
+/// What each CPU runs, set by `schedule` (under THREADS) and read without
+/// THREADS on the system-call path: the thread's id (`u64::MAX` for none)
+/// and its user-thread object.
+static CURRENT_ID: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(u64::MAX) }; MAX_CPUS];
+static CURRENT_USER: [spin::Mutex<Option<Arc<crate::process::UserThread>>>; MAX_CPUS] =
+    [const { spin::Mutex::new(None) }; MAX_CPUS];
 
 fn cpu() -> usize {
     arch::percpu::index()
@@ -242,6 +248,13 @@ pub fn schedule() {
         }
         t.cpus[c].running = Some(to.clone());
         *RUNNING_NAME[c].lock() = name;
+        CURRENT_ID[c].store(next.map_or(u64::MAX, id_to_u64), Ordering::Relaxed);
+        let user = next
+            .and_then(|id| t.table.get(&id))
+            .and_then(|r| r.user.clone());
+        // The old value is dropped after the switch (not under THREADS).
+        let old_user = core::mem::replace(&mut *CURRENT_USER[c].lock(), user);
+        PARKED_USER[c].lock().replace(old_user);
         // The address space and kernel stack of what runs next: a user
         // thread's own; anything else runs on the kernel's tables.
         let (root, kstack) = switch_to.unwrap_or((None, 0));
@@ -255,6 +268,14 @@ pub fn schedule() {
         (from, to)
     };
     arch::context::switch(from, to);
+    drop_parked_user();
+}
+
+/// Drops the user-thread reference the last `schedule` on this CPU
+/// replaced (runs right after every switch lands).
+fn drop_parked_user() {
+    let parked = arch::cpu::without_interrupts(|| PARKED_USER[cpu()].lock().take());
+    drop(parked);
 }
 
 /// Called at the end of every interrupt: switch if the tick or a wake-up
@@ -446,14 +467,11 @@ pub fn current_process() -> Option<Arc<crate::process::Process>> {
     current_user_thread().map(|t| t.process.clone())
 }
 
-/// The running thread's user-thread object, if it is a user thread.
+/// The running thread's user-thread object, if it is a user thread. Reads
+/// this CPU's record of what it runs (interrupts off, so the thread cannot
+/// move to another CPU between the two reads), not the thread table.
 pub fn current_user_thread() -> Option<Arc<crate::process::UserThread>> {
-    arch::cpu::without_interrupts(|| {
-        let g = THREADS.lock();
-        let t = g.as_ref()?;
-        let id = t.sched.current(CpuId(cpu() as u16))?;
-        t.table.get(&id)?.user.clone()
-    })
+    arch::cpu::without_interrupts(|| CURRENT_USER[cpu()].lock().clone())
 }
 
 /// The live threads of `p`.
@@ -537,6 +555,7 @@ fn id_from_u64(v: u64) -> ThreadId {
 
 extern "C" fn thread_entry(raw: u64) -> ! {
     arch::context::finish_switch();
+    drop_parked_user();
     let id = id_from_u64(raw);
     let start = THREADS
         .lock()
@@ -825,13 +844,16 @@ fn ending(t: &Threads, id: ThreadId) -> bool {
         .is_some_and(|u| !u.process.is_running())
 }
 
-/// The running thread's id.
+/// The running thread's id (this CPU's record, as above).
 pub fn current_id() -> Option<ThreadId> {
-    arch::cpu::without_interrupts(|| {
-        let g = THREADS.lock();
-        g.as_ref()?.sched.current(CpuId(cpu() as u16))
-    })
+    let raw = arch::cpu::without_interrupts(|| CURRENT_ID[cpu()].load(Ordering::Relaxed));
+    (raw != u64::MAX).then(|| id_from_u64(raw))
 }
+
+/// A user-thread reference replaced in `schedule`, dropped after the
+/// switch (dropping the last reference must not happen under THREADS).
+static PARKED_USER: [spin::Mutex<Option<Option<Arc<crate::process::UserThread>>>>; MAX_CPUS] =
+    [const { spin::Mutex::new(None) }; MAX_CPUS];
 
 /// Blocks the running thread (reason `Ipc`) until [`unpark`] names it, the
 /// clock passes `deadline` (ns; `u64::MAX` for never), or its process is

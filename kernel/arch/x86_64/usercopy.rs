@@ -49,6 +49,9 @@ core::arch::global_asm!(
     "    ret",
     ".section .rodata",
     ".balign 8",
+    // Global: the Rust code that reads it may be in another codegen unit
+    // (release builds), where a local label would not resolve.
+    ".globl FERROUS_USERCOPY_SITES",
     "FERROUS_USERCOPY_SITES:",
     ".quad ferrous_usercopy_smap_copy, ferrous_usercopy_smap_fixup",
     ".quad ferrous_usercopy_plain_copy, ferrous_usercopy_plain_fixup",

@@ -108,6 +108,7 @@ fn main() -> i32 {
     }
     let mode: &'static str = match mode {
         "pingpong" => "pingpong",
+        "pingpong-threads" => "pingpong-threads",
         "badges" => "badges",
         "server-killed" => "server-killed",
         "timeout" => "timeout",
@@ -127,6 +128,7 @@ fn main() -> i32 {
     };
     match mode {
         "pingpong" => pingpong(&mut c, n.max(1)),
+        "pingpong-threads" => pingpong_threads(&mut c, n.max(1)),
         "badges" => badges(&mut c),
         "server-killed" => server_killed(&mut c),
         "timeout" => timeout(&mut c),
@@ -314,6 +316,63 @@ fn pingpong(c: &mut Checks, n: u64) {
         sys::ipc_call(ep, MsgInfo::words(0), [0; 4]),
         SysError::ObjectGone,
     );
+}
+
+/// The echo server as a thread of this process, on endpoint `arg`.
+extern "C" fn echo_thread(arg: u64) -> ! {
+    let e = sys::serve(Handle(arg as u32), |m| {
+        [
+            m.words[0].wrapping_add(1),
+            m.words[1] ^ ECHO_XOR,
+            m.words[2].reverse_bits(),
+            m.badge,
+        ]
+    });
+    sys::thread_exit(e.code() as u32)
+}
+
+/// Ping-pong with the server as a second thread of this process: the
+/// same address space, so no page-table switch between the two.
+fn pingpong_threads(c: &mut Checks, n: u64) {
+    const STACK: u64 = 16 * 4096;
+    const AT: u64 = 0x6000_0000;
+    let Some(ep) = c.ok("endpoint_create", endpoint()) else {
+        return;
+    };
+    let Some(base) = c.ok(
+        "mem_map a stack",
+        sys::mem_map(AT, STACK, ferrous_rt::abi::Perms::READ_WRITE),
+    ) else {
+        return;
+    };
+    let Some(t) = c.ok(
+        "thread_create the echo server",
+        sys::thread_create(
+            initial::SELF_SPACE,
+            echo_thread,
+            base + STACK,
+            u64::from(ep.0),
+        ),
+    ) else {
+        return;
+    };
+    let mut bad = 0u64;
+    let t0 = sys::clock_monotonic();
+    for i in 0..n {
+        let w = [i, !i, i << 3, 0];
+        match sys::ipc_call(ep, MsgInfo::words(3), w) {
+            Ok(r) if r.words == [i + 1, w[1] ^ ECHO_XOR, w[2].reverse_bits(), 0] => {}
+            _ => bad += 1,
+        }
+    }
+    let ns = sys::clock_monotonic() - t0;
+    println!(
+        "ipctest: {n} round trips between threads of one process in {} ms ({} ns each)",
+        ns / 1_000_000,
+        ns / n
+    );
+    c.check("every reply carried the transformed request", bad == 0, bad);
+    let _ = t;
 }
 
 fn badges(c: &mut Checks) {
