@@ -375,13 +375,17 @@ fn switch_and_wait(
     deadline: u64,
     held: &Held,
 ) -> Result<Delivery, SysError> {
-    if !(fast && thread::handoff(to)) {
+    if !(fast && FAST_PATH_ON.load(Ordering::Relaxed) && thread::handoff(to)) {
         thread::unpark(to);
     } else {
         FAST_PATH.fetch_add(1, Ordering::Relaxed);
     }
     wait(me, deadline, Some(held))
 }
+
+/// Whether the fast path may be used (benchmarks turn it off to measure
+/// the general path).
+pub static FAST_PATH_ON: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(true);
 
 /// How many wake-ups went by direct handoff (reported by benchmarks).
 pub static FAST_PATH: AtomicU64 = AtomicU64::new(0);

@@ -59,6 +59,8 @@ pub struct UserThread {
     pub process: Arc<Process>,
     status: AtomicU64,
     exited: WaitQueue,
+    /// The scheduler's id, once the thread exists (`thread::id_to_raw`).
+    tid: AtomicU64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,6 +217,12 @@ impl Process {
 }
 
 impl UserThread {
+    /// The scheduler's id (`None` until the thread exists).
+    pub fn id(&self) -> Option<thread::ThreadId> {
+        let raw = self.tid.load(Ordering::Acquire);
+        (raw != u64::MAX).then(|| thread::id_from_raw(raw))
+    }
+
     pub fn status(&self) -> Option<u32> {
         let raw = self.status.load(Ordering::SeqCst);
         (raw != RUNNING).then_some(raw as u32)
@@ -376,6 +384,7 @@ pub fn add_thread(
         process: p.clone(),
         status: AtomicU64::new(RUNNING),
         exited: WaitQueue::new(),
+        tid: AtomicU64::new(u64::MAX),
     });
     if let Err(e) = register(&t) {
         p.uncharge(THREAD_COST);
@@ -385,9 +394,12 @@ pub fn add_thread(
         root: p.root,
         ..start
     };
-    if let Err(e) = thread::spawn_user(p.name, USER_PRIORITY, t.clone(), start) {
-        p.uncharge(THREAD_COST);
-        return Err(undo(SpawnError::Thread(e)));
+    match thread::spawn_user(p.name, USER_PRIORITY, t.clone(), start) {
+        Ok(id) => t.tid.store(thread::id_to_raw(id), Ordering::Release),
+        Err(e) => {
+            p.uncharge(THREAD_COST);
+            return Err(undo(SpawnError::Thread(e)));
+        }
     }
     Ok(t)
 }

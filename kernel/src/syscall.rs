@@ -458,6 +458,24 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             let (id, _) = ipc::notification_target(me.cspace, op, notification, Rights::WAIT)?;
             ipc::poll(id)
         }
+        Syscall::ThreadSetCpu { thread: h, cpu } => {
+            let (obj, _) = look(me, op, h, 0, ObjectType::Thread, Rights::CONTROL)?;
+            let Object::Thread(t) = obj else {
+                unreachable!("looked up as a thread")
+            };
+            let id = t.id().ok_or(SysError::ObjectGone)?;
+            let cpu = (cpu != ferrous_abi::ANY_CPU).then_some(cpu);
+            let cpu = match cpu.map(u16::try_from) {
+                None => None,
+                Some(Ok(c)) => Some(c),
+                Some(Err(_)) => return Err(SysError::NoSuchCpu),
+            };
+            if thread::set_affinity(id, cpu) {
+                Ok(0)
+            } else {
+                Err(SysError::NoSuchCpu)
+            }
+        }
         Syscall::IpcSend { .. }
         | Syscall::IpcRecv { .. }
         | Syscall::IpcCall { .. }

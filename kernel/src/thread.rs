@@ -949,3 +949,37 @@ pub fn handoff(to: ThreadId) -> bool {
         true
     })
 }
+
+/// A thread id as one word (for atomics).
+pub fn id_to_raw(id: ThreadId) -> u64 {
+    id_to_u64(id)
+}
+
+pub fn id_from_raw(raw: u64) -> ThreadId {
+    id_from_u64(raw)
+}
+
+/// Pins `id` to CPU `cpu` (`None`: any). `false` if that CPU is not online
+/// or the thread is gone.
+pub fn set_affinity(id: ThreadId, cpu: Option<u16>) -> bool {
+    if let Some(c) = cpu
+        && (c as usize >= MAX_CPUS || ONLINE_MASK.load(Ordering::Relaxed) & (1 << c) == 0)
+    {
+        return false;
+    }
+    let result = arch::cpu::without_interrupts(|| {
+        let mut g = THREADS.lock();
+        let t = g.as_mut()?;
+        t.sched.set_affinity(id, cpu.map(CpuId), &mut sink).ok()
+    });
+    match result {
+        Some(kick_cpu) => {
+            if let Some(k) = kick_cpu {
+                kick(k);
+            }
+            arch::cpu::without_interrupts(preempt_if_needed);
+            true
+        }
+        None => false,
+    }
+}

@@ -187,6 +187,11 @@ const TESTS: &[Test] = &[
         run: user::bench,
     },
     Test {
+        name: "ipc-bench",
+        about: "IPC round trips (other process, other thread, other CPU) and notification round trips from user space, fast path on and off",
+        run: user::ipc_bench,
+    },
+    Test {
         name: "cap-bench",
         about: "capability lookup, mint and revoke-of-1000 costs; a revoked tree leaves nothing behind",
         run: cap::bench,

@@ -110,6 +110,35 @@ pub fn init_runs_programs(boot: &Boot) -> Outcome {
 }
 
 /// System-call costs measured from user space (the `ubench` program).
+/// IPC costs from user space (`ubench ipc`), with the fast path, then with
+/// it turned off (metrics suffixed `-slowpath`).
+pub fn ipc_bench(boot: &Boot) -> Outcome {
+    let index = boot
+        .data
+        .modules
+        .iter()
+        .position(|m| m.name() == "ubench")
+        .ok_or("no ubench module")?;
+    let slot = ferrous_abi::initial::FIRST_MODULE.0 as usize + index;
+    let elf = boot.data.module("ubench").ok_or("boot module missing")?;
+    for (suffix, fast) in [("", true), (":-slowpath", false)] {
+        crate::ipc::FAST_PATH_ON.store(fast, core::sync::atomic::Ordering::Relaxed);
+        let args = alloc::format!("ipc:{slot}{suffix}");
+        let initial = process::Initial::Init {
+            modules: boot.data.modules.len(),
+        };
+        let p = process::spawn_from_kernel("ubench", elf, args.as_bytes(), initial)
+            .map_err(|_| "spawn failed")?;
+        let status = p.wait(u64::MAX, || true).map_err(|_| "wait failed")?;
+        ensure(
+            status == ExitStatus::Exited { code: 0 },
+            "ubench ipc did not exit 0",
+        )?;
+    }
+    crate::ipc::FAST_PATH_ON.store(true, core::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
 pub fn bench(boot: &Boot) -> Outcome {
     let status = run(boot, "ubench", false)?;
     ensure(

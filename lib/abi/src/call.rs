@@ -146,6 +146,10 @@ pub enum Syscall {
     NotifyPoll {
         notification: Handle,
     },
+    ThreadSetCpu {
+        thread: Handle,
+        cpu: u32,
+    },
 }
 
 /// How a length argument is checked against its address.
@@ -447,6 +451,10 @@ impl Syscall {
             Sysno::NotifyPoll => Syscall::NotifyPoll {
                 notification: a.handle(0)?,
             },
+            Sysno::ThreadSetCpu => Syscall::ThreadSetCpu {
+                thread: a.handle(0)?,
+                cpu: a.u32(1)?,
+            },
         };
         a.unused_from(sysno.arg_count())?;
         Ok(call)
@@ -558,6 +566,7 @@ impl Syscall {
                 timeout_ns: value,
             } => &[h(notification), value],
             Syscall::NotifyPoll { notification } => &[h(notification)],
+            Syscall::ThreadSetCpu { thread, cpu } => &[h(thread), u64::from(cpu)],
         };
         let mut args = [0; 6];
         args[..used.len()].copy_from_slice(used);
@@ -599,6 +608,7 @@ impl Syscall {
             Syscall::NotifySignal { .. } => Sysno::NotifySignal,
             Syscall::NotifyWait { .. } => Sysno::NotifyWait,
             Syscall::NotifyPoll { .. } => Sysno::NotifyPoll,
+            Syscall::ThreadSetCpu { .. } => Sysno::ThreadSetCpu,
         }
     }
 }
@@ -709,6 +719,7 @@ impl fmt::Display for Syscall {
                 timeout_ns,
             } => write!(f, "notification={notification}, timeout_ns={timeout_ns}"),
             Syscall::NotifyPoll { notification } => write!(f, "notification={notification}"),
+            Syscall::ThreadSetCpu { thread, cpu } => write!(f, "thread={thread}, cpu={cpu}"),
         }?;
         f.write_str(")")
     }

@@ -42,6 +42,7 @@ numbered! {
         TimedOut = 51 => "TimedOut",
         NoPendingReply = 52 => "NoPendingReply",
         CallerGone = 53 => "CallerGone",
+        NoSuchCpu = 54 => "NoSuchCpu",
     }
 }
 
@@ -87,7 +88,7 @@ impl ErrorCode {
             MissingRight => Detail::ArgRights,
             BadAddress | PermissionDenied | AlreadyMapped => Detail::Addr,
             OutOfMemory | AddressSpaceFull | QuotaExceeded | TableFull | BadElf | WouldBlock
-            | TimedOut | ObjectGone | NoPendingReply | CallerGone => Detail::None,
+            | TimedOut | ObjectGone | NoPendingReply | CallerGone | NoSuchCpu => Detail::None,
         }
     }
 
@@ -172,6 +173,8 @@ pub enum SysError {
     /// The caller this reply was for has gone (it died or its call timed
     /// out); the reply capability was used up.
     CallerGone,
+    /// No online CPU has that number.
+    NoSuchCpu,
     /// A code, or a code and detail, that this version of the crate does
     /// not know: only [`decode_result`] and [`SysError::from_code`]'s
     /// callers see it, from a newer kernel. The kernel never returns it.
@@ -234,6 +237,7 @@ impl SysError {
             TimedOut => ErrorCode::TimedOut,
             NoPendingReply => ErrorCode::NoPendingReply,
             CallerGone => ErrorCode::CallerGone,
+            NoSuchCpu => ErrorCode::NoSuchCpu,
             Unrecognized(_) => return None,
         })
     }
@@ -273,7 +277,7 @@ impl SysError {
             MissingRight { arg, missing } => arg as u64 | (missing.bits() as u64) << 8,
             BadAddress { addr } | PermissionDenied { addr } | AlreadyMapped { addr } => addr,
             OutOfMemory | AddressSpaceFull | QuotaExceeded | TableFull | BadElf | WouldBlock
-            | TimedOut | ObjectGone | NoPendingReply | CallerGone => 0,
+            | TimedOut | ObjectGone | NoPendingReply | CallerGone | NoSuchCpu => 0,
             Unrecognized(u) => u.detail,
         }
     }
@@ -342,6 +346,7 @@ impl SysError {
             ErrorCode::TimedOut => TimedOut,
             ErrorCode::NoPendingReply => NoPendingReply,
             ErrorCode::CallerGone => CallerGone,
+            ErrorCode::NoSuchCpu => NoSuchCpu,
         })
     }
 
@@ -420,6 +425,7 @@ impl fmt::Display for SysError {
             TimedOut => write!(f, "timed out"),
             NoPendingReply => write!(f, "no call to reply to"),
             CallerGone => write!(f, "the caller is gone"),
+            NoSuchCpu => write!(f, "no such CPU"),
             Unrecognized(u) => write!(
                 f,
                 "unrecognized error code {} (detail {:#x})",

@@ -102,6 +102,8 @@ pub const USER_MAP_END: u64 = USER_END - PAGE_SIZE;
 pub const MAX_DEBUG_WRITE: u64 = 4096;
 /// Most argument bytes [`Sysno::ProcessSpawn`] passes to a child: one page.
 pub const MAX_SPAWN_ARGS: u64 = 4096;
+/// For [`Sysno::ThreadSetCpu`]: any CPU.
+pub const ANY_CPU: u32 = u32::MAX;
 /// A [`Sysno::ProcessWait`] timeout that never expires. Timeout 0 polls.
 pub const WAIT_FOREVER: u64 = u64::MAX;
 

@@ -110,6 +110,10 @@ numbered! {
         /// `notify_poll(notification: Handle) -> bits`: take the word
         /// without waiting (0 if nothing was signalled). Needs wait.
         NotifyPoll = 33 => "notify_poll",
+        /// `thread_set_cpu(thread: Handle, cpu: u32)`: run the thread only
+        /// on CPU `cpu` (by boot order; [`crate::ANY_CPU`] lifts the pin).
+        /// Needs control.
+        ThreadSetCpu = 34 => "thread_set_cpu",
     }
 }
 
@@ -136,7 +140,8 @@ impl Sysno {
             | Sysno::ThreadWait
             | Sysno::IpcRecv
             | Sysno::NotifySignal
-            | Sysno::NotifyWait => 2,
+            | Sysno::NotifyWait
+            | Sysno::ThreadSetCpu => 2,
             Sysno::DebugWrite | Sysno::MemUnmap => 3,
             Sysno::MemMap | Sysno::MemProtect | Sysno::CapMint | Sysno::ThreadCreate => 4,
             Sysno::ProcessSpawn

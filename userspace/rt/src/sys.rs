@@ -472,3 +472,8 @@ pub fn notify_wait(notification: Handle, timeout_ns: u64) -> Result<u64, SysErro
 pub fn notify_poll(notification: Handle) -> Result<u64, SysError> {
     call(Syscall::NotifyPoll { notification })
 }
+
+/// Runs `thread` only on CPU `cpu` ([`ferrous_abi::ANY_CPU`]: anywhere).
+pub fn thread_set_cpu(thread: Handle, cpu: u32) -> Result<(), SysError> {
+    call(Syscall::ThreadSetCpu { thread, cpu }).map(|_| ())
+}

@@ -2,14 +2,33 @@
 //! kernel's bench format (`bench <name>: median N cycles/op (...)`) so
 //! `cargo xtask bench` pairs them with the Linux peer.
 //!
+//! Without arguments (`test=user-bench`):
 //! - `null-syscall`: `abi_version`, the cheapest call (SYSCALL, decode,
 //!   SYSRET), per call.
 //! - `yield-syscall`: `thread_yield` with no other runnable thread.
+//!
+//! With `ipc:<module slot>[:<suffix>]` (`test=ipc-bench`, which starts it
+//! with init's capabilities and its own module in that slot), per round
+//! trip, each metric name followed by the suffix (e.g. `-slowpath` when
+//! the kernel has its fast path off):
+//! - `ipc-roundtrip`: `ipc_call` to an echo server in another process
+//!   (`ipc_reply_recv` loop): two system calls, two address-space
+//!   switches.
+//! - `ipc-roundtrip-threads`: the same with the server as a second thread
+//!   of this process (no address-space switch).
+//! - `notify-roundtrip`: signal a notification another thread waits on and
+//!   wait for its answering signal on a second one.
+//! - `ipc-roundtrip-cross-cpu`: client thread pinned to CPU 0, server
+//!   thread to CPU 1 (only with two or more CPUs).
+//!
+//! In `echo:<endpoint slot>` mode it is the echo server.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
 
-use ferrous_rt::println;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use ferrous_rt::abi::{Grant, Handle, MsgInfo, Perms, Rights, initial};
+use ferrous_rt::{println, sys};
 
 ferrous_rt::entry!(main);
 
@@ -17,7 +36,7 @@ const BATCHES: usize = 15;
 
 use ferrous_rt::sys::rdtsc as tsc;
 
-fn measure(name: &str, iters: u64, mut op: impl FnMut()) {
+fn measure(name: &str, suffix: &str, iters: u64, mut op: impl FnMut()) {
     for _ in 0..iters {
         op(); // warm-up
     }
@@ -31,7 +50,7 @@ fn measure(name: &str, iters: u64, mut op: impl FnMut()) {
     }
     per_op.sort_unstable();
     println!(
-        "bench {name}: median {} cycles/op (min {}, max {}, {BATCHES} x {iters} ops)",
+        "bench {name}{suffix}: median {} cycles/op (min {}, max {}, {BATCHES} x {iters} ops)",
         per_op[BATCHES / 2],
         per_op[0],
         per_op[BATCHES - 1]
@@ -39,9 +58,188 @@ fn measure(name: &str, iters: u64, mut op: impl FnMut()) {
 }
 
 fn main() -> i32 {
-    measure("null-syscall", 2000, || {
-        core::hint::black_box(ferrous_rt::sys::abi_version());
+    let arg = ferrous_rt::args().next().unwrap_or(b"");
+    let text = core::str::from_utf8(arg).unwrap_or("");
+    let mut parts = text.split(':');
+    match parts.next() {
+        Some("ipc") => {
+            let module = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let suffix = parts.next().unwrap_or("");
+            ipc(Handle(module), suffix)
+        }
+        Some("echo") => {
+            let ep = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let e = sys::serve(Handle(ep), |m| m.words);
+            println!("ubench: echo server stopped: {e}");
+            1
+        }
+        _ => {
+            measure("null-syscall", "", 2000, || {
+                core::hint::black_box(ferrous_rt::sys::abi_version());
+            });
+            measure("yield-syscall", "", 500, ferrous_rt::sys::yield_now);
+            0
+        }
+    }
+}
+
+const ROUND_TRIPS: u64 = 2000;
+const STACK: u64 = 16 * 4096;
+/// Thread stacks live here, one `STACK` apart.
+const STACKS: u64 = 0x6000_0000;
+
+fn fail(what: &str, e: ferrous_rt::abi::SysError) -> i32 {
+    println!("ubench: {what} failed: {e}");
+    1
+}
+
+fn call_once(ep: Handle) {
+    let r = sys::ipc_call(ep, MsgInfo::words(2), [1, 2, 0, 0]);
+    core::hint::black_box(r.is_ok());
+}
+
+fn ipc(module: Handle, suffix: &str) -> i32 {
+    let ep = match sys::endpoint_create(initial::MEMORY) {
+        Ok(e) => e,
+        Err(e) => return fail("endpoint_create", e),
+    };
+    // Another process: two address spaces.
+    let mem = match sys::memory_split(initial::MEMORY, 4 << 20) {
+        Ok(m) => m,
+        Err(e) => return fail("memory_split", e),
+    };
+    let mut arg = [0u8; 16];
+    let n = write_arg(&mut arg, b"echo:", 2);
+    let grants = [
+        Grant::new(initial::CONSOLE, Rights::WRITE),
+        Grant::new(ep, Rights::RECEIVE),
+    ];
+    let server = match sys::spawn(module, mem, &arg[..n], &grants) {
+        Ok(p) => p,
+        Err(e) => return fail("process_spawn", e),
+    };
+    measure("ipc-roundtrip", suffix, ROUND_TRIPS, || call_once(ep));
+    let _ = sys::kill(server);
+    let _ = sys::wait(server, sys::WAIT_FOREVER);
+
+    // A second thread of this process.
+    if let Err(e) = sys::mem_map(STACKS, 4 * STACK, Perms::READ_WRITE) {
+        return fail("mem_map", e);
+    }
+    let ep2 = match sys::endpoint_create(initial::MEMORY) {
+        Ok(e) => e,
+        Err(e) => return fail("endpoint_create", e),
+    };
+    let server = sys::thread_create(
+        initial::SELF_SPACE,
+        echo_thread,
+        STACKS + STACK,
+        u64::from(ep2.0),
+    );
+    let server = match server {
+        Ok(t) => t,
+        Err(e) => return fail("thread_create", e),
+    };
+    measure("ipc-roundtrip-threads", suffix, ROUND_TRIPS, || {
+        call_once(ep2)
     });
-    measure("yield-syscall", 500, ferrous_rt::sys::yield_now);
+
+    // Notifications, between two threads.
+    let (Ok(ping), Ok(pong)) = (
+        sys::notification_create(initial::MEMORY),
+        sys::notification_create(initial::MEMORY),
+    ) else {
+        println!("ubench: notification_create failed");
+        return 1;
+    };
+    PONG.store(pong.0, Ordering::Relaxed);
+    let answerer = sys::thread_create(
+        initial::SELF_SPACE,
+        notify_thread,
+        STACKS + 2 * STACK,
+        u64::from(ping.0),
+    );
+    if let Err(e) = answerer {
+        return fail("thread_create", e);
+    }
+    measure("notify-roundtrip", suffix, ROUND_TRIPS, || {
+        let _ = sys::notify_signal(ping, 1);
+        let _ = core::hint::black_box(sys::notify_wait(pong, sys::WAIT_FOREVER));
+    });
+
+    // Across CPUs, if there is a second one.
+    if sys::thread_set_cpu(server, 1).is_ok() {
+        SUFFIX_SLOW.store(u32::from(suffix == "-slowpath"), Ordering::Relaxed);
+        CROSS_EP.store(u64::from(ep2.0), Ordering::Relaxed);
+        match sys::thread_create(initial::SELF_SPACE, cross_client, STACKS + 3 * STACK, 0) {
+            Ok(client) => {
+                let _ = sys::thread_set_cpu(client, 0);
+                GO.store(1, Ordering::Release);
+                let _ = sys::thread_wait(client, sys::WAIT_FOREVER);
+            }
+            Err(e) => return fail("thread_create", e),
+        }
+    } else {
+        println!("ubench: one CPU: no cross-CPU round trip");
+    }
     0
+}
+
+/// `prefix` then `n` in decimal; returns the length.
+fn write_arg(buf: &mut [u8; 16], prefix: &[u8], n: u32) -> usize {
+    buf[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 10];
+    let mut k = 0;
+    let mut v = n;
+    loop {
+        digits[k] = b'0' + (v % 10) as u8;
+        k += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let mut at = prefix.len();
+    for d in digits[..k].iter().rev() {
+        buf[at] = *d;
+        at += 1;
+    }
+    at
+}
+
+extern "C" fn echo_thread(arg: u64) -> ! {
+    let e = sys::serve(Handle(arg as u32), |m| m.words);
+    sys::thread_exit(e.code() as u32)
+}
+
+static PONG: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn notify_thread(arg: u64) -> ! {
+    let pong = Handle(PONG.load(Ordering::Relaxed));
+    loop {
+        if sys::notify_wait(Handle(arg as u32), sys::WAIT_FOREVER).is_err() {
+            sys::thread_exit(1);
+        }
+        let _ = sys::notify_signal(pong, 1);
+    }
+}
+
+static CROSS_EP: AtomicU64 = AtomicU64::new(0);
+static GO: AtomicU64 = AtomicU64::new(0);
+static SUFFIX_SLOW: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn cross_client(_: u64) -> ! {
+    while GO.load(Ordering::Acquire) == 0 {
+        sys::yield_now();
+    }
+    let ep = Handle(CROSS_EP.load(Ordering::Relaxed) as u32);
+    let suffix = if SUFFIX_SLOW.load(Ordering::Relaxed) == 1 {
+        "-slowpath"
+    } else {
+        ""
+    };
+    measure("ipc-roundtrip-cross-cpu", suffix, ROUND_TRIPS / 4, || {
+        call_once(ep)
+    });
+    sys::thread_exit(0)
 }
