@@ -165,6 +165,8 @@ pub enum ArgKind {
     Block,
     Deny,
     Fault,
+    /// Eight bytes of text, little-endian, NUL-padded.
+    Text,
 }
 
 /// One argument of an event: its name and how to print it.
@@ -278,6 +280,9 @@ events! {
     TraceLost = 128 => "trace.lost" in Trace (count: Dec),
     /// The enabled categories changed to `mask`.
     TraceFilter = 129 => "trace.filter" in Trace (mask: Categories),
+    /// Names `thread` of `process` for decoders: up to 16 bytes of the
+    /// process name, little-endian in `name0` then `name1`, NUL-padded.
+    TraceName = 130 => "trace.name" in Trace (thread: Dec, process: Dec, name0: Text, name1: Text),
 }
 
 // Every event fits a record.
@@ -385,6 +390,13 @@ impl ArgKind {
             ),
             ArgKind::Deny => named(DenyReason::from_raw(value).map(DenyReason::name), value, f),
             ArgKind::Fault => named(FaultCause::from_raw(value).map(FaultCause::name), value, f),
+            ArgKind::Text => {
+                for b in value.to_le_bytes().into_iter().take_while(|&b| b != 0) {
+                    let c = if b.is_ascii_graphic() { b as char } else { '?' };
+                    write!(f, "{c}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
