@@ -24,6 +24,7 @@ use crate::cap::{self, Object};
 use crate::memory::Memory;
 use crate::sync::IrqMutex;
 use crate::thread::{self, ThreadId};
+use crate::trace;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +34,7 @@ use ferrous_ipc::{
     CausalId, CausalState, Endpoint, IpcError, Notification, RecvOutcome, Replies, SendKind,
     SendOutcome, WaitOutcome,
 };
+use ferrous_trace::EventType;
 
 /// A message in flight: registers, badge, causal ID, and the capability
 /// the sender offers (its space and slot), transferred at the rendezvous.
@@ -362,8 +364,31 @@ fn wait(me: ThreadId, deadline: u64, held: Option<&Held>) -> Result<Delivery, Sy
             }
         }
         epoch = cap::epoch();
+        note_block(me);
         thread::park(deadline);
     }
+}
+
+/// Tells the trace what the coming `sched.block` of this thread is about.
+fn note_block(me: ThreadId) {
+    use ferrous_trace::BlockReason as B;
+    if !trace::enabled(EventType::SchedBlock) {
+        return;
+    }
+    let what = match IPC.lock().waiting.get(&me) {
+        Some(Waiting::Send { endpoint }) => (B::EndpointSend, *endpoint),
+        Some(Waiting::Recv { endpoint, .. }) => (B::EndpointRecv, *endpoint),
+        Some(Waiting::Notification { id }) => (B::Notification, *id),
+        Some(Waiting::Reply) | None => (B::Reply, 0),
+    };
+    trace::block_detail(what.0, what.1);
+}
+
+/// A message reached this thread: `ipc.recv` in its own context.
+fn note_recv(endpoint: u64, r: &Received) {
+    crate::metrics::count(crate::metrics::Counter::IpcMessages);
+    let args = [endpoint, r.0, u64::from(r.1.words), r.2[0]];
+    trace::emit(EventType::IpcRecv, args, u64::from(r.1.causal));
 }
 
 /// Wakes `to` and waits: by direct handoff when `fast` and the scheduler
@@ -375,6 +400,7 @@ fn switch_and_wait(
     deadline: u64,
     held: &Held,
 ) -> Result<Delivery, SysError> {
+    note_block(me);
     if !(fast && FAST_PATH_ON.load(Ordering::Relaxed) && thread::handoff(to)) {
         thread::unpark(to);
     } else {
@@ -521,6 +547,13 @@ pub fn send(
     let woken = {
         let mut ipc = IPC.lock();
         let msg = outgoing(&mut ipc, me, t.space, info, words, t.badge, op)?;
+        let event = if call {
+            EventType::IpcCall
+        } else {
+            EventType::IpcSend
+        };
+        let args = [t.endpoint, t.badge, u64::from(info.words), words[0]];
+        trace::emit(event, args, msg.causal.0);
         log::trace!(
             "ipc.{} endpoint={} badge={:#x} causal={}",
             if call { "call" } else { "send" },
@@ -656,7 +689,9 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
         for t in sender.into_iter().chain(replied) {
             thread::unpark(t);
         }
-        return Ok(unpack(d));
+        let r = unpack(d);
+        note_recv(t.endpoint, &r);
+        return Ok(r);
     }
     let held = Held {
         space: t.space,
@@ -667,7 +702,9 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
         Some(c) => switch_and_wait(me, c, true, deadline, &held)?,
         None => wait(me, deadline, Some(&held))?,
     };
-    Ok(unpack(d))
+    let r = unpack(d);
+    note_recv(t.endpoint, &r);
+    Ok(r)
 }
 
 /// `ipc_reply_recv`: the reply, then a receive; when the receive must wait,
@@ -710,6 +747,14 @@ fn reply_to(space: SpaceId, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<Th
         state.replied();
     }
     log::trace!("ipc.reply causal={}", msg.causal.0);
+    crate::metrics::count(crate::metrics::Counter::IpcMessages);
+    let args = [
+        trace::thread_word(Some(caller)),
+        u64::from(info.words),
+        words[0],
+        0,
+    ];
+    trace::emit(EventType::IpcReply, args, msg.causal.0);
     Ok(deliver(&mut ipc, caller, message(&msg, false, false)))
 }
 
@@ -743,6 +788,7 @@ pub fn signal(id: u64, bits: u64) -> Result<(), SysError> {
         }
     };
     log::trace!("notify.signal notification={id} bits={bits:#x}");
+    trace::emit(EventType::NotifySignal, [id, bits, 0, 0], 0);
     if let Some(t) = woken {
         thread::unpark(t);
     }
@@ -759,14 +805,20 @@ pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError>
             Err(IpcError::WouldBlock) => return Err(SysError::WouldBlock),
             Err(IpcError::Closed) => return Err(SysError::ObjectGone),
             Err(e) => return Err(oom(e)),
-            Ok(WaitOutcome::Ready(bits)) => return Ok(bits),
+            Ok(WaitOutcome::Ready(bits)) => {
+                trace::emit(EventType::NotifyWait, [id, bits, 0, 0], 0);
+                return Ok(bits);
+            }
             Ok(WaitOutcome::Blocked) => {
                 ipc.waiting.insert(me, Waiting::Notification { id });
             }
         }
     }
     match wait(me, deadline, Some(held))? {
-        Delivery::Bits(b) => Ok(b),
+        Delivery::Bits(b) => {
+            trace::emit(EventType::NotifyWait, [id, b, 0, 0], 0);
+            Ok(b)
+        }
         _ => Err(SysError::ObjectGone),
     }
 }

@@ -15,6 +15,12 @@ static LAST_TICK_TSC: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_
 
 pub fn interrupt(vector: u8) {
     let cpu = arch::percpu::index();
+    crate::metrics::count(crate::metrics::Counter::Interrupts);
+    crate::trace::emit(
+        ferrous_trace::EventType::IrqEnter,
+        [u64::from(vector), 0, 0, 0],
+        0,
+    );
     match vector {
         apic::VECTOR_TIMER => {
             LAST_TICK_TSC[cpu].store(arch::cpu::tsc(), Ordering::Relaxed);

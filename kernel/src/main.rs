@@ -23,6 +23,7 @@ mod irq;
 mod ktest;
 mod memmap;
 mod memory;
+mod metrics;
 mod mm;
 mod panic;
 mod platform;
@@ -72,6 +73,7 @@ fn kmain(boot: BootData) -> ! {
         Ok(m) => m,
         Err(e) => panic!("memory management failed to start: {e}"),
     };
+    trace::init(&opts);
     BOOT.call_once(|| Boot {
         data: boot,
         opts,
@@ -88,12 +90,14 @@ fn kmain_on_stack() -> ! {
     let boot = BOOT.get().expect("set before the stack switch");
     mm::report_usage(boot);
     platform::init(boot.data.info.rsdp);
+    trace::start_drain_thread();
     let ready = arch::cpu::tsc_since_entry();
     log::info!("ready: {ready} TSC cycles after kernel entry");
     match boot.opts.test {
         Some(name) => ktest::run(name, boot),
         None => {
             start_init(boot);
+            trace::drain();
             // The main thread ends and every CPU idles (interrupts on,
             // ticks running) until there is work.
             log::info!("nothing more to do; all CPUs idle (quit QEMU with Ctrl-A X)");

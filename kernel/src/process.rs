@@ -46,10 +46,24 @@ pub struct Process {
     root: u64,
     status: AtomicU64,
     exited: WaitQueue,
+    /// Always-on counters: [`Stat`] order.
+    stats: [AtomicU64; STATS],
     /// Live threads, plus [`CLOSED`] once the last one has left: no
     /// thread can be added after that (its address space is gone).
     threads: AtomicU64,
 }
+
+/// Per-process counters, in this order in `metrics_read` (after the
+/// memory in use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stat {
+    Syscalls = 0,
+    IpcSent = 1,
+    Faults = 2,
+    /// CPU time of threads that have left, in ns.
+    CpuNsDone = 3,
+}
+const STATS: usize = 4;
 
 /// In `Process::threads`: the address space is gone for good.
 const CLOSED: u64 = 1 << 63;
@@ -94,6 +108,27 @@ impl Process {
     pub fn status(&self) -> Option<ExitStatus> {
         let raw = self.status.load(Ordering::SeqCst);
         ExitStatus::from_raw(raw).filter(|_| raw != RUNNING)
+    }
+
+    pub fn count(&self, s: Stat) {
+        self.stats[s as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `[syscalls, IPC messages sent, faults, CPU ns, memory charged]`,
+    /// CPU time including its live threads'.
+    pub fn metrics(&self) -> [u64; 5] {
+        let live: u64 = thread::threads_of(self)
+            .into_iter()
+            .filter_map(thread::stats)
+            .map(|s| s.runtime_ns)
+            .sum();
+        [
+            self.stats[0].load(Ordering::Relaxed),
+            self.stats[1].load(Ordering::Relaxed),
+            self.stats[2].load(Ordering::Relaxed),
+            self.stats[3].load(Ordering::Relaxed) + live,
+            self.charged.load(Ordering::Relaxed),
+        ]
     }
 
     pub fn is_running(&self) -> bool {
@@ -171,6 +206,8 @@ impl Process {
             .is_ok();
         if first {
             log::info!("process {}: {status}", self.name);
+            let args = [self.id, status.to_raw(), 0, 0];
+            crate::trace::emit(ferrous_trace::EventType::ProcessExit, args, 0);
         }
         first
     }
@@ -200,6 +237,16 @@ impl Process {
             .unwrap_or(0);
         if before == 1 {
             self.end(status);
+            let m = self.metrics();
+            log::info!(
+                "metrics: process {} syscalls={} ipc={} faults={} cpu_us={} memory_charged={}",
+                self.name,
+                m[0],
+                m[1],
+                m[2],
+                m[3] / 1000,
+                m[4]
+            );
             self.close();
         }
     }
@@ -323,6 +370,7 @@ pub fn create(
         status: AtomicU64::new(RUNNING),
         exited: WaitQueue::new(),
         threads: AtomicU64::new(0),
+        stats: [const { AtomicU64::new(0) }; STATS],
     });
     let start = thread::UserStart {
         entry,
@@ -331,6 +379,12 @@ pub fn create(
         arg1: args_len,
         root,
     };
+    let parent = thread::current_process().map_or(0, |q| q.id);
+    crate::trace::emit(
+        ferrous_trace::EventType::ProcessSpawn,
+        [p.id, parent, 0, 0],
+        0,
+    );
     Ok((p, start))
 }
 
@@ -395,7 +449,12 @@ pub fn add_thread(
         ..start
     };
     match thread::spawn_user(p.name, USER_PRIORITY, t.clone(), start) {
-        Ok(id) => t.tid.store(thread::id_to_raw(id), Ordering::Release),
+        Ok(id) => {
+            t.tid.store(thread::id_to_raw(id), Ordering::Release);
+            let word = crate::trace::thread_word(Some(id));
+            crate::trace::emit(ferrous_trace::EventType::ThreadSpawn, [word, p.id, 0, 0], 0);
+            crate::trace::name_thread(id, p.id, p.name);
+        }
         Err(e) => {
             p.uncharge(THREAD_COST);
             return Err(undo(SpawnError::Thread(e)));
@@ -424,6 +483,9 @@ fn leave(code: u32) -> ! {
     let t = thread::current_user_thread();
     if let Some(me) = thread::current_id() {
         crate::ipc::thread_gone(me);
+        if let (Some(t), Some(s)) = (&t, thread::stats(me)) {
+            t.process.stats[Stat::CpuNsDone as usize].fetch_add(s.runtime_ns, Ordering::Relaxed);
+        }
     }
     thread::leave_user_space();
     if let Some(t) = t {
@@ -463,6 +525,22 @@ pub struct UserFault {
 /// Reports a user-mode fault and ends only the faulting process.
 pub fn user_fault(f: UserFault) -> ! {
     let name = thread::current_process().map_or("?", |p| p.name);
+    crate::metrics::count(crate::metrics::Counter::PageFaults);
+    if let Some(p) = thread::current_process() {
+        p.count(Stat::Faults);
+    }
+    if f.vector == 14 {
+        let cause = if f.error_code & 1 == 0 {
+            ferrous_trace::FaultCause::NotPresent as u64
+        } else {
+            0
+        };
+        let args = [f.addr, f.error_code, f.rip, cause];
+        crate::trace::emit(ferrous_trace::EventType::MemFault, args, 0);
+    } else {
+        let args = [f.vector, f.error_code, f.rip, 0];
+        crate::trace::emit(ferrous_trace::EventType::FaultException, args, 0);
+    }
     match f.detail {
         Some((access, why)) => log::warn!(
             "process {name} killed: {} {} at rip {:#x}: user {access} of {:#x}, {why}",

@@ -89,6 +89,7 @@ pub fn start_aps(p: &Platform) {
 
 fn ap_main(start: &'static ApStart) -> ! {
     apic::init_local();
+    crate::trace::init_cpu(start.index);
     if let Err(e) = thread::start_cpu(start.index) {
         panic!("cpu{}: cannot join the scheduler: {e:?}", start.index);
     }

@@ -8,6 +8,7 @@ use crate::cap::{self, Object, Parent};
 use crate::ipc;
 use crate::process::{self, Process};
 use crate::thread;
+use crate::trace;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use ferrous_abi::{
@@ -15,12 +16,15 @@ use ferrous_abi::{
     Syscall, Sysno, USER_END, encode_result,
 };
 use ferrous_paging::Flags;
+use ferrous_trace::EventType;
 
 /// Most bytes one `mem_map` call may map.
 const MAX_MAP_LEN: u64 = 64 << 20;
 
 pub fn dispatch(frame: &mut SyscallFrame) {
     let (nr, args) = frame.call();
+    crate::metrics::syscall(nr);
+    trace::emit(EventType::SyscallEnter, [nr, args[0], 0, 0], 0);
     let result = match Syscall::decode(nr, args) {
         Ok(call) => {
             log::trace!("syscall {call}");
@@ -28,7 +32,19 @@ pub fn dispatch(frame: &mut SyscallFrame) {
             // leaves here instead.
             process::check_return_to_user();
             match me() {
-                Ok(me) => match perform_ipc(call, &me) {
+                Ok(me) => match {
+                    me.count(process::Stat::Syscalls);
+                    if matches!(
+                        call,
+                        Syscall::IpcSend { .. }
+                            | Syscall::IpcCall { .. }
+                            | Syscall::IpcReply { .. }
+                            | Syscall::IpcReplyRecv { .. }
+                    ) {
+                        me.count(process::Stat::IpcSent);
+                    }
+                    perform_ipc(call, &me)
+                } {
                     Some(Ok((badge, info, words))) => {
                         frame.set_result(0, badge);
                         frame.rsi = info.to_raw();
@@ -36,6 +52,7 @@ pub fn dispatch(frame: &mut SyscallFrame) {
                         frame.r10 = words[1];
                         frame.r8 = words[2];
                         frame.r9 = words[3];
+                        trace::emit(EventType::SyscallExit, [nr, 0, badge, 0], 0);
                         finish(frame);
                         return;
                     }
@@ -52,6 +69,7 @@ pub fn dispatch(frame: &mut SyscallFrame) {
         log::debug!("syscall {nr} from {who} refused: {e}");
     }
     let (rax, rdx) = encode_result(result);
+    trace::emit(EventType::SyscallExit, [nr, rax, rdx, 0], 0);
     frame.set_result(rax, rdx);
     finish(frame);
 }

@@ -1,27 +1,31 @@
-//! The kernel's decision trace (first user: the scheduler). Every event
-//! carries its reason; the last `CAPACITY` events are kept in a ring that
-//! tests and fault reports can read, and each is logged at `trace` level.
-//! The tracing issue will replace the ring with per-CPU buffers and a
-//! binary format; the event vocabulary stays.
+//! The kernel's decision trace. Every event carries its reason.
+//!
+//! - The binary trace (`ferrous-trace` records): one lock-free ring per
+//!   CPU, categories chosen by `trace=`, streamed to COM2 by
+//!   `trace.out=serial` (docs/OBSERVABILITY.md). Everything else in the
+//!   kernel emits into it through [`emit`].
+//! - The scheduler's events are also kept, decoded, in a small ring of the
+//!   last `CAPACITY` (kernel tests read it) and logged at `trace` level.
 
 use crate::sync::IrqMutex;
 use ferrous_sched::Event;
 
 pub const CAPACITY: usize = 1024;
 
-struct Ring {
+struct SchedRing {
     events: [Option<(u64, Event)>; CAPACITY],
     next: usize,
     total: u64,
 }
 
-static RING: IrqMutex<Ring> = IrqMutex::new(Ring {
+static RING: IrqMutex<SchedRing> = IrqMutex::new(SchedRing {
     events: [None; CAPACITY],
     next: 0,
     total: 0,
 });
 
 pub fn sched_event(e: Event) {
+    sched_record(&e);
     let t = crate::arch::time::now_ns();
     log::trace!("sched: {e}");
     let mut r = RING.lock();
@@ -50,16 +54,343 @@ static DENIALS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::n
 /// `reason`. Logged at debug level; always counted.
 pub fn cap_denied(op: ferrous_abi::Sysno, slot: u32, reason: crate::cap::DenyReason) {
     DENIALS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    use crate::cap::DenyReason as D;
+    use ferrous_trace::DenyReason as T;
+    let (code, missing) = match reason {
+        D::EmptySlot => (T::EmptySlot as u64, 0),
+        D::Revoked => (T::Revoked as u64, 0),
+        D::SlotOutOfRange => (T::SlotOutOfRange as u64, 0),
+        D::WrongType { .. } => (T::WrongType as u64, 0),
+        D::MissingRight(r) => (T::MissingRight as u64, u64::from(r.bits())),
+        _ => (0, 0),
+    };
+    emit(
+        EventType::CapDenied,
+        [u64::from(slot), op as u64, code, missing],
+        0,
+    );
     let who = crate::thread::current_name().unwrap_or("?");
     log::debug!("cap.denied process={who} call={op} slot={slot} reason={reason}");
 }
 
 /// `cap.revoke`: `deleted` capabilities derived from `slot` are gone.
 pub fn cap_revoked(slot: u32, deleted: usize) {
+    emit(
+        EventType::CapRevoke,
+        [u64::from(slot), deleted as u64, 0, 0],
+        0,
+    );
     let who = crate::thread::current_name().unwrap_or("?");
     log::debug!("cap.revoke process={who} slot={slot} deleted={deleted}");
 }
 
 pub fn denials() -> u64 {
     DENIALS.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+// ----- the binary trace (ferrous-trace): per-CPU rings, COM2 stream -----
+
+use crate::arch::{self, percpu::MAX_CPUS};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use ferrous_trace::{Categories, EventType, Filter, Policy, Record, Ring};
+
+/// Records per CPU ring unless `trace.ring=` says otherwise (64 bytes of
+/// record plus a sequence word each: 288 KiB per CPU).
+const DEFAULT_RING: usize = 4096;
+
+static RINGS: [spin::Once<Ring>; MAX_CPUS] = [const { spin::Once::new() }; MAX_CPUS];
+static RING_SIZE: AtomicU64 = AtomicU64::new(DEFAULT_RING as u64);
+/// Which categories are recorded; `trace=` sets it at boot.
+pub static FILTER: Filter = Filter::new(Categories::DEFAULT);
+static TO_SERIAL: AtomicBool = AtomicBool::new(false);
+/// Per CPU: the ring's loss count already reported as `trace.lost`.
+static LOST_SEEN: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+/// Per CPU: what the next `sched.block` of this CPU is about (set by IPC
+/// just before it parks): `(reason << 56) | object`, or 0.
+static BLOCK_DETAIL: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+static WRITTEN: AtomicU64 = AtomicU64::new(0);
+static LOST_TOTAL: AtomicU64 = AtomicU64::new(0);
+/// Serialises writers of the COM2 stream.
+static STREAM: crate::sync::SpinLock<()> = crate::sync::SpinLock::new(());
+
+/// Applies `trace=`, `trace.ring=` and `trace.out=` (problems are logged,
+/// never fatal), and gives the boot CPU its ring.
+pub fn init(opts: &ferrous_cmdline::KernelOptions<'_>) {
+    if let Some(spec) = opts.trace {
+        match ferrous_trace::parse_spec(spec) {
+            Ok(c) => FILTER.set(c),
+            Err(e) => log::warn!("command line: trace={spec}: {e}; keeping the default"),
+        }
+    }
+    if let Some(n) = opts.trace_ring {
+        match n.parse::<usize>() {
+            Ok(n) if n.is_power_of_two() && (8..=1 << 20).contains(&n) => {
+                RING_SIZE.store(n as u64, Ordering::Relaxed)
+            }
+            _ => log::warn!("command line: trace.ring={n}: not a power of two in 8..=1048576"),
+        }
+    }
+    match opts.trace_out {
+        None => {}
+        Some("serial") => {
+            if arch::serial::init_com2() {
+                TO_SERIAL.store(true, Ordering::Release);
+            } else {
+                log::warn!("trace: no UART on COM2; the trace stays in memory");
+            }
+        }
+        Some(other) => log::warn!("command line: trace.out={other}: only `serial` is known"),
+    }
+    init_cpu(0);
+    log::info!(
+        "trace: categories {}, {} records per CPU{}",
+        FILTER.get(),
+        RING_SIZE.load(Ordering::Relaxed),
+        if TO_SERIAL.load(Ordering::Relaxed) {
+            ", streamed to COM2"
+        } else {
+            ""
+        }
+    );
+}
+
+/// Gives CPU `index` its ring (when it comes online; allocates).
+pub fn init_cpu(index: usize) {
+    if index < MAX_CPUS {
+        let size = RING_SIZE.load(Ordering::Relaxed) as usize;
+        RINGS[index].call_once(|| {
+            Ring::new(size, Policy::Overwrite).unwrap_or_else(|_| {
+                // Out of memory at boot: a minimal ring keeps tracing safe.
+                Ring::new(8, Policy::Overwrite).expect("an 8-record ring")
+            })
+        });
+    }
+}
+
+/// A thread as the trace names it: `(generation << 32) | (index + 1)`;
+/// 0 for none.
+pub fn thread_word(id: Option<crate::thread::ThreadId>) -> u64 {
+    id.map_or(0, |t| {
+        (u64::from(t.generation) << 32) | (u64::from(t.index) + 1)
+    })
+}
+
+/// Whether events of `event`'s category are recorded (check before
+/// gathering expensive arguments).
+pub fn enabled(event: EventType) -> bool {
+    FILTER.enabled(event.category())
+}
+
+/// Records `event` on this CPU's ring if its category is on. Never
+/// blocks; safe with interrupts off and under any lock.
+pub fn emit(event: EventType, args: [u64; 4], causal: u64) {
+    if !enabled(event) {
+        return;
+    }
+    let thread = thread_word(crate::thread::current_id());
+    push(event, thread, args, causal);
+}
+
+/// As [`emit`], naming the thread explicitly (scheduler events are about
+/// threads other than the one running).
+pub fn emit_for(event: EventType, thread: u64, args: [u64; 4], causal: u64) {
+    if enabled(event) {
+        push(event, thread, args, causal);
+    }
+}
+
+fn push(event: EventType, thread: u64, args: [u64; 4], causal: u64) {
+    arch::cpu::without_interrupts(|| {
+        let c = arch::percpu::index();
+        let Some(ring) = RINGS.get(c).and_then(spin::Once::get) else {
+            return;
+        };
+        let mut r = Record::new(event, args);
+        r.timestamp = arch::cpu::tsc();
+        r.cpu = c as u16;
+        r.thread = thread;
+        r.causal = causal;
+        ring.push(&r);
+    });
+}
+
+/// The next `sched.block` on this CPU is about `reason` and `object`.
+pub fn block_detail(reason: ferrous_trace::BlockReason, object: u64) {
+    let c = arch::cpu::without_interrupts(arch::percpu::index);
+    BLOCK_DETAIL[c].store(
+        (reason as u64) << 56 | (object & ((1 << 56) - 1)),
+        Ordering::Relaxed,
+    );
+}
+
+fn take_block_detail() -> Option<(u64, u64)> {
+    let c = arch::percpu::index();
+    let d = BLOCK_DETAIL[c].swap(0, Ordering::Relaxed);
+    (d != 0).then(|| (d >> 56, d & ((1 << 56) - 1)))
+}
+
+/// The scheduler's decisions as trace records (called from its event
+/// sink, under the scheduler lock: lock-free only).
+fn sched_record(e: &Event) {
+    use ferrous_sched::{BlockReason as B, PickReason, PreemptReason, WakeReason};
+    use ferrous_trace::BlockReason as TB;
+    let w = |t: ferrous_sched::ThreadId| thread_word(Some(t));
+    match *e {
+        Event::Pick { thread, reason, .. } => {
+            crate::metrics::count(crate::metrics::Counter::Switches);
+            let from = match reason {
+                PickReason::Handoff { from } => w(from),
+                _ => 0,
+            };
+            emit_for(
+                EventType::SchedSwitch,
+                w(thread),
+                [from, w(thread), 0, 0],
+                0,
+            );
+        }
+        Event::Idle { .. } => emit_for(EventType::SchedIdle, 0, [0; 4], 0),
+        Event::Preempt { thread, reason, .. } => {
+            let by = match reason {
+                PreemptReason::HigherPriority { by } => w(by),
+                _ => 0,
+            };
+            emit_for(EventType::SchedPreempt, w(thread), [w(thread), by, 0, 0], 0);
+        }
+        Event::Block { thread, reason, .. } => {
+            let (code, object) = match reason {
+                B::Ipc => take_block_detail().unwrap_or((TB::Reply as u64, 0)),
+                B::Sleep => (TB::Sleep as u64, 0),
+                B::Join(t) => (TB::Join as u64, w(t)),
+                B::WaitQueue(q) => (TB::ProcessWait as u64, q),
+                B::Other(_) => (0, 0),
+            };
+            emit_for(EventType::SchedBlock, w(thread), [code, object, 0, 0], 0);
+        }
+        Event::Wake { thread, reason, .. } => {
+            let by = match reason {
+                WakeReason::ByThread(t) => w(t),
+                _ => 0,
+            };
+            emit_for(EventType::SchedWake, w(thread), [w(thread), by, 0, 0], 0);
+        }
+        Event::Migrate {
+            thread, from, to, ..
+        } => emit_for(
+            EventType::SchedMigrate,
+            w(thread),
+            [w(thread), u64::from(from.0), u64::from(to.0), 0],
+            0,
+        ),
+        Event::Exit { thread, .. } => {
+            emit_for(EventType::ThreadExit, w(thread), [w(thread), 0, 0, 0], 0)
+        }
+    }
+}
+
+/// Names a thread for decoders (`trace.name`).
+pub fn name_thread(thread: crate::thread::ThreadId, process: u64, name: &str) {
+    let mut bytes = [0u8; 16];
+    for (b, c) in bytes.iter_mut().zip(name.bytes()) {
+        *b = c;
+    }
+    let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
+    emit_for(
+        EventType::TraceName,
+        thread_word(Some(thread)),
+        [thread_word(Some(thread)), process, word(0), word(8)],
+        0,
+    );
+}
+
+/// Streams what the rings hold to COM2 (if `trace.out=serial`): a header
+/// first, each CPU's records in order, a `trace.lost` record whenever a
+/// ring lost some. Safe to call from any thread; callers serialise on the
+/// stream lock.
+pub fn drain() {
+    if !TO_SERIAL.load(Ordering::Acquire) {
+        return;
+    }
+    let _g = STREAM.lock();
+    static HEADER_SENT: AtomicBool = AtomicBool::new(false);
+    if !HEADER_SENT.swap(true, Ordering::AcqRel) {
+        let mut h = [0u8; 64];
+        h[..8].copy_from_slice(b"FERTRACE");
+        h[8..12].copy_from_slice(&1u32.to_le_bytes());
+        h[12..16].copy_from_slice(&(crate::thread::cpus_online() as u32).to_le_bytes());
+        h[16..24].copy_from_slice(&arch::time::tsc_hz().to_le_bytes());
+        h[24..32].copy_from_slice(&arch::cpu::entry_tsc().to_le_bytes());
+        arch::serial::write_com2(&h);
+    }
+    let mut buf = [Record::default(); 64];
+    for (c, ring) in RINGS.iter().enumerate() {
+        let Some(ring) = ring.get() else { continue };
+        loop {
+            let got = ring.drain(&mut buf);
+            for r in &buf[..got.records] {
+                arch::serial::write_com2(&r.to_bytes());
+            }
+            WRITTEN.fetch_add(got.records as u64, Ordering::Relaxed);
+            if got.records < buf.len() {
+                break;
+            }
+        }
+        let lost = ring.lost();
+        let seen = LOST_SEEN[c].swap(lost, Ordering::AcqRel);
+        if lost > seen {
+            let mut r = Record::new(EventType::TraceLost, [lost - seen, 0, 0, 0]);
+            r.timestamp = arch::cpu::tsc();
+            r.cpu = c as u16;
+            arch::serial::write_com2(&r.to_bytes());
+            LOST_TOTAL.fetch_add(lost - seen, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The last drain, and the end block (test shutdown).
+pub fn finish() {
+    if !TO_SERIAL.load(Ordering::Acquire) {
+        return;
+    }
+    drain();
+    let _g = STREAM.lock();
+    let mut end = [0u8; 64];
+    end[..8].copy_from_slice(b"FERTREND");
+    end[8..16].copy_from_slice(&WRITTEN.load(Ordering::Relaxed).to_le_bytes());
+    end[16..24].copy_from_slice(&LOST_TOTAL.load(Ordering::Relaxed).to_le_bytes());
+    arch::serial::write_com2(&end);
+    log::info!(
+        "trace: {} records streamed, {} lost",
+        WRITTEN.load(Ordering::Relaxed),
+        LOST_TOTAL.load(Ordering::Relaxed)
+    );
+}
+
+/// Streams the rings every 20 ms while `trace.out=serial` (a kernel
+/// thread).
+pub fn start_drain_thread() {
+    if TO_SERIAL.load(Ordering::Acquire) {
+        let r = crate::thread::spawn(
+            "trace-drain",
+            crate::thread::Priority(4),
+            None,
+            |_| loop {
+                drain();
+                crate::thread::sleep_ns(20_000_000);
+            },
+            0,
+        );
+        if let Err(e) = r {
+            log::warn!("trace: no drain thread: {e:?}");
+        }
+    }
+}
+
+/// Records lost so far, over all CPUs (metrics).
+pub fn lost() -> u64 {
+    RINGS
+        .iter()
+        .filter_map(spin::Once::get)
+        .map(Ring::lost)
+        .sum()
 }

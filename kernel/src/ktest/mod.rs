@@ -247,7 +247,10 @@ pub fn run(name: &str, boot: &Boot) -> ! {
         arch::qemu::exit(ExitCode::Failure);
     };
     log::info!("test {}: {}", test.name, test.about);
-    match (test.run)(boot) {
+    let outcome = (test.run)(boot);
+    crate::metrics::report();
+    crate::trace::finish();
+    match outcome {
         Ok(()) => {
             log::info!("test {}: PASS", test.name);
             arch::qemu::exit(ExitCode::Success)

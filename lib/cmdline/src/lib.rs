@@ -3,6 +3,9 @@
 //! | key          | meaning                                              |
 //! |--------------|------------------------------------------------------|
 //! | `log=LEVEL`  | most verbose level printed: error, warn, info, debug, trace |
+//! | `trace=SPEC` | trace categories: `default`, `all`, `none`, or a list such as `sched,ipc,-irq` |
+//! | `trace.out=serial` | stream the binary trace to the second serial port |
+//! | `trace.ring=N` | records per CPU trace ring (a power of two) |
 //! | `test=NAME`  | run the named in-kernel test scenario, then exit QEMU |
 //! | `run=SPEC,…` | user programs for init to run (`name`, `name:arg`, `+name` in the background) |
 //!
@@ -68,6 +71,13 @@ pub struct KernelOptions<'a> {
     pub test: Option<&'a str>,
     /// Comma-separated program specs for init (see [`KernelOptions::run_specs`]).
     pub run: Option<&'a str>,
+    /// `trace=SPEC`: trace categories (checked by the kernel's trace
+    /// crate, which owns the names).
+    pub trace: Option<&'a str>,
+    /// `trace.out=serial`: where the binary trace goes.
+    pub trace_out: Option<&'a str>,
+    /// `trace.ring=N`: records per CPU ring.
+    pub trace_ring: Option<&'a str>,
     problems: [Option<Problem<'a>>; MAX_PROBLEMS],
     dropped_problems: usize,
 }
@@ -80,18 +90,34 @@ impl<'a> KernelOptions<'a> {
             log: Self::DEFAULT_LOG,
             test: None,
             run: None,
+            trace: None,
+            trace_out: None,
+            trace_ring: None,
             problems: [None; MAX_PROBLEMS],
             dropped_problems: 0,
         };
         let (mut seen_log, mut seen_test, mut seen_run) = (false, false, false);
+        let mut seen_trace = [false; 3];
         for word in cmdline.split_ascii_whitespace() {
             let (key, value) = match word.split_once('=') {
                 Some((k, v)) => (k, Some(v)),
                 None => (word, None),
             };
             match (key, value) {
-                ("log" | "test" | "run", None | Some("")) => {
-                    opts.report(Problem::MissingValue(key))
+                (
+                    "log" | "test" | "run" | "trace" | "trace.out" | "trace.ring",
+                    None | Some(""),
+                ) => opts.report(Problem::MissingValue(key)),
+                ("trace" | "trace.out" | "trace.ring", Some(v)) => {
+                    let (i, slot) = match key {
+                        "trace" => (0, &mut opts.trace),
+                        "trace.out" => (1, &mut opts.trace_out),
+                        _ => (2, &mut opts.trace_ring),
+                    };
+                    *slot = Some(v);
+                    if core::mem::replace(&mut seen_trace[i], true) {
+                        opts.report(Problem::Duplicate(key));
+                    }
                 }
                 ("run", Some(v)) => {
                     if core::mem::replace(&mut seen_run, true) {
@@ -158,6 +184,20 @@ mod tests {
 
     #[test]
     fn known_options() {
+        let t = KernelOptions::parse("trace=sched,ipc trace.out=serial trace.ring=64");
+        assert_eq!(t.trace, Some("sched,ipc"));
+        assert_eq!(t.trace_out, Some("serial"));
+        assert_eq!(t.trace_ring, Some("64"));
+        assert_eq!(t.problems().count(), 0);
+        let d = KernelOptions::parse("trace=a trace=b trace.out=");
+        assert_eq!(d.trace, Some("b"));
+        assert_eq!(
+            d.problems().copied().collect::<std::vec::Vec<_>>(),
+            [
+                Problem::Duplicate("trace"),
+                Problem::MissingValue("trace.out")
+            ]
+        );
         let o = KernelOptions::parse("  log=trace   test=panic ");
         assert_eq!(o.log, LogLevel::Trace);
         assert_eq!(o.test, Some("panic"));

@@ -1,0 +1,91 @@
+//! Counters that are always on: per CPU (context switches, system calls,
+//! IPC messages, page faults, interrupts) and per system call. Each is a
+//! relaxed atomic add on the path it counts. User space reads them through
+//! a trace capability (`metrics_read`); kernel tests print them at the end
+//! (`metrics:` lines).
+
+use crate::arch::{self, percpu::MAX_CPUS};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// What each CPU counts, in this order in `metrics_read`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counter {
+    Switches = 0,
+    Syscalls = 1,
+    IpcMessages = 2,
+    PageFaults = 3,
+    Interrupts = 4,
+}
+
+pub const COUNTERS: usize = 5;
+pub const COUNTER_NAMES: [&str; COUNTERS] = ["switches", "syscalls", "ipc", "faults", "irqs"];
+/// System-call numbers counted one by one (the rest share the last slot).
+pub const SYSCALLS: usize = 64;
+
+static PER_CPU: [[AtomicU64; COUNTERS]; MAX_CPUS] =
+    [const { [const { AtomicU64::new(0) }; COUNTERS] }; MAX_CPUS];
+static BY_SYSCALL: [AtomicU64; SYSCALLS] = [const { AtomicU64::new(0) }; SYSCALLS];
+
+/// Counts one `c` on this CPU.
+pub fn count(c: Counter) {
+    let cpu = arch::percpu::index();
+    PER_CPU[cpu][c as usize].fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn syscall(nr: u64) {
+    count(Counter::Syscalls);
+    let i = (nr as usize).min(SYSCALLS - 1);
+    BY_SYSCALL[i].fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn get(cpu: usize, c: Counter) -> u64 {
+    PER_CPU
+        .get(cpu)
+        .map_or(0, |p| p[c as usize].load(Ordering::Relaxed))
+}
+
+pub fn syscalls_by_number(nr: usize) -> u64 {
+    BY_SYSCALL.get(nr).map_or(0, |a| a.load(Ordering::Relaxed))
+}
+
+/// The `metrics_read` layout, in `u64` words: the number of CPUs `n`,
+/// then `n` rows of [`COUNTERS`] counters, then [`SYSCALLS`] per-call
+/// counts, then the trace records lost so far.
+pub fn snapshot(out: &mut alloc::vec::Vec<u64>) {
+    let n = crate::thread::cpus_online() as usize;
+    out.push(n as u64);
+    for cpu in 0..n {
+        for c in 0..COUNTERS {
+            out.push(PER_CPU[cpu][c].load(Ordering::Relaxed));
+        }
+    }
+    out.extend(BY_SYSCALL.iter().map(|a| a.load(Ordering::Relaxed)));
+    out.push(crate::trace::lost());
+}
+
+/// Prints every counter (kernel tests, at the end).
+pub fn report() {
+    let n = crate::thread::cpus_online() as usize;
+    for cpu in 0..n {
+        let row: [u64; COUNTERS] =
+            core::array::from_fn(|c| PER_CPU[cpu][c].load(Ordering::Relaxed));
+        log::info!(
+            "metrics: cpu{cpu} switches={} syscalls={} ipc={} faults={} irqs={}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4]
+        );
+    }
+    let mut top: alloc::vec::Vec<(u64, usize)> = (0..SYSCALLS)
+        .map(|i| (BY_SYSCALL[i].load(Ordering::Relaxed), i))
+        .filter(|&(n, _)| n > 0)
+        .collect();
+    top.sort_unstable_by(|a, b| b.cmp(a));
+    for (n, nr) in top.iter().take(8) {
+        let name = ferrous_abi::Sysno::from_raw(*nr as u64).map_or("?", ferrous_abi::Sysno::name);
+        log::info!("metrics: syscall {name} {n}");
+    }
+    log::info!("metrics: trace records lost {}", crate::trace::lost());
+}
