@@ -10,6 +10,28 @@ const H: Handle = Handle(7);
 const BUF: UserPtr = UserPtr::new(0x40_0000);
 const GRANTS: UserPtr = UserPtr::new(0x40_1000);
 
+/// A message info with every field set: 2 words, capability slot 9.
+const SEND_INFO: MsgInfo = MsgInfo {
+    words: 2,
+    nonblocking: false,
+    cap_slot: 9,
+    timeout_us: 0,
+};
+/// A receive into slot 10 with a 500 µs timeout.
+const RECV_INFO: MsgInfo = MsgInfo {
+    words: 0,
+    nonblocking: false,
+    cap_slot: 10,
+    timeout_us: 500,
+};
+/// A reply of 3 words, then a receive that does not wait.
+const REPLY_RECV_INFO: MsgInfo = MsgInfo {
+    words: 3,
+    nonblocking: true,
+    cap_slot: 0,
+    timeout_us: 0,
+};
+
 /// One of each call, with ordinary arguments.
 fn samples() -> Vec<Syscall> {
     vec![
@@ -88,6 +110,48 @@ fn samples() -> Vec<Syscall> {
             timeout_ns: 0,
         },
         Syscall::ProcessKill { process: H },
+        Syscall::EndpointCreate {
+            memory: initial::MEMORY,
+        },
+        Syscall::NotificationCreate {
+            memory: initial::MEMORY,
+        },
+        Syscall::IpcSend {
+            endpoint: H,
+            info: SEND_INFO,
+            words: [1, 2, 0, 0],
+        },
+        Syscall::IpcRecv {
+            endpoint: H,
+            info: RECV_INFO,
+        },
+        Syscall::IpcCall {
+            endpoint: H,
+            info: MsgInfo {
+                timeout_us: 1000,
+                ..MsgInfo::words(4)
+            },
+            words: [0x10, 0x20, 0x30, 0x40],
+        },
+        Syscall::IpcReply {
+            info: MsgInfo::words(1),
+            words: [0x2a, 0, 0, 0],
+        },
+        Syscall::IpcReplyRecv {
+            endpoint: H,
+            info: REPLY_RECV_INFO,
+            words: [5, 6, 7, 0],
+        },
+        Syscall::NotifySignal {
+            notification: H,
+            bits: 0b101,
+        },
+        Syscall::NotifyWait {
+            notification: H,
+            timeout_ns: WAIT_FOREVER,
+        },
+        Syscall::NotifyPoll { notification: H },
+        Syscall::ThreadSetCpu { thread: H, cpu: 1 },
     ]
 }
 
@@ -112,7 +176,7 @@ fn sysno_numbers_unique_nonzero_and_from_raw_inverts() {
     }
     let names: BTreeSet<&str> = Sysno::ALL.iter().map(|s| s.name()).collect();
     assert_eq!(names.len(), Sysno::ALL.len());
-    for n in [0, 24, 64, u64::MAX] {
+    for n in [0, 35, 64, u64::MAX] {
         assert_eq!(Sysno::from_raw(n), None);
     }
 }
@@ -144,6 +208,17 @@ fn sysno_numbers_are_stable() {
         (21, "thread_exit", 1),
         (22, "thread_wait", 2),
         (23, "process_kill", 1),
+        (24, "endpoint_create", 1),
+        (25, "notification_create", 1),
+        (26, "ipc_send", 6),
+        (27, "ipc_recv", 2),
+        (28, "ipc_call", 6),
+        (29, "ipc_reply", 6),
+        (30, "ipc_reply_recv", 6),
+        (31, "notify_signal", 2),
+        (32, "notify_wait", 2),
+        (33, "notify_poll", 1),
+        (34, "thread_set_cpu", 2),
     ];
     let got: Vec<(u64, &str, usize)> = Sysno::ALL
         .iter()
@@ -163,7 +238,7 @@ fn error_codes_unique_stable_and_grouped() {
     }
     let names: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.name()).collect();
     assert_eq!(names.len(), ErrorCode::ALL.len());
-    for n in [0, 13, 15, 22, 31, 40, 47, 52, 64, u64::MAX] {
+    for n in [0, 13, 15, 22, 31, 40, 47, 55, 63, 64, u64::MAX] {
         assert_eq!(ErrorCode::from_raw(n), None, "{n}");
     }
 }
@@ -203,6 +278,9 @@ fn error_codes_are_stable() {
         (49, "NotChild", Arg),
         (50, "WouldBlock", None),
         (51, "TimedOut", None),
+        (52, "NoPendingReply", None),
+        (53, "CallerGone", None),
+        (54, "NoSuchCpu", None),
     ];
     let got: Vec<(u64, &str, Detail)> = ErrorCode::ALL
         .iter()
@@ -244,6 +322,21 @@ fn capability_constants_agree() {
     );
     // CHILD_SPACE is no slot a caller could name: the last `u32`.
     assert_eq!(Grant::CHILD_SPACE, u32::MAX);
+    // A message's 8-bit capability slot can name every slot of a table.
+    assert_eq!(u32::from(u8::MAX) + 1, CSPACE_SLOTS);
+}
+
+/// A message fills the argument registers after the endpoint and the
+/// info, and its word count fits the 3-bit field.
+#[test]
+fn ipc_constants_agree() {
+    assert_eq!(MSG_WORDS, ARG_REGISTERS.len() - 2);
+    assert_eq!(MsgInfo::words(7).to_raw(), 7, "the word field is 3 bits");
+    const { assert!(MSG_WORDS < 8) };
+    // ANY_CPU is no CPU number: the last `u32`.
+    assert_eq!(ANY_CPU, u32::MAX);
+    // The default timeout of a message (none) is the one of process_wait.
+    assert_eq!(MsgInfo::default().timeout_ns(), WAIT_FOREVER);
 }
 
 // ---- Round trips of the sample calls ----
@@ -278,6 +371,55 @@ fn encode_puts_arguments_in_register_order() {
     assert_eq!(
         Syscall::ThreadExit { code: u32::MAX }.encode(),
         (21, [0xffff_ffff, 0, 0, 0, 0, 0])
+    );
+    // A message: the endpoint, the info, then the four words in `rdx`,
+    // `r10`, `r8`, `r9`.
+    let words = [0xa0, 0xa1, 0xa2, 0xa3];
+    let info = SEND_INFO.to_raw();
+    for (call, nr) in [
+        (
+            Syscall::IpcSend {
+                endpoint: H,
+                info: SEND_INFO,
+                words,
+            },
+            26,
+        ),
+        (
+            Syscall::IpcCall {
+                endpoint: H,
+                info: SEND_INFO,
+                words,
+            },
+            28,
+        ),
+        (
+            Syscall::IpcReplyRecv {
+                endpoint: H,
+                info: SEND_INFO,
+                words,
+            },
+            30,
+        ),
+    ] {
+        assert_eq!(call.encode(), (nr, [7, info, 0xa0, 0xa1, 0xa2, 0xa3]));
+    }
+    // A reply names no endpoint: `rdi` is 0.
+    assert_eq!(
+        Syscall::IpcReply {
+            info: MsgInfo::words(4),
+            words
+        }
+        .encode(),
+        (29, [0, 4, 0xa0, 0xa1, 0xa2, 0xa3])
+    );
+    assert_eq!(
+        Syscall::ThreadSetCpu {
+            thread: H,
+            cpu: ANY_CPU
+        }
+        .encode(),
+        (34, [7, 0xffff_ffff, 0, 0, 0, 0])
     );
 }
 
@@ -436,6 +578,105 @@ fn decode_reads_arguments_in_register_order() {
             [9, 0, 0, 0, 0, 0],
             Syscall::ProcessKill { process: Handle(9) },
         ),
+        (
+            Sysno::EndpointCreate,
+            [3, 0, 0, 0, 0, 0],
+            Syscall::EndpointCreate { memory: Handle(3) },
+        ),
+        (
+            Sysno::NotificationCreate,
+            [3, 0, 0, 0, 0, 0],
+            Syscall::NotificationCreate { memory: Handle(3) },
+        ),
+        (
+            Sysno::IpcSend,
+            [11, 0x0000_0064_0000_0c13, 21, 22, 23, 24],
+            Syscall::IpcSend {
+                endpoint: Handle(11),
+                info: MsgInfo {
+                    words: 3,
+                    nonblocking: true,
+                    cap_slot: 12,
+                    timeout_us: 100,
+                },
+                words: [21, 22, 23, 24],
+            },
+        ),
+        (
+            Sysno::IpcRecv,
+            [11, 0x0000_0001_0000_0d00, 0, 0, 0, 0],
+            Syscall::IpcRecv {
+                endpoint: Handle(11),
+                info: MsgInfo {
+                    words: 0,
+                    nonblocking: false,
+                    cap_slot: 13,
+                    timeout_us: 1,
+                },
+            },
+        ),
+        (
+            Sysno::IpcCall,
+            [11, 4, 21, 22, 23, 24],
+            Syscall::IpcCall {
+                endpoint: Handle(11),
+                info: MsgInfo::words(4),
+                words: [21, 22, 23, 24],
+            },
+        ),
+        (
+            Sysno::IpcReply,
+            [0, 1, 21, 22, 23, 24],
+            Syscall::IpcReply {
+                info: MsgInfo::words(1),
+                words: [21, 22, 23, 24],
+            },
+        ),
+        (
+            Sysno::IpcReplyRecv,
+            [11, 0x0e12, 21, 22, 23, 24],
+            Syscall::IpcReplyRecv {
+                endpoint: Handle(11),
+                info: MsgInfo {
+                    words: 2,
+                    nonblocking: true,
+                    cap_slot: 14,
+                    timeout_us: 0,
+                },
+                words: [21, 22, 23, 24],
+            },
+        ),
+        (
+            Sysno::NotifySignal,
+            [12, 0x8000_0000_0000_0001, 0, 0, 0, 0],
+            Syscall::NotifySignal {
+                notification: Handle(12),
+                bits: 0x8000_0000_0000_0001,
+            },
+        ),
+        (
+            Sysno::NotifyWait,
+            [12, 99, 0, 0, 0, 0],
+            Syscall::NotifyWait {
+                notification: Handle(12),
+                timeout_ns: 99,
+            },
+        ),
+        (
+            Sysno::NotifyPoll,
+            [12, 0, 0, 0, 0, 0],
+            Syscall::NotifyPoll {
+                notification: Handle(12),
+            },
+        ),
+        (
+            Sysno::ThreadSetCpu,
+            [10, 3, 0, 0, 0, 0],
+            Syscall::ThreadSetCpu {
+                thread: Handle(10),
+                cpu: 3,
+            },
+        ),
     ];
     for (nr, args, want) in cases {
         assert_eq!(decode(nr, args), Ok(want), "{nr}");
@@ -496,6 +737,38 @@ fn display_for_traces() {
         (Sysno::ThreadExit, "thread_exit(code=4)"),
         (Sysno::ThreadWait, "thread_wait(thread=h7, timeout_ns=0)"),
         (Sysno::ProcessKill, "process_kill(process=h7)"),
+        (Sysno::EndpointCreate, "endpoint_create(memory=h3)"),
+        (Sysno::NotificationCreate, "notification_create(memory=h3)"),
+        (
+            Sysno::IpcSend,
+            "ipc_send(endpoint=h7, info=[2 words, cap h9], words=[1, 2, 0, 0])",
+        ),
+        (
+            Sysno::IpcRecv,
+            "ipc_recv(endpoint=h7, info=[0 words, cap h10, timeout 500 us])",
+        ),
+        (
+            Sysno::IpcCall,
+            "ipc_call(endpoint=h7, info=[4 words, timeout 1000 us], words=[10, 20, 30, 40])",
+        ),
+        (
+            Sysno::IpcReply,
+            "ipc_reply(info=[1 words], words=[2a, 0, 0, 0])",
+        ),
+        (
+            Sysno::IpcReplyRecv,
+            "ipc_reply_recv(endpoint=h7, info=[3 words, nonblocking], words=[5, 6, 7, 0])",
+        ),
+        (
+            Sysno::NotifySignal,
+            "notify_signal(notification=h7, bits=0x5)",
+        ),
+        (
+            Sysno::NotifyWait,
+            "notify_wait(notification=h7, timeout_ns=18446744073709551615)",
+        ),
+        (Sysno::NotifyPoll, "notify_poll(notification=h7)"),
+        (Sysno::ThreadSetCpu, "thread_set_cpu(thread=h7, cpu=1)"),
     ];
     for (nr, want) in shown {
         assert_eq!(sample(nr).to_string(), want);
@@ -515,7 +788,7 @@ fn display_for_traces() {
 
 #[test]
 fn unknown_number_carries_it() {
-    for nr in [0, 24, 0x8000_0000_0000_0001, u64::MAX] {
+    for nr in [0, 35, 0x8000_0000_0000_0001, u64::MAX] {
         assert_eq!(
             Syscall::decode(nr, [0; 6]),
             Err(SysError::UnknownSyscall { nr })
@@ -602,10 +875,39 @@ fn first_failing_argument_wins() {
         decode(Sysno::MemorySplit, [1 << 32, 0, 0, 0, 0, 0]),
         Err(SysError::ReservedBitsSet { arg: 0 })
     );
+    // IPC: the endpoint (0) before the info (1).
+    for nr in [
+        Sysno::IpcSend,
+        Sysno::IpcRecv,
+        Sysno::IpcCall,
+        Sysno::IpcReplyRecv,
+    ] {
+        assert_eq!(
+            decode(nr, [1 << 32, u64::MAX, 0, 0, 0, 0]),
+            Err(SysError::ReservedBitsSet { arg: 0 }),
+            "{nr}"
+        );
+    }
+    // ipc_recv: the info (1) before the unused registers (2..).
+    assert_eq!(
+        decode(Sysno::IpcRecv, [7, 1 << 3, 1, 0, 0, 0]),
+        Err(SysError::ReservedBitsSet { arg: 1 })
+    );
+    // ipc_reply: `rdi` (0) before the info (1).
+    assert_eq!(
+        decode(Sysno::IpcReply, [7, u64::MAX, 0, 0, 0, 0]),
+        Err(SysError::UnusedArgumentNotZero { arg: 0 })
+    );
+    // thread_set_cpu: the thread (0) before the CPU (1).
+    assert_eq!(
+        decode(Sysno::ThreadSetCpu, [1 << 32, 1 << 32, 0, 0, 0, 0]),
+        Err(SysError::ReservedBitsSet { arg: 0 })
+    );
 }
 
-/// Every handle argument of every call, and the exit codes.
-const THIRTY_TWO_BIT_ARGS: [(Sysno, usize); 24] = [
+/// Every handle argument of every call, the exit codes, the rights of
+/// `cap_mint` and the CPU of `thread_set_cpu`.
+const THIRTY_TWO_BIT_ARGS: [(Sysno, usize); 35] = [
     (Sysno::DebugWrite, 0),
     (Sysno::ProcessExit, 0),
     (Sysno::ProcessSpawn, 0),
@@ -630,6 +932,17 @@ const THIRTY_TWO_BIT_ARGS: [(Sysno, usize); 24] = [
     (Sysno::ThreadExit, 0),
     (Sysno::ThreadWait, 0),
     (Sysno::ProcessKill, 0),
+    (Sysno::EndpointCreate, 0),
+    (Sysno::NotificationCreate, 0),
+    (Sysno::IpcSend, 0),
+    (Sysno::IpcRecv, 0),
+    (Sysno::IpcCall, 0),
+    (Sysno::IpcReplyRecv, 0),
+    (Sysno::NotifySignal, 0),
+    (Sysno::NotifyWait, 0),
+    (Sysno::NotifyPoll, 0),
+    (Sysno::ThreadSetCpu, 0),
+    (Sysno::ThreadSetCpu, 1),
 ];
 
 #[test]
@@ -654,6 +967,13 @@ fn handles_exit_codes_and_rights_are_32_bits() {
         Sysno::CapIdentify,
         Sysno::MemoryInfo,
         Sysno::ProcessKill,
+        Sysno::EndpointCreate,
+        Sysno::NotificationCreate,
+        Sysno::IpcRecv,
+        Sysno::NotifySignal,
+        Sysno::NotifyWait,
+        Sysno::NotifyPoll,
+        Sysno::ThreadSetCpu,
     ] {
         let got = decode(nr, [u64::from(u32::MAX), 0, 0, 0, 0, 0]).unwrap();
         assert_eq!(
@@ -683,6 +1003,106 @@ fn handles_exit_codes_and_rights_are_32_bits() {
             Ok(Syscall::ThreadExit { code })
         );
     }
+    // Any 32-bit CPU number decodes; whether that CPU is online is the
+    // kernel's to say (`NoSuchCpu`). ANY_CPU lifts the pin.
+    for cpu in [0, 1, 255, 256, ANY_CPU - 1, ANY_CPU] {
+        assert_eq!(
+            decode(Sysno::ThreadSetCpu, [7, u64::from(cpu), 0, 0, 0, 0]),
+            Ok(Syscall::ThreadSetCpu { thread: H, cpu })
+        );
+    }
+}
+
+/// The calls whose argument 1 is a [`MsgInfo`].
+const INFO_CALLS: [Sysno; 5] = [
+    Sysno::IpcSend,
+    Sysno::IpcRecv,
+    Sysno::IpcCall,
+    Sysno::IpcReply,
+    Sysno::IpcReplyRecv,
+];
+
+#[test]
+fn message_calls_refuse_bad_info() {
+    for nr in INFO_CALLS {
+        let (_, args) = sample(nr).encode();
+        let with = |info: u64| {
+            let mut a = args;
+            a[1] = info;
+            decode(nr, a)
+        };
+        let reserved = Err(SysError::ReservedBitsSet { arg: 1 });
+        // Every reserved bit, alone and next to valid fields.
+        for bit in (3..4).chain(5..8).chain(16..32) {
+            assert_eq!(with(1 << bit), reserved, "{nr} bit {bit}");
+            assert_eq!(with(args[1] | 1 << bit), reserved, "{nr} bit {bit}");
+        }
+        assert_eq!(with(u64::MAX), reserved, "{nr}");
+        // More words than a message has.
+        for words in 5..8 {
+            assert_eq!(with(words), reserved, "{nr} {words} words");
+            assert_eq!(with(args[1] & !7 | words), reserved, "{nr} {words} words");
+        }
+        // Every defined field at its extremes (a reply's capability slot
+        // stays 0: replies carry none).
+        let slot = if nr == Sysno::IpcReply { 0 } else { 0xff };
+        for words in 0..=MSG_WORDS as u64 {
+            let max = words | 1 << 4 | slot << 8 | 0xffff_ffff << 32;
+            for info in [words, max] {
+                let call = with(info).unwrap_or_else(|e| panic!("{nr} {info:#x}: {e}"));
+                assert_eq!(call.encode().1[1], info, "{nr}");
+            }
+        }
+    }
+}
+
+/// The words are the caller's: any values, those beyond the word count
+/// included; decode neither checks nor clears them.
+#[test]
+fn message_words_take_any_bits() {
+    for nr in [
+        Sysno::IpcSend,
+        Sysno::IpcCall,
+        Sysno::IpcReply,
+        Sysno::IpcReplyRecv,
+    ] {
+        let endpoint = if nr == Sysno::IpcReply { 0 } else { 7 };
+        for words in [[0; 4], [u64::MAX; 4], [1 << 63, 1 << 32, 1, USER_END]] {
+            for count in [0, 4] {
+                let args = [endpoint, count, words[0], words[1], words[2], words[3]];
+                let call = decode(nr, args).unwrap();
+                assert_eq!(call.encode(), (nr as u64, args), "{call}");
+                let got = match call {
+                    Syscall::IpcSend { words, .. }
+                    | Syscall::IpcCall { words, .. }
+                    | Syscall::IpcReply { words, .. }
+                    | Syscall::IpcReplyRecv { words, .. } => words,
+                    _ => unreachable!(),
+                };
+                assert_eq!(got, words, "{nr}");
+            }
+        }
+    }
+}
+
+/// `ipc_reply` answers the caller this thread received: `rdi` names no
+/// endpoint and must be 0.
+#[test]
+fn ipc_reply_names_no_endpoint() {
+    for rdi in [1, 7, 1 << 32, u64::MAX] {
+        assert_eq!(
+            decode(Sysno::IpcReply, [rdi, 1, 2, 0, 0, 0]),
+            Err(SysError::UnusedArgumentNotZero { arg: 0 }),
+            "{rdi:#x}"
+        );
+    }
+    assert_eq!(
+        decode(Sysno::IpcReply, [0, 1, 2, 0, 0, 0]),
+        Ok(Syscall::IpcReply {
+            info: MsgInfo::words(1),
+            words: [2, 0, 0, 0]
+        })
+    );
 }
 
 /// `(call, pointer argument)` for every user address that is not a `mem_*`
@@ -979,6 +1399,20 @@ fn plain_values_take_any_bits() {
                 arg: v
             })
         );
+        assert_eq!(
+            decode(Sysno::NotifySignal, [5, v, 0, 0, 0, 0]),
+            Ok(Syscall::NotifySignal {
+                notification: Handle(5),
+                bits: v
+            })
+        );
+        assert_eq!(
+            decode(Sysno::NotifyWait, [5, v, 0, 0, 0, 0]),
+            Ok(Syscall::NotifyWait {
+                notification: Handle(5),
+                timeout_ns: v
+            })
+        );
     }
 }
 
@@ -1040,6 +1474,9 @@ fn make_error(code: ErrorCode, arg: u8, missing: Rights, word: u64) -> SysError 
         ErrorCode::NotChild => NotChild { arg },
         ErrorCode::WouldBlock => WouldBlock,
         ErrorCode::TimedOut => TimedOut,
+        ErrorCode::NoPendingReply => NoPendingReply,
+        ErrorCode::CallerGone => CallerGone,
+        ErrorCode::NoSuchCpu => NoSuchCpu,
     }
 }
 
@@ -1083,8 +1520,18 @@ fn details_name_the_argument_or_address() {
         (SysError::SlotOccupied { arg: 1 }, (37, 1)),
         (SysError::BadgeAlreadySet { arg: 0 }, (38, 0)),
         (SysError::ObjectGone, (39, 0)),
+        (SysError::NoPendingReply, (52, 0)),
+        (SysError::CallerGone, (53, 0)),
+        (SysError::NoSuchCpu, (54, 0)),
     ] {
         assert_eq!(encode_result(Err(e)), word, "{e}");
+    }
+    for (e, shown) in [
+        (SysError::NoPendingReply, "no call to reply to"),
+        (SysError::CallerGone, "the caller is gone"),
+        (SysError::NoSuchCpu, "no such CPU"),
+    ] {
+        assert_eq!(e.to_string(), shown);
     }
     assert_eq!(
         SysError::SlotOccupied { arg: 1 }.to_string(),
@@ -1124,7 +1571,7 @@ fn missing_right_names_the_argument_and_exactly_the_rights() {
 #[test]
 fn from_code_refuses_success_unknown_codes_and_bad_indices() {
     assert_eq!(SysError::from_code(0, 0), None);
-    for unknown in [13, 15, 22, 31, 40, 47, 52, 63, 64, u64::MAX] {
+    for unknown in [13, 15, 22, 31, 40, 47, 55, 63, 64, u64::MAX] {
         assert_eq!(SysError::from_code(unknown, 0), None, "{unknown}");
     }
     for c in ErrorCode::ALL
@@ -1150,6 +1597,9 @@ fn from_code_refuses_success_unknown_codes_and_bad_indices() {
         ErrorCode::OutOfMemory,
         ErrorCode::QuotaExceeded,
         ErrorCode::ObjectGone,
+        ErrorCode::NoPendingReply,
+        ErrorCode::CallerGone,
+        ErrorCode::NoSuchCpu,
     ] {
         let e = SysError::from_code(c as u64, 42).unwrap();
         assert_eq!((e.kind(), e.detail()), (Some(c), 0));
@@ -1308,6 +1758,192 @@ fn cap_info_refuses_words_this_version_does_not_produce() {
     ] {
         assert_eq!(CapInfo::from_raw(bad), None, "{bad:#x}");
     }
+}
+
+/// The bits a [`MsgInfo`] defines: words 0..3, non-blocking 4, capability
+/// slot 8..16, timeout 32..64. Written out, not taken from the crate, so a
+/// moved field fails here.
+const MSG_INFO_DEFINED: u64 = 0xffff_ffff_0000_ff17;
+/// The bits a [`RecvInfo`] defines: words 0..3, capability received 5,
+/// call 6, causal ID 32..64.
+const RECV_INFO_DEFINED: u64 = 0xffff_ffff_0000_0067;
+
+#[test]
+fn msg_info_words() {
+    assert_eq!(MsgInfo::default().to_raw(), 0);
+    assert_eq!(MsgInfo::from_raw(0), Some(MsgInfo::default()));
+    assert_eq!(
+        MsgInfo::words(3),
+        MsgInfo {
+            words: 3,
+            nonblocking: false,
+            cap_slot: 0,
+            timeout_us: 0
+        }
+    );
+    // Each field in its place.
+    let fields = [
+        (MsgInfo::words(4), 4),
+        (
+            MsgInfo {
+                nonblocking: true,
+                ..MsgInfo::default()
+            },
+            1 << 4,
+        ),
+        (
+            MsgInfo {
+                cap_slot: 0xff,
+                ..MsgInfo::default()
+            },
+            0xff << 8,
+        ),
+        (
+            MsgInfo {
+                timeout_us: u32::MAX,
+                ..MsgInfo::default()
+            },
+            0xffff_ffff << 32,
+        ),
+    ];
+    let mut all = 0;
+    for (info, raw) in fields {
+        assert_eq!(info.to_raw(), raw, "{info:?}");
+        assert_eq!(MsgInfo::from_raw(raw), Some(info), "{raw:#x}");
+        all |= raw;
+    }
+    let full = MsgInfo {
+        words: 4,
+        nonblocking: true,
+        cap_slot: 0xab,
+        timeout_us: 0x1234_5678,
+    };
+    assert_eq!(full.to_raw(), 0x1234_5678_0000_ab14);
+    assert_eq!(MsgInfo::from_raw(full.to_raw()), Some(full));
+    // The largest word count with every other field set: every defined bit
+    // but the unused high word-count bits.
+    assert_eq!(all | 3, MSG_INFO_DEFINED);
+    for words in 0..=MSG_WORDS as u64 {
+        let info = MsgInfo::from_raw(words).unwrap();
+        assert_eq!(usize::from(info.words), words as usize);
+    }
+}
+
+#[test]
+fn msg_info_refuses_reserved_bits_and_too_many_words() {
+    for bit in 0..64 {
+        let raw = 1u64 << bit;
+        let defined = raw & MSG_INFO_DEFINED != 0;
+        assert_eq!(MsgInfo::from_raw(raw).is_some(), defined, "bit {bit}");
+        // Next to valid fields too.
+        let ok = 0x0000_0010_0000_0500;
+        assert_eq!(MsgInfo::from_raw(ok | raw).is_some(), defined, "bit {bit}");
+    }
+    for words in 5..8 {
+        assert_eq!(MsgInfo::from_raw(words), None, "{words}");
+        assert_eq!(MsgInfo::from_raw(words | 0xff << 8), None, "{words}");
+    }
+    assert_eq!(MsgInfo::from_raw(u64::MAX), None);
+    assert_eq!(MsgInfo::from_raw(MSG_INFO_DEFINED), None, "7 words");
+    assert!(MsgInfo::from_raw(MSG_INFO_DEFINED & !3).is_some());
+}
+
+#[test]
+fn msg_info_timeouts() {
+    // No timeout: wait for ever.
+    assert_eq!(MsgInfo::words(1).timeout_ns(), u64::MAX);
+    let after = |timeout_us| MsgInfo {
+        timeout_us,
+        ..MsgInfo::default()
+    };
+    assert_eq!(after(1).timeout_ns(), 1000);
+    assert_eq!(after(1500).timeout_ns(), 1_500_000);
+    // The longest timeout, about 71 minutes, does not overflow.
+    assert_eq!(after(u32::MAX).timeout_ns(), 4_294_967_295_000);
+    // Non-blocking overrides any timeout.
+    for timeout_us in [0, 1, u32::MAX] {
+        let info = MsgInfo {
+            nonblocking: true,
+            ..after(timeout_us)
+        };
+        assert_eq!(info.timeout_ns(), 0, "{timeout_us}");
+    }
+}
+
+#[test]
+fn msg_info_display() {
+    let shown = [
+        (MsgInfo::default(), "0 words"),
+        (SEND_INFO, "2 words, cap h9"),
+        (RECV_INFO, "0 words, cap h10, timeout 500 us"),
+        (REPLY_RECV_INFO, "3 words, nonblocking"),
+        // A timeout that does not apply is not shown.
+        (
+            MsgInfo {
+                timeout_us: 9,
+                ..REPLY_RECV_INFO
+            },
+            "3 words, nonblocking",
+        ),
+    ];
+    for (info, want) in shown {
+        assert_eq!(info.to_string(), want);
+    }
+}
+
+#[test]
+fn recv_info_words() {
+    assert_eq!(RecvInfo::default().to_raw(), 0);
+    let fields = [
+        (
+            RecvInfo {
+                words: 4,
+                ..RecvInfo::default()
+            },
+            4,
+        ),
+        (
+            RecvInfo {
+                cap_received: true,
+                ..RecvInfo::default()
+            },
+            1 << 5,
+        ),
+        (
+            RecvInfo {
+                is_call: true,
+                ..RecvInfo::default()
+            },
+            1 << 6,
+        ),
+        (
+            RecvInfo {
+                causal: u32::MAX,
+                ..RecvInfo::default()
+            },
+            0xffff_ffff << 32,
+        ),
+    ];
+    let mut all = 7;
+    for (info, raw) in fields {
+        assert_eq!(info.to_raw(), raw, "{info:?}");
+        assert_eq!(RecvInfo::from_raw(raw), info, "{raw:#x}");
+        all |= raw;
+    }
+    assert_eq!(all, RECV_INFO_DEFINED);
+    let call = RecvInfo {
+        words: 2,
+        cap_received: true,
+        is_call: true,
+        causal: 0xdead_beef,
+    };
+    assert_eq!(call.to_raw(), 0xdead_beef_0000_0062);
+    // Reading is total: a newer kernel's flags are dropped, not refused.
+    assert_eq!(RecvInfo::from_raw(u64::MAX).to_raw(), RECV_INFO_DEFINED);
+    assert_eq!(
+        RecvInfo::from_raw(1 << 4 | 1 << 7 | 1 << 31),
+        RecvInfo::default()
+    );
 }
 
 /// `cap_identify` reports these numbers, so they are published ABI.
@@ -1491,6 +2127,7 @@ fn docs_state_the_constants() {
         ("IO_PORTS", u64::from(initial::IO_PORTS.0)),
         ("MMIO", u64::from(initial::MMIO.0)),
         ("FIRST_MODULE", u64::from(initial::FIRST_MODULE.0)),
+        ("MSG_WORDS", MSG_WORDS as u64),
     ] {
         let row = format!("| `{name}` | {value} |");
         assert!(ABI_MD.contains(&row), "docs/ABI.md lacks `{row}`");
@@ -1498,8 +2135,280 @@ fn docs_state_the_constants() {
     assert!(ABI_MD.contains("| `USER_END` | `0x0000_8000_0000_0000` |"));
     assert!(ABI_MD.contains("| `USER_MAP_END` | `0x0000_7fff_ffff_f000` |"));
     assert!(ABI_MD.contains("| `CHILD_SPACE` | `0xffff_ffff` |"));
+    assert!(ABI_MD.contains("| `ANY_CPU` | `0xffff_ffff` |"));
     assert_eq!(USER_MAP_END, 0x0000_7fff_ffff_f000);
     assert_eq!(Grant::CHILD_SPACE, 0xffff_ffff);
+    assert_eq!(ANY_CPU, 0xffff_ffff);
+}
+
+/// The rows of the table under `### {heading}` (header and separator
+/// left out), backticks stripped.
+fn subsection_rows(heading: &str) -> Vec<Vec<String>> {
+    let start = ABI_MD
+        .find(&format!("\n### {heading}\n"))
+        .unwrap_or_else(|| panic!("docs/ABI.md has no `### {heading}`"));
+    let section = &ABI_MD[start + 1..];
+    let section = &section[..section[4..].find("\n#").map_or(section.len(), |e| e + 4)];
+    let rows: Vec<Vec<String>> = section
+        .lines()
+        .filter(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            cells[1..cells.len() - 1]
+                .iter()
+                .map(|c| c.trim_matches('`').to_string())
+                .collect()
+        })
+        .collect();
+    assert!(rows.len() > 2, "`### {heading}` has no table");
+    assert!(rows[1].iter().all(|c| c.starts_with("---")), "{heading}");
+    rows[2..].to_vec()
+}
+
+/// "5" or "8 to 15" as a mask.
+fn bit_range(cell: &str) -> u64 {
+    let (lo, hi) = cell.split_once(" to ").unwrap_or((cell, cell));
+    let (lo, hi): (u32, u32) = (lo.parse().unwrap(), hi.parse().unwrap());
+    assert!(lo <= hi && hi < 64, "{cell}");
+    (lo..=hi).fold(0, |m, b| m | 1 << b)
+}
+
+/// Checks a bit table: the rows cover the 64 bits once each, in order; a
+/// named field has exactly the bits `field` gives for its name; a
+/// reserved range has only bits for which `reserved` holds.
+fn check_bit_table(heading: &str, field: impl Fn(&str) -> u64, reserved: impl Fn(u32) -> bool) {
+    let mut covered = 0u64;
+    for row in subsection_rows(heading) {
+        let mask = bit_range(&row[0]);
+        assert_eq!(covered & mask, 0, "{heading}: bits {} twice", row[0]);
+        assert_eq!(
+            mask.trailing_zeros(),
+            covered.count_ones(),
+            "{heading}: order"
+        );
+        covered |= mask;
+        if row[1] == "reserved" {
+            for bit in (0..64).filter(|b| mask >> b & 1 == 1) {
+                assert!(reserved(bit), "{heading}: bit {bit} is not reserved");
+            }
+        } else {
+            assert_eq!(field(&row[1]), mask, "{heading}: {}", row[1]);
+        }
+    }
+    assert_eq!(covered, u64::MAX, "{heading}: every bit");
+}
+
+#[test]
+fn docs_give_msg_info_its_bits() {
+    check_bit_table(
+        "MsgInfo",
+        |name| {
+            let mut info = MsgInfo::default();
+            match name {
+                "words" => return MsgInfo::words(7).to_raw(),
+                "nonblocking" => info.nonblocking = true,
+                "cap_slot" => info.cap_slot = u8::MAX,
+                "timeout_us" => info.timeout_us = u32::MAX,
+                _ => panic!("MsgInfo has no field {name}"),
+            }
+            info.to_raw()
+        },
+        |bit| MsgInfo::from_raw(1 << bit).is_none() && 1 << bit & MSG_INFO_DEFINED == 0,
+    );
+}
+
+#[test]
+fn docs_give_recv_info_its_bits() {
+    check_bit_table(
+        "RecvInfo",
+        |name| {
+            let mut info = RecvInfo::default();
+            match name {
+                "words" => info.words = 7,
+                "cap_received" => info.cap_received = true,
+                "is_call" => info.is_call = true,
+                "causal" => info.causal = u32::MAX,
+                _ => panic!("RecvInfo has no field {name}"),
+            }
+            info.to_raw()
+        },
+        |bit| RecvInfo::from_raw(1 << bit) == RecvInfo::default(),
+    );
+}
+
+/// The sender's column of the IPC register table is what `encode` does;
+/// the receiver's is the convention `lib/abi/src/ipc.rs` states.
+#[test]
+fn docs_give_the_message_registers() {
+    let words = [0xa0, 0xa1, 0xa2, 0xa3];
+    let (_, args) = Syscall::IpcSend {
+        endpoint: H,
+        info: SEND_INFO,
+        words,
+    }
+    .encode();
+    let rows = subsection_rows("Message registers");
+    let received = [
+        ("rdi", "word 0"),
+        ("rsi", "RecvInfo"),
+        ("rdx", "badge"),
+        ("r10", "word 1"),
+        ("r8", "word 2"),
+        ("r9", "word 3"),
+    ];
+    for (i, reg) in ARG_REGISTERS.iter().enumerate() {
+        let sent = match args[i] {
+            a if a == u64::from(H.0) => "endpoint".to_string(),
+            a if a == SEND_INFO.to_raw() => "MsgInfo".to_string(),
+            a => format!("word {}", words.iter().position(|&w| w == a).unwrap()),
+        };
+        let row = rows
+            .iter()
+            .find(|r| r[0] == *reg)
+            .unwrap_or_else(|| panic!("no row for {reg}"));
+        assert!(row[1].starts_with(&sent), "{reg}: {} is not {sent}", row[1]);
+        let got = received.iter().find(|r| r.0 == *reg).unwrap().1;
+        assert!(row[2].starts_with(got), "{reg}: {} is not {got}", row[2]);
+    }
+    assert_eq!(rows.len(), 1 + ARG_REGISTERS.len(), "rax and the arguments");
+    assert_eq!(rows[0][0], "rax");
+}
+
+/// What the System calls table says each IPC-era call needs and how it
+/// fails: the rights the kernel checks, and every error specific to it.
+#[test]
+fn docs_give_the_new_calls_their_rights_and_errors() {
+    let handle_errors = "handle errors on";
+    let expect: [(Sysno, &[&str], &[&str]); 11] = [
+        (
+            Sysno::EndpointCreate,
+            &["memory, write"],
+            &[
+                "ReservedBitsSet",
+                handle_errors,
+                "QuotaExceeded",
+                "TableFull",
+            ],
+        ),
+        (
+            Sysno::NotificationCreate,
+            &["memory, write"],
+            &[
+                "ReservedBitsSet",
+                handle_errors,
+                "QuotaExceeded",
+                "TableFull",
+            ],
+        ),
+        (
+            Sysno::IpcSend,
+            &["endpoint, send", "grant and derive"],
+            &[
+                "ReservedBitsSet",
+                handle_errors,
+                "MissingRight",
+                "WouldBlock",
+                "TimedOut",
+                "ObjectGone",
+            ],
+        ),
+        (
+            Sysno::IpcRecv,
+            &["endpoint, receive"],
+            &[
+                "ReservedBitsSet",
+                handle_errors,
+                "WouldBlock",
+                "TimedOut",
+                "ObjectGone",
+            ],
+        ),
+        (
+            Sysno::IpcCall,
+            &["endpoint, send", "grant and derive"],
+            &[
+                "ReservedBitsSet",
+                handle_errors,
+                "MissingRight",
+                "WouldBlock",
+                "TimedOut",
+                "ObjectGone",
+            ],
+        ),
+        (
+            Sysno::IpcReply,
+            &["nothing"],
+            &[
+                "UnusedArgumentNotZero",
+                "ReservedBitsSet",
+                "NoPendingReply",
+                "CallerGone",
+            ],
+        ),
+        (
+            Sysno::IpcReplyRecv,
+            &["endpoint, receive"],
+            &[
+                "ReservedBitsSet",
+                handle_errors,
+                "NoPendingReply",
+                "CallerGone",
+                "WouldBlock",
+                "TimedOut",
+                "ObjectGone",
+            ],
+        ),
+        (
+            Sysno::NotifySignal,
+            &["notification, signal"],
+            &["ReservedBitsSet", handle_errors],
+        ),
+        (
+            Sysno::NotifyWait,
+            &["notification, wait"],
+            &[
+                "ReservedBitsSet",
+                handle_errors,
+                "WouldBlock",
+                "TimedOut",
+                "ObjectGone",
+            ],
+        ),
+        (
+            Sysno::NotifyPoll,
+            &["notification, wait"],
+            &["ReservedBitsSet", handle_errors],
+        ),
+        (
+            Sysno::ThreadSetCpu,
+            &["thread, control"],
+            &["ReservedBitsSet", handle_errors, "NoSuchCpu"],
+        ),
+    ];
+    let rows = rows("System calls");
+    for (nr, needs, errors) in expect {
+        let row = rows
+            .iter()
+            .find(|r| r[1] == nr.name())
+            .unwrap_or_else(|| panic!("no row for {nr}"));
+        for n in needs {
+            assert!(row[4].contains(n), "{nr} needs `{n}`: {}", row[4]);
+        }
+        for e in errors {
+            assert!(row[5].contains(e), "{nr} errors lack `{e}`: {}", row[5]);
+        }
+    }
+    // Every error this version added is returned by some call.
+    for code in [
+        ErrorCode::NoPendingReply,
+        ErrorCode::CallerGone,
+        ErrorCode::NoSuchCpu,
+    ] {
+        assert!(
+            rows.iter().any(|r| r[5].contains(code.name())),
+            "no call returns {code}"
+        );
+    }
 }
 
 // ---- Property tests ----
@@ -1551,6 +2460,54 @@ fn perms() -> impl Strategy<Value = Perms> {
         Just(Perms::READ),
         Just(Perms::READ_WRITE),
         Just(Perms::READ_EXECUTE)
+    ]
+}
+
+/// Any valid [`MsgInfo`]: 0 to [`MSG_WORDS`] words, the rest any value,
+/// with the timeout often 0 (none).
+fn msg_info() -> impl Strategy<Value = MsgInfo> {
+    (
+        0..=MSG_WORDS as u8,
+        any::<bool>(),
+        prop_oneof![Just(0u8), any::<u8>()],
+        prop_oneof![Just(0u32), 1..2000u32, any::<u32>()],
+    )
+        .prop_map(|(words, nonblocking, cap_slot, timeout_us)| MsgInfo {
+            words,
+            nonblocking,
+            cap_slot,
+            timeout_us,
+        })
+}
+
+/// A valid reply's info: no capability (the kernel refuses one).
+fn reply_info() -> impl Strategy<Value = MsgInfo> {
+    msg_info().prop_map(|info| MsgInfo {
+        cap_slot: 0,
+        ..info
+    })
+}
+
+/// Message words: often small or zero, as real messages are.
+fn words() -> impl Strategy<Value = [u64; MSG_WORDS]> {
+    proptest::array::uniform4(prop_oneof![Just(0u64), 0..256u64, any::<u64>()])
+}
+
+/// Info words: anything, or the fields near the defined ones with a
+/// reserved bit now and then.
+fn msg_info_word() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        any::<u64>(),
+        (
+            0..8u64,
+            0..2u64,
+            0..=0xffu64,
+            prop_oneof![Just(0u64), any::<u32>().prop_map(u64::from)],
+            prop_oneof![4 => Just(0u64), 1 => (0..64u32).prop_map(|b| 1u64 << b)],
+        )
+            .prop_map(|(words, nb, slot, timeout, extra)| {
+                words | nb << 4 | slot << 8 | timeout << 32 | extra
+            }),
     ]
 }
 
@@ -1632,14 +2589,45 @@ fn valid_call() -> impl Strategy<Value = Syscall> {
         (handle(), any::<u64>())
             .prop_map(|(thread, timeout_ns)| Syscall::ThreadWait { thread, timeout_ns }),
         handle().prop_map(|process| Syscall::ProcessKill { process }),
+        handle().prop_map(|memory| Syscall::EndpointCreate { memory }),
+        handle().prop_map(|memory| Syscall::NotificationCreate { memory }),
+        (handle(), msg_info(), words()).prop_map(|(endpoint, info, words)| Syscall::IpcSend {
+            endpoint,
+            info,
+            words
+        }),
+        (handle(), msg_info()).prop_map(|(endpoint, info)| Syscall::IpcRecv { endpoint, info }),
+        (handle(), msg_info(), words()).prop_map(|(endpoint, info, words)| Syscall::IpcCall {
+            endpoint,
+            info,
+            words
+        }),
+        (reply_info(), words()).prop_map(|(info, words)| Syscall::IpcReply { info, words }),
+        (handle(), msg_info(), words()).prop_map(|(endpoint, info, words)| {
+            Syscall::IpcReplyRecv {
+                endpoint,
+                info,
+                words,
+            }
+        }),
+        (handle(), any::<u64>())
+            .prop_map(|(notification, bits)| Syscall::NotifySignal { notification, bits }),
+        (handle(), any::<u64>()).prop_map(|(notification, timeout_ns)| Syscall::NotifyWait {
+            notification,
+            timeout_ns
+        }),
+        handle().prop_map(|notification| Syscall::NotifyPoll { notification }),
+        (handle(), prop_oneof![0..16u32, Just(ANY_CPU), any::<u32>()])
+            .prop_map(|(thread, cpu)| Syscall::ThreadSetCpu { thread, cpu }),
     ]
 }
 
 /// Register values that hit the checks' edges often: zero, small numbers,
 /// page multiples, rights around the defined bits, values around USER_END
-/// and the canonical boundary.
+/// and the canonical boundary, message infos around the defined fields.
 fn raw_word() -> impl Strategy<Value = u64> {
     prop_oneof![
+        1 => msg_info_word(),
         4 => Just(0u64),
         2 => 0..16u64,
         2 => (0..64u64).prop_map(|p| p * PAGE_SIZE),
@@ -1666,8 +2654,9 @@ fn raw_args() -> impl Strategy<Value = [u64; 6]> {
     )
 }
 
+/// Every assigned number and a few beyond the last.
 fn raw_nr() -> impl Strategy<Value = u64> {
-    prop_oneof![8 => 0..32u64, 1 => any::<u64>()]
+    prop_oneof![8 => 0..40u64, 1 => any::<u64>()]
 }
 
 /// `(rax, args)`: random registers, or a valid call with one register
@@ -1858,6 +2847,46 @@ proptest! {
     ) {
         let info = CapInfo { kind, rights, badged };
         prop_assert_eq!(CapInfo::from_raw(info.to_raw()), Some(info));
+    }
+
+    #[test]
+    fn msg_info_round_trips(info in msg_info()) {
+        let raw = info.to_raw();
+        prop_assert_eq!(MsgInfo::from_raw(raw), Some(info));
+        prop_assert_eq!(raw & !MSG_INFO_DEFINED, 0);
+        let ns = info.timeout_ns();
+        if info.nonblocking {
+            prop_assert_eq!(ns, 0);
+        } else if info.timeout_us == 0 {
+            prop_assert_eq!(ns, WAIT_FOREVER);
+        } else {
+            prop_assert_eq!(ns, u64::from(info.timeout_us) * 1000);
+        }
+    }
+
+    #[test]
+    fn msg_info_from_raw_is_total(raw in msg_info_word()) {
+        let defined = raw & !MSG_INFO_DEFINED == 0 && raw & 7 <= MSG_WORDS as u64;
+        prop_assert_eq!(MsgInfo::from_raw(raw).is_some(), defined);
+        if let Some(info) = MsgInfo::from_raw(raw) {
+            prop_assert_eq!(info.to_raw(), raw);
+            prop_assert!(usize::from(info.words) <= MSG_WORDS);
+        }
+    }
+
+    #[test]
+    fn recv_info_round_trips(
+        words in 0..8u8,
+        cap_received in any::<bool>(),
+        is_call in any::<bool>(),
+        causal in any::<u32>(),
+        raw in any::<u64>(),
+    ) {
+        let info = RecvInfo { words, cap_received, is_call, causal };
+        prop_assert_eq!(RecvInfo::from_raw(info.to_raw()), info);
+        prop_assert_eq!(info.to_raw() & !RECV_INFO_DEFINED, 0);
+        // Reading is total: reserved bits are dropped, the rest kept.
+        prop_assert_eq!(RecvInfo::from_raw(raw).to_raw(), raw & RECV_INFO_DEFINED);
     }
 
     #[test]
