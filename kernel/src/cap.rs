@@ -50,6 +50,8 @@ pub enum Object {
     },
     Endpoint(Arc<crate::ipc::EndpointObj>),
     Notification(Arc<crate::ipc::NotificationObj>),
+    /// The kernel's trace rings and metrics.
+    Trace,
 }
 
 impl Object {
@@ -66,6 +68,7 @@ impl Object {
             Object::Mmio { .. } => ObjectType::MmioRegion,
             Object::Endpoint(_) => ObjectType::Endpoint,
             Object::Notification(_) => ObjectType::Notification,
+            Object::Trace => ObjectType::TraceBuffer,
         }
     }
 
@@ -104,7 +107,7 @@ impl core::fmt::Display for Described<'_> {
             Object::Mmio { base, len } => write!(f, "{kind} {base:#x}+{len:#x}"),
             Object::Endpoint(e) => write!(f, "{kind} {}", e.id()),
             Object::Notification(n) => write!(f, "{kind} {}", n.id()),
-            Object::Thread(_) | Object::Console => write!(f, "{kind}"),
+            Object::Thread(_) | Object::Console | Object::Trace => write!(f, "{kind}"),
         }
     }
 }

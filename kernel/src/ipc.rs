@@ -543,7 +543,18 @@ pub fn send(
     let op = if call { Sysno::IpcCall } else { Sysno::IpcSend };
     let kind = if call { SendKind::Call } else { SendKind::Send };
     let timeout = info.timeout_ns();
-    let deadline = deadline(timeout);
+    // A call waits for its reply for the timeout, or for ever: the
+    // non-blocking flag only means "fail if no receiver is waiting".
+    let deadline = if call && info.nonblocking {
+        if info.timeout_us == 0 {
+            u64::MAX
+        } else {
+            self::deadline(u64::from(info.timeout_us) * 1000)
+        }
+    } else {
+        deadline(timeout)
+    };
+    let mut abandoned = None;
     let woken = {
         let mut ipc = IPC.lock();
         let msg = outgoing(&mut ipc, me, t.space, info, words, t.badge, op)?;
@@ -586,8 +597,12 @@ pub fn send(
                 };
                 let got_cap = transfer(&msg, to, op);
                 if call {
-                    // The receiver owes us a reply; we wait for it.
-                    let _ = ipc.replies.discard(receiver);
+                    // The receiver owes us a reply; we wait for it. A
+                    // reply it still owed someone else is abandoned: that
+                    // caller fails now rather than waiting for ever.
+                    if let Some(old) = ipc.replies.discard(receiver) {
+                        abandoned = Some(deliver(ipc, old, Delivery::Failed(SysError::ObjectGone)));
+                    }
                     ipc.replies.bind(receiver, me).map_err(oom)?;
                     ipc.waiting.insert(me, Waiting::Reply);
                 }
@@ -598,6 +613,9 @@ pub fn send(
             }
         }
     };
+    if let Some(old) = abandoned {
+        thread::unpark(old);
+    }
     let held = Held {
         space: t.space,
         handle: t.handle,
@@ -637,6 +655,12 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
             e.owner = t.process;
             e.bound = true;
         }
+        // Room for the reply right first: once a call is taken off the
+        // queue, binding it must not fail.
+        ipc.replies.reserve(1).map_err(oom)?;
+        let Some(e) = ipc.endpoints.get_mut(&t.endpoint) else {
+            return Err(SysError::ObjectGone);
+        };
         match e.queue.recv(me, timeout != 0) {
             Err(IpcError::WouldBlock) => Err(SysError::WouldBlock),
             Err(IpcError::Closed) => Err(SysError::ObjectGone),
@@ -659,10 +683,11 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
                 let d = message(&msg, got_cap, call);
                 log::trace!("ipc.recv endpoint={} causal={}", t.endpoint, msg.causal.0);
                 if call {
-                    let _ = ipc.replies.discard(me);
+                    let old = ipc.replies.discard(me);
+                    let old = old.map(|o| deliver(ipc, o, Delivery::Failed(SysError::ObjectGone)));
                     ipc.replies.bind(me, sender).map_err(oom)?;
                     ipc.waiting.insert(sender, Waiting::Reply);
-                    Ok(Some((None, d)))
+                    Ok(Some((old, d)))
                 } else {
                     ipc.waiting.remove(&sender);
                     let sent = Delivery::Message {

@@ -18,7 +18,6 @@ pub enum Counter {
 }
 
 pub const COUNTERS: usize = 5;
-pub const COUNTER_NAMES: [&str; COUNTERS] = ["switches", "syscalls", "ipc", "faults", "irqs"];
 /// System-call numbers counted one by one (the rest share the last slot).
 pub const SYSCALLS: usize = 64;
 
@@ -36,16 +35,6 @@ pub fn syscall(nr: u64) {
     count(Counter::Syscalls);
     let i = (nr as usize).min(SYSCALLS - 1);
     BY_SYSCALL[i].fetch_add(1, Ordering::Relaxed);
-}
-
-pub fn get(cpu: usize, c: Counter) -> u64 {
-    PER_CPU
-        .get(cpu)
-        .map_or(0, |p| p[c as usize].load(Ordering::Relaxed))
-}
-
-pub fn syscalls_by_number(nr: usize) -> u64 {
-    BY_SYSCALL.get(nr).map_or(0, |a| a.load(Ordering::Relaxed))
 }
 
 /// The `metrics_read` layout, in `u64` words: the number of CPUs `n`,

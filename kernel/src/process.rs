@@ -652,6 +652,15 @@ pub fn spawn_from_kernel(
                 len: 1 << 46,
             };
             cap::insert(s, Some(slot::MMIO.0), mmio, R::ALL, Parent::None, op)?;
+            let trace_rights = R::READ | R::CONTROL | pass;
+            cap::insert(
+                s,
+                Some(slot::TRACE.0),
+                Object::Trace,
+                trace_rights,
+                Parent::None,
+                op,
+            )?;
             let room = (ferrous_abi::CSPACE_SLOTS - slot::FIRST_MODULE.0) as usize;
             for i in 0..modules.min(room) {
                 let at = slot::FIRST_MODULE.0 + i as u32;

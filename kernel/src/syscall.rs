@@ -115,6 +115,14 @@ fn copy_in(addr: u64, len: u64, arg: u8) -> Result<Vec<u8>, SysError> {
     Ok(buf)
 }
 
+fn copy_out(addr: u64, bytes: &[u8]) -> Result<(), SysError> {
+    usercopy::copy_to_user(addr, bytes).map_err(|e| match e {
+        usercopy::UserCopyError::Fault { addr } => SysError::BadAddress { addr },
+        usercopy::UserCopyError::NotUserMemory { .. } => SysError::RangeOutsideUser { arg: 4 },
+        usercopy::UserCopyError::RangeWraps { .. } => SysError::LengthWraps { arg: 4 },
+    })
+}
+
 fn flags(p: Perms) -> Flags {
     if p.contains(Perms::WRITE) {
         Flags::USER_RW
@@ -482,6 +490,9 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
                 unreachable!("looked up as a thread")
             };
             let id = t.id().ok_or(SysError::ObjectGone)?;
+            if t.status().is_some() {
+                return Err(SysError::ObjectGone);
+            }
             let cpu = (cpu != ferrous_abi::ANY_CPU).then_some(cpu);
             let cpu = match cpu.map(u16::try_from) {
                 None => None,
@@ -493,6 +504,56 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             } else {
                 Err(SysError::NoSuchCpu)
             }
+        }
+        Syscall::TraceRead {
+            trace: h,
+            cpu,
+            cursor,
+            buf,
+            len,
+        } => {
+            look(me, op, h, 0, ObjectType::TraceBuffer, Rights::READ)?;
+            let room = len.saturating_sub(ferrous_abi::TRACE_READ_HEADER) / 64;
+            if room == 0 {
+                return Err(SysError::ZeroLength { arg: 4 });
+            }
+            let (records, next, skipped) =
+                trace::read(cpu as usize, cursor, room as usize).ok_or(SysError::NoSuchCpu)?;
+            let mut out = Vec::new();
+            out.try_reserve_exact(16 + records.len() * 64)
+                .map_err(|_| SysError::OutOfMemory)?;
+            out.extend_from_slice(&next.to_le_bytes());
+            out.extend_from_slice(&skipped.to_le_bytes());
+            for r in &records {
+                out.extend_from_slice(&r.to_bytes());
+            }
+            copy_out(buf.addr(), &out)?;
+            Ok(records.len() as u64)
+        }
+        Syscall::MetricsRead { object, buf, len } => {
+            let (obj, _) = cap::lookup(me.cspace, op, object, 0, None, Rights::READ)?;
+            let mut words = Vec::new();
+            match obj {
+                Object::Trace => crate::metrics::snapshot(&mut words),
+                Object::Process(p) => words.extend_from_slice(&p.metrics()),
+                _ => return Err(SysError::WrongObjectType { arg: 0 }),
+            }
+            words.truncate((len / 8) as usize);
+            let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            copy_out(buf.addr(), &bytes)?;
+            Ok(words.len() as u64)
+        }
+        Syscall::TraceControl {
+            trace: h,
+            categories,
+        } => {
+            look(me, op, h, 0, ObjectType::TraceBuffer, Rights::CONTROL)?;
+            let c = ferrous_trace::Categories::from_bits(categories)
+                .ok_or(SysError::ReservedBitsSet { arg: 1 })?;
+            let previous = trace::FILTER.get();
+            trace::FILTER.set(c);
+            trace::emit(EventType::TraceFilter, [u64::from(c.bits()), 0, 0, 0], 0);
+            Ok(u64::from(previous.bits()))
         }
         Syscall::IpcSend { .. }
         | Syscall::IpcRecv { .. }

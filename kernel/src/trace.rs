@@ -386,6 +386,19 @@ pub fn start_drain_thread() {
     }
 }
 
+/// Up to `max` records of CPU `cpu`'s ring from `cursor` on, without
+/// consuming them: `(records, next cursor, skipped)`. `None` for a CPU
+/// without a ring.
+pub fn read(cpu: usize, cursor: u64, max: usize) -> Option<(alloc::vec::Vec<Record>, u64, u64)> {
+    let ring = RINGS.get(cpu)?.get()?;
+    let mut buf = alloc::vec::Vec::new();
+    buf.try_reserve_exact(max.min(ring.capacity())).ok()?;
+    buf.resize(max.min(ring.capacity()), Record::default());
+    let got = ring.read_from(cursor, &mut buf);
+    buf.truncate(got.records);
+    Some((buf, got.next, got.skipped))
+}
+
 /// Records lost so far, over all CPUs (metrics).
 pub fn lost() -> u64 {
     RINGS

@@ -12,7 +12,7 @@ pub const USER_TARGET: &str = KERNEL_TARGET;
 /// the binary's name, the module's name and, with `.elf`, its file on the
 /// ESP. Boot-configuration order, which fixes each module's handle slot
 /// (docs/ABI.md, "Handles"): init first.
-pub const USER_PROGRAMS: [(&str, &str); 10] = [
+pub const USER_PROGRAMS: [(&str, &str); 11] = [
     ("ferrous-init", "init"),
     ("ferrous-hello", "hello"),
     ("ferrous-fault", "fault"),
@@ -23,6 +23,7 @@ pub const USER_PROGRAMS: [(&str, &str); 10] = [
     ("ferrous-ubench", "ubench"),
     ("ferrous-captest", "captest"),
     ("ferrous-ipctest", "ipctest"),
+    ("ferrous-tracetool", "tracetool"),
 ];
 
 pub struct Artifacts {

@@ -192,16 +192,29 @@ fn machine(
     }
     c.args(["-nic", "none", "-no-reboot", "-display", "none"]);
     c.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+    // With -nodefaults the -serial options become the ISA UARTs in order:
+    // the first COM1 (0x3F8, the console), the second COM2 (0x2F8), where
+    // `trace.out=serial` streams the binary trace. A guest that leaves
+    // COM2 alone leaves an empty file.
     match serial {
         Serial::Terminal => {
             c.args(["-serial", "mon:stdio"]);
         }
         Serial::File(p) => {
             c.arg("-serial").arg(format!("file:{}", p.display()));
-            c.args(["-monitor", "none"]);
         }
     }
+    c.arg("-serial")
+        .arg(format!("file:{}", trace_path(run_dir).display()));
+    if let Serial::File(_) = serial {
+        c.args(["-monitor", "none"]);
+    }
     Ok(c)
+}
+
+/// Where a run's COM2 (the binary trace stream) is written.
+pub fn trace_path(run_dir: &Path) -> PathBuf {
+    run_dir.join("trace.bin")
 }
 
 /// The one QEMU configuration every run uses (tests, run, gdb, bench).
@@ -424,7 +437,7 @@ mod tests {
     }
 
     #[test]
-    fn ferrous_arguments_are_unchanged() {
+    fn ferrous_arguments_are_unchanged_but_for_the_trace_port() {
         let c = command(
             &tools(),
             &Machine {
@@ -440,7 +453,7 @@ mod tests {
         let want = "-machine q35 -cpu max -accel tcg -nodefaults -vga std -m 512M -smp 2 \
                     -bios /fw/OVMF.fd -drive format=raw,file=fat:rw:/e -nic none -no-reboot \
                     -display none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-                    -serial file:/r/serial.log -monitor none -s -S";
+                    -serial file:/r/serial.log -serial file:/r/trace.bin -monitor none -s -S";
         assert_eq!(args(&c), want.split_whitespace().collect::<Vec<_>>());
     }
 

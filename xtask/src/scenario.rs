@@ -69,6 +69,76 @@ pub struct Scenario {
     /// Extra lines for boot.conf.
     #[serde(default)]
     pub boot_conf: Vec<String>,
+    /// Trace categories (a `trace=` spec such as `all` or `sched,ipc`).
+    /// When set, ` trace.out=serial trace=<spec>` is appended to the
+    /// command line, the stream on COM2 is decoded after the run
+    /// (target/qemu/NAME/trace.{bin,log,txt,json}) and the `trace_*`
+    /// checks apply. A stream that does not decode fails the scenario.
+    #[serde(default)]
+    pub trace: Option<String>,
+    /// Substrings the decoded trace's text must contain; one line per
+    /// record, in the format documented in xtask/src/trace/text.rs:
+    /// `<µs> cpu<N> <T<n>(name)|idle> <describe(record)>`.
+    #[serde(default)]
+    pub trace_log: Vec<String>,
+    /// Substrings the decoded trace's text must not contain.
+    #[serde(default)]
+    pub trace_absent: Vec<String>,
+    /// Export the Chrome JSON, parse it back and check its shape.
+    #[serde(default)]
+    pub trace_json: bool,
+    /// Require a complete IPC flow (`s` … `f`, one causal id) in the JSON
+    /// with at least this many hops (implies `trace_json`).
+    #[serde(default)]
+    pub trace_flows: Option<u32>,
+    /// … across at least this many distinct threads (default 3; only
+    /// with `trace_flows`).
+    #[serde(default)]
+    pub trace_flow_threads: Option<u32>,
+}
+
+/// Threads a required flow must cross when `trace_flow_threads` is unset.
+pub const DEFAULT_FLOW_THREADS: u32 = 3;
+
+impl Scenario {
+    /// The kernel command line: `cmdline`, then the trace options if
+    /// `trace` is set.
+    pub fn kernel_cmdline(&self) -> String {
+        match &self.trace {
+            Some(spec) => format!("{} trace.out=serial trace={spec}", self.cmdline)
+                .trim_start()
+                .to_string(),
+            None => self.cmdline.clone(),
+        }
+    }
+
+    /// What the trace checks ask for.
+    pub fn trace_expectations(&self) -> crate::trace::Expectations {
+        crate::trace::Expectations {
+            log: self.trace_log.clone(),
+            absent: self.trace_absent.clone(),
+            json: self.trace_json,
+            flows: self.trace_flows,
+            flow_threads: self.trace_flow_threads.unwrap_or(DEFAULT_FLOW_THREADS),
+        }
+    }
+
+    fn check_trace_fields(&self) -> Result<(), String> {
+        let checks = !self.trace_log.is_empty()
+            || !self.trace_absent.is_empty()
+            || self.trace_json
+            || self.trace_flows.is_some()
+            || self.trace_flow_threads.is_some();
+        match &self.trace {
+            Some(spec) => crate::trace::cmd::check_spec(spec),
+            None if checks => Err("trace_* checks need `trace = \"<categories>\"`".into()),
+            None => Ok(()),
+        }?;
+        if self.trace_flow_threads.is_some() && self.trace_flows.is_none() {
+            return Err("trace_flow_threads needs trace_flows".into());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,6 +165,8 @@ pub fn parse(text: &str) -> Result<Vec<Scenario>, String> {
         if s.timeout == 0 {
             return Err(format!("scenario `{}`: timeout must be positive", s.name));
         }
+        s.check_trace_fields()
+            .map_err(|e| format!("scenario `{}`: {e}", s.name))?;
     }
     Ok(file.scenario)
 }
@@ -226,6 +298,41 @@ mod tests {
         let e = judge(s, RunEnd::Fail, "KERNEL PANIC").unwrap_err();
         assert_eq!(e.len(), 3, "{e:?}");
         assert!(judge(s, RunEnd::Timeout, "kernel main reached").is_err());
+    }
+
+    #[test]
+    fn trace_fields_parse_and_extend_the_command_line() {
+        let s = &parse(
+            "[[scenario]]\nname='t'\ncmdline='test=ipc'\nexpect='pass'\ntrace='sched,ipc'\n\
+             trace_log=['ipc.call']\ntrace_absent=['cap.denied']\ntrace_flows=3",
+        )
+        .unwrap()[0];
+        assert_eq!(
+            s.kernel_cmdline(),
+            "test=ipc trace.out=serial trace=sched,ipc"
+        );
+        let e = s.trace_expectations();
+        assert_eq!(e.log, ["ipc.call"]);
+        assert_eq!(e.absent, ["cap.denied"]);
+        assert_eq!((e.flows, e.flow_threads), (Some(3), DEFAULT_FLOW_THREADS));
+        let plain = &parse(FILE).unwrap()[0];
+        assert_eq!(plain.kernel_cmdline(), "test=boot");
+        assert!(plain.trace.is_none());
+    }
+
+    #[test]
+    fn trace_fields_are_checked() {
+        let base = "[[scenario]]\nname='t'\nexpect='pass'\n";
+        for bad in [
+            "trace_log=['x']",
+            "trace_json=true",
+            "trace='bogus'",
+            "trace='sched, ipc'",
+            "trace='all'\ntrace_flow_threads=2",
+        ] {
+            assert!(parse(&format!("{base}{bad}")).is_err(), "{bad}");
+        }
+        assert!(parse(&format!("{base}trace='all'\ntrace_json=true")).is_ok());
     }
 
     #[test]

@@ -187,6 +187,11 @@ const TESTS: &[Test] = &[
         run: user::bench,
     },
     Test {
+        name: "trace-user",
+        about: "a user program reads the trace and metrics through a trace capability; the trace explains its IPC exchange",
+        run: user::trace_user,
+    },
+    Test {
         name: "ipc-bench",
         about: "IPC round trips (other process, other thread, other CPU) and notification round trips from user space, fast path on and off",
         run: user::ipc_bench,

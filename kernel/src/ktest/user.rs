@@ -110,8 +110,9 @@ pub fn init_runs_programs(boot: &Boot) -> Outcome {
 }
 
 /// System-call costs measured from user space (the `ubench` program).
-/// IPC costs from user space (`ubench ipc`), with the fast path, then with
-/// it turned off (metrics suffixed `-slowpath`).
+/// IPC costs from user space (`ubench ipc`): with the fast path and the
+/// default trace categories, with tracing off (`-notrace`, the overhead
+/// figure), and with the fast path off (`-slowpath`).
 pub fn ipc_bench(boot: &Boot) -> Outcome {
     let index = boot
         .data
@@ -121,8 +122,18 @@ pub fn ipc_bench(boot: &Boot) -> Outcome {
         .ok_or("no ubench module")?;
     let slot = ferrous_abi::initial::FIRST_MODULE.0 as usize + index;
     let elf = boot.data.module("ubench").ok_or("boot module missing")?;
-    for (suffix, fast) in [("", true), (":-slowpath", false)] {
+    let categories = crate::trace::FILTER.get();
+    for (suffix, fast, traced) in [
+        ("", true, true),
+        (":-notrace", true, false),
+        (":-slowpath", false, true),
+    ] {
         crate::ipc::FAST_PATH_ON.store(fast, core::sync::atomic::Ordering::Relaxed);
+        crate::trace::FILTER.set(if traced {
+            categories
+        } else {
+            ferrous_trace::Categories::NONE
+        });
         let args = alloc::format!("ipc:{slot}{suffix}");
         let initial = process::Initial::Init {
             modules: boot.data.modules.len(),
@@ -136,7 +147,24 @@ pub fn ipc_bench(boot: &Boot) -> Outcome {
         )?;
     }
     crate::ipc::FAST_PATH_ON.store(true, core::sync::atomic::Ordering::Relaxed);
+    crate::trace::FILTER.set(categories);
     Ok(())
+}
+
+/// tracetool, with init's capabilities (the trace capability among them),
+/// reads back what its own IPC exchange left in the trace.
+pub fn trace_user(boot: &Boot) -> Outcome {
+    let elf = boot.data.module("tracetool").ok_or("boot module missing")?;
+    let initial = process::Initial::Init {
+        modules: boot.data.modules.len(),
+    };
+    let p =
+        process::spawn_from_kernel("tracetool", elf, b"", initial).map_err(|_| "spawn failed")?;
+    let status = p.wait(u64::MAX, || true).map_err(|_| "wait failed")?;
+    ensure(
+        status == ExitStatus::Exited { code: 0 },
+        "tracetool did not exit 0",
+    )
 }
 
 pub fn bench(boot: &Boot) -> Outcome {

@@ -1,8 +1,8 @@
 //! Typed system calls and their register encoding.
 
 use crate::{
-    GRANT_SIZE, Handle, MAX_DEBUG_WRITE, MAX_GRANTS, MAX_SPAWN_ARGS, MSG_WORDS, MsgInfo, PAGE_SIZE,
-    Perms, Rights, SysError, Sysno, USER_END, USER_MAP_END, UserPtr,
+    GRANT_SIZE, Handle, MAX_DEBUG_WRITE, MAX_GRANTS, MAX_SPAWN_ARGS, MAX_TRACE_READ, MSG_WORDS,
+    MsgInfo, PAGE_SIZE, Perms, Rights, SysError, Sysno, USER_END, USER_MAP_END, UserPtr,
 };
 use core::fmt;
 
@@ -150,6 +150,22 @@ pub enum Syscall {
         thread: Handle,
         cpu: u32,
     },
+    TraceRead {
+        trace: Handle,
+        cpu: u32,
+        cursor: u64,
+        buf: UserPtr,
+        len: u64,
+    },
+    MetricsRead {
+        object: Handle,
+        buf: UserPtr,
+        len: u64,
+    },
+    TraceControl {
+        trace: Handle,
+        categories: u32,
+    },
 }
 
 /// How a length argument is checked against its address.
@@ -169,6 +185,11 @@ const BYTES_DEBUG: LenRule = LenRule {
 };
 const BYTES_SPAWN: LenRule = LenRule {
     max: MAX_SPAWN_ARGS,
+    pages: false,
+    end: USER_END,
+};
+const BYTES_TRACE: LenRule = LenRule {
+    max: MAX_TRACE_READ,
     pages: false,
     end: USER_END,
 };
@@ -430,8 +451,13 @@ impl Syscall {
                 if args[0] != 0 {
                     return Err(SysError::UnusedArgumentNotZero { arg: 0 });
                 }
+                let info = a.info(1)?;
+                // Replies carry words only.
+                if info.cap_slot != 0 {
+                    return Err(SysError::ReservedBitsSet { arg: 1 });
+                }
                 Syscall::IpcReply {
-                    info: a.info(1)?,
+                    info,
                     words: a.words(),
                 }
             }
@@ -454,6 +480,30 @@ impl Syscall {
             Sysno::ThreadSetCpu => Syscall::ThreadSetCpu {
                 thread: a.handle(0)?,
                 cpu: a.u32(1)?,
+            },
+            Sysno::TraceRead => {
+                let trace = a.handle(0)?;
+                let cpu = a.u32(1)?;
+                let cursor = args[2];
+                let buf = a.user_ptr(3, false)?;
+                let len = a.len(4, buf, BYTES_TRACE)?;
+                Syscall::TraceRead {
+                    trace,
+                    cpu,
+                    cursor,
+                    buf,
+                    len,
+                }
+            }
+            Sysno::MetricsRead => {
+                let object = a.handle(0)?;
+                let buf = a.user_ptr(1, false)?;
+                let len = a.len(2, buf, BYTES_TRACE)?;
+                Syscall::MetricsRead { object, buf, len }
+            }
+            Sysno::TraceControl => Syscall::TraceControl {
+                trace: a.handle(0)?,
+                categories: a.u32(1)?,
             },
         };
         a.unused_from(sysno.arg_count())?;
@@ -567,6 +617,18 @@ impl Syscall {
             } => &[h(notification), value],
             Syscall::NotifyPoll { notification } => &[h(notification)],
             Syscall::ThreadSetCpu { thread, cpu } => &[h(thread), u64::from(cpu)],
+            Syscall::TraceRead {
+                trace,
+                cpu,
+                cursor,
+                buf,
+                len,
+            } => {
+                ipc = [h(trace), u64::from(cpu), cursor, buf.addr(), len, 0];
+                &ipc[..5]
+            }
+            Syscall::MetricsRead { object, buf, len } => &[h(object), buf.addr(), len],
+            Syscall::TraceControl { trace, categories } => &[h(trace), u64::from(categories)],
         };
         let mut args = [0; 6];
         args[..used.len()].copy_from_slice(used);
@@ -609,6 +671,9 @@ impl Syscall {
             Syscall::NotifyWait { .. } => Sysno::NotifyWait,
             Syscall::NotifyPoll { .. } => Sysno::NotifyPoll,
             Syscall::ThreadSetCpu { .. } => Sysno::ThreadSetCpu,
+            Syscall::TraceRead { .. } => Sysno::TraceRead,
+            Syscall::MetricsRead { .. } => Sysno::MetricsRead,
+            Syscall::TraceControl { .. } => Sysno::TraceControl,
         }
     }
 }
@@ -720,6 +785,22 @@ impl fmt::Display for Syscall {
             } => write!(f, "notification={notification}, timeout_ns={timeout_ns}"),
             Syscall::NotifyPoll { notification } => write!(f, "notification={notification}"),
             Syscall::ThreadSetCpu { thread, cpu } => write!(f, "thread={thread}, cpu={cpu}"),
+            Syscall::TraceRead {
+                trace,
+                cpu,
+                cursor,
+                buf,
+                len,
+            } => write!(
+                f,
+                "trace={trace}, cpu={cpu}, cursor={cursor}, buf={buf}, len={len}"
+            ),
+            Syscall::MetricsRead { object, buf, len } => {
+                write!(f, "object={object}, buf={buf}, len={len}")
+            }
+            Syscall::TraceControl { trace, categories } => {
+                write!(f, "trace={trace}, categories={categories:#x}")
+            }
         }?;
         f.write_str(")")
     }

@@ -102,6 +102,12 @@ pub const USER_MAP_END: u64 = USER_END - PAGE_SIZE;
 pub const MAX_DEBUG_WRITE: u64 = 4096;
 /// Most argument bytes [`Sysno::ProcessSpawn`] passes to a child: one page.
 pub const MAX_SPAWN_ARGS: u64 = 4096;
+/// [`Sysno::TraceRead`] writes this many bytes first: the cursor to pass
+/// next (`u64`), then how many records were skipped because they were
+/// overwritten before being read (`u64`). 64-byte records follow.
+pub const TRACE_READ_HEADER: u64 = 16;
+/// Most bytes one [`Sysno::TraceRead`] or [`Sysno::MetricsRead`] fills.
+pub const MAX_TRACE_READ: u64 = 1 << 20;
 /// For [`Sysno::ThreadSetCpu`]: any CPU.
 pub const ANY_CPU: u32 = u32::MAX;
 /// A [`Sysno::ProcessWait`] timeout that never expires. Timeout 0 polls.
@@ -147,6 +153,9 @@ pub mod initial {
     pub const IO_PORTS: Handle = Handle(5);
     /// Init only: every physical address range that is not RAM.
     pub const MMIO: Handle = Handle(6);
+    /// Init only: the kernel trace and metrics (`trace_read`,
+    /// `metrics_read`, `trace_control`).
+    pub const TRACE: Handle = Handle(7);
     /// Init only: boot module `i` (in boot-configuration order) is in slot
     /// `FIRST_MODULE + i`; the slot after the last module is empty.
     pub const FIRST_MODULE: Handle = Handle(16);

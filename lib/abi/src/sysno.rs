@@ -80,8 +80,9 @@ numbered! {
         ProcessKill = 23 => "process_kill",
         /// `endpoint_create(memory: Handle) -> Handle`: a new endpoint made
         /// from `memory` (write); the capability has send, receive, grant,
-        /// derive. The endpoint belongs to the caller's process: it closes
-        /// when that process ends or its last capability goes.
+        /// derive. The endpoint belongs to the first process that receives
+        /// on it (until then, the caller's): it closes when that process
+        /// ends or its last capability goes.
         EndpointCreate = 24 => "endpoint_create",
         /// `notification_create(memory: Handle) -> Handle`: signal, wait,
         /// grant, derive.
@@ -97,9 +98,11 @@ numbered! {
         IpcCall = 28 => "ipc_call",
         /// `ipc_reply(0, info: MsgInfo, w0, w1, w2, w3)`: answer the call
         /// this thread received last (its one-shot reply capability).
+        /// Replies carry words only: `info.cap_slot` must be 0.
         IpcReply = 29 => "ipc_reply",
         /// `ipc_reply_recv(endpoint: Handle, info: MsgInfo, w0, w1, w2, w3)
-        /// -> message`: `ipc_reply`, then `ipc_recv`, in one call.
+        /// -> message`: `ipc_reply`, then `ipc_recv`, in one call. Needs
+        /// receive.
         IpcReplyRecv = 30 => "ipc_reply_recv",
         /// `notify_signal(notification: Handle, bits)`: OR `bits` into the
         /// word, waking a waiter. Needs signal.
@@ -114,6 +117,18 @@ numbered! {
         /// on CPU `cpu` (by boot order; [`crate::ANY_CPU`] lifts the pin).
         /// Needs control.
         ThreadSetCpu = 34 => "thread_set_cpu",
+        /// `trace_read(trace: Handle, cpu: u32, cursor, buf: UserPtr, len)
+        /// -> records`: copies trace records of CPU `cpu` from `cursor` on
+        /// (see [`crate::TRACE_READ_HEADER`]), without consuming them.
+        /// Needs read.
+        TraceRead = 35 => "trace_read",
+        /// `metrics_read(object: Handle, buf: UserPtr, len) -> words`: the
+        /// kernel's counters (a trace capability) or a process's (a process
+        /// capability), as `u64` words. Needs read.
+        MetricsRead = 36 => "metrics_read",
+        /// `trace_control(trace: Handle, categories: u32) -> previous`:
+        /// which trace categories are recorded from now on. Needs control.
+        TraceControl = 37 => "trace_control",
     }
 }
 
@@ -141,9 +156,11 @@ impl Sysno {
             | Sysno::IpcRecv
             | Sysno::NotifySignal
             | Sysno::NotifyWait
-            | Sysno::ThreadSetCpu => 2,
-            Sysno::DebugWrite | Sysno::MemUnmap => 3,
+            | Sysno::ThreadSetCpu
+            | Sysno::TraceControl => 2,
+            Sysno::DebugWrite | Sysno::MemUnmap | Sysno::MetricsRead => 3,
             Sysno::MemMap | Sysno::MemProtect | Sysno::CapMint | Sysno::ThreadCreate => 4,
+            Sysno::TraceRead => 5,
             Sysno::ProcessSpawn
             | Sysno::IpcSend
             | Sysno::IpcCall

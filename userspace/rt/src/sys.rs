@@ -477,3 +477,33 @@ pub fn notify_poll(notification: Handle) -> Result<u64, SysError> {
 pub fn thread_set_cpu(thread: Handle, cpu: u32) -> Result<(), SysError> {
     call(Syscall::ThreadSetCpu { thread, cpu }).map(|_| ())
 }
+
+/// Copies trace records of CPU `cpu` from `cursor` on into `buf` (which
+/// starts with the next cursor and the skipped count, see
+/// [`ferrous_abi::TRACE_READ_HEADER`]); returns how many records.
+pub fn trace_read(trace: Handle, cpu: u32, cursor: u64, buf: &mut [u8]) -> Result<u64, SysError> {
+    call(Syscall::TraceRead {
+        trace,
+        cpu,
+        cursor,
+        buf: UserPtr::from_ptr(buf.as_mut_ptr()),
+        len: buf.len() as u64,
+    })
+}
+
+/// The counters of `object` (a trace or a process capability) into `out`;
+/// returns how many words were written.
+pub fn metrics_read(object: Handle, out: &mut [u64]) -> Result<usize, SysError> {
+    call(Syscall::MetricsRead {
+        object,
+        buf: UserPtr::from_ptr(out.as_mut_ptr()),
+        len: (out.len() * 8) as u64,
+    })
+    .map(|n| n as usize)
+}
+
+/// Which trace categories are recorded from now on; returns the previous
+/// set (bits of `ferrous_trace::Categories`).
+pub fn trace_control(trace: Handle, categories: u32) -> Result<u32, SysError> {
+    call(Syscall::TraceControl { trace, categories }).map(|c| c as u32)
+}

@@ -169,7 +169,14 @@ fn ipc(module: Handle, suffix: &str) -> i32 {
 
     // Across CPUs, if there is a second one.
     if sys::thread_set_cpu(server, 1).is_ok() {
-        SUFFIX_SLOW.store(u32::from(suffix == "-slowpath"), Ordering::Relaxed);
+        SUFFIX.store(
+            match suffix {
+                "-slowpath" => 1,
+                "-notrace" => 2,
+                _ => 0,
+            },
+            Ordering::Relaxed,
+        );
         CROSS_EP.store(u64::from(ep2.0), Ordering::Relaxed);
         match sys::thread_create(initial::SELF_SPACE, cross_client, STACKS + 3 * STACK, 0) {
             Ok(client) => {
@@ -226,17 +233,17 @@ extern "C" fn notify_thread(arg: u64) -> ! {
 
 static CROSS_EP: AtomicU64 = AtomicU64::new(0);
 static GO: AtomicU64 = AtomicU64::new(0);
-static SUFFIX_SLOW: AtomicU32 = AtomicU32::new(0);
+static SUFFIX: AtomicU32 = AtomicU32::new(0);
 
 extern "C" fn cross_client(_: u64) -> ! {
     while GO.load(Ordering::Acquire) == 0 {
         sys::yield_now();
     }
     let ep = Handle(CROSS_EP.load(Ordering::Relaxed) as u32);
-    let suffix = if SUFFIX_SLOW.load(Ordering::Relaxed) == 1 {
-        "-slowpath"
-    } else {
-        ""
+    let suffix = match SUFFIX.load(Ordering::Relaxed) {
+        1 => "-slowpath",
+        2 => "-notrace",
+        _ => "",
     };
     measure("ipc-roundtrip-cross-cpu", suffix, ROUND_TRIPS / 4, || {
         call_once(ep)

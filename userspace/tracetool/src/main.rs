@@ -1,0 +1,205 @@
+//! `tracetool`: reads the kernel's trace and metrics through a trace
+//! capability (init's slot 7, `initial::TRACE`), the way a `top` or
+//! `trace` tool in the shell will. Run by the kernel test `trace-user`.
+//!
+//! It makes an IPC exchange of its own (a server thread, ten calls), then
+//! reads every CPU's ring from the start, decodes the records with
+//! `ferrous-trace` and checks that the trace explains the exchange:
+//!
+//! - the server thread's `sched.block` with reason `endpoint_recv`;
+//! - its `sched.wake` by the client thread;
+//! - `ipc.call` by the client and `ipc.recv` by the server with the same
+//!   non-zero causal ID, and the server's `ipc.reply` with it too.
+//!
+//! Then `metrics_read` (system calls and switches counted) and
+//! `trace_control` (switching categories at run time). One line per check
+//! (`tracetool: ok ...` / `tracetool: FAIL ...`), then
+//! `tracetool: <n> checks, <f> failed`; exit code 0 only if all passed.
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use core::fmt::Debug;
+use ferrous_rt::abi::{Handle, MsgInfo, Perms, SysError, TRACE_READ_HEADER, initial};
+use ferrous_rt::{println, sys};
+use ferrous_trace::{BlockReason, Categories, EventType, Record};
+
+ferrous_rt::entry!(main);
+
+const STACK: u64 = 16 * 4096;
+const AT: u64 = 0x6000_0000;
+
+struct Checks {
+    total: u32,
+    failed: u32,
+}
+
+impl Checks {
+    fn check(&mut self, what: &str, ok: bool, detail: impl Debug) {
+        self.total += 1;
+        if ok {
+            println!("tracetool: ok {what}");
+        } else {
+            self.failed += 1;
+            println!("tracetool: FAIL {what}: {detail:?}");
+        }
+    }
+}
+
+extern "C" fn server(ep: u64) -> ! {
+    let e = sys::serve(Handle(ep as u32), |m| [m.words[0] + 1, 0, 0, 0]);
+    sys::thread_exit(e.code() as u32)
+}
+
+/// Every record of every CPU's ring, oldest first per CPU.
+fn read_all() -> Result<Vec<Record>, SysError> {
+    let mut out = Vec::new();
+    let mut buf = alloc::vec![0u8; TRACE_READ_HEADER as usize + 64 * 256];
+    for cpu in 0.. {
+        let mut cursor = 0;
+        loop {
+            let n = match sys::trace_read(initial::TRACE, cpu, cursor, &mut buf) {
+                Ok(n) => n as usize,
+                Err(SysError::NoSuchCpu) if cpu > 0 => return Ok(out),
+                Err(e) => return Err(e),
+            };
+            cursor = u64::from_le_bytes(buf[..8].try_into().unwrap_or([0; 8]));
+            for chunk in buf[TRACE_READ_HEADER as usize..][..n * 64].chunks_exact(64) {
+                let bytes: &[u8; 64] = chunk.try_into().unwrap_or(&[0; 64]);
+                if let Ok(r) = Record::from_bytes(bytes) {
+                    out.push(r);
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn main() -> i32 {
+    let mut c = Checks {
+        total: 0,
+        failed: 0,
+    };
+    let previous = sys::trace_control(initial::TRACE, Categories::DEFAULT.bits());
+    c.check(
+        "trace_control returns the categories in force (the default)",
+        previous == Ok(Categories::DEFAULT.bits()),
+        previous,
+    );
+    let ep = sys::endpoint_create(initial::MEMORY);
+    let stack = sys::mem_map(AT, STACK, Perms::READ_WRITE);
+    let (Ok(ep), Ok(stack)) = (ep, stack) else {
+        c.check("an endpoint and a stack", false, ());
+        return 1;
+    };
+    let t = sys::thread_create(initial::SELF_SPACE, server, stack + STACK, u64::from(ep.0));
+    c.check("thread_create the server", t.is_ok(), t);
+    // Let the server block in its receive first.
+    sys::sleep_ns(20_000_000);
+    let mut answers = 0;
+    for i in 0..10 {
+        if sys::ipc_call(ep, MsgInfo::words(1), [i, 0, 0, 0]).is_ok_and(|r| r.words[0] == i + 1) {
+            answers += 1;
+        }
+    }
+    c.check("ten calls answered", answers == 10, answers);
+
+    let records = match read_all() {
+        Ok(r) => r,
+        Err(e) => {
+            c.check("trace_read", false, e);
+            return 1;
+        }
+    };
+    println!("tracetool: read {} records", records.len());
+    let first_call = records.iter().find(|r| r.event == EventType::IpcCall);
+    let Some(call) = first_call else {
+        c.check("an ipc.call record", false, ());
+        return 1;
+    };
+    let client = call.thread;
+    let recv = records
+        .iter()
+        .find(|r| r.event == EventType::IpcRecv && r.causal == call.causal);
+    c.check(
+        "ipc.recv with the call's causal ID, on another thread",
+        recv.is_some_and(|r| r.thread != client && call.causal != 0),
+        (call.causal, recv),
+    );
+    let server = recv.map_or(0, |r| r.thread);
+    let reply = records
+        .iter()
+        .any(|r| r.event == EventType::IpcReply && r.causal == call.causal && r.thread == server);
+    c.check("ipc.reply by the server with the same causal ID", reply, ());
+    let blocked = records.iter().any(|r| {
+        r.event == EventType::SchedBlock
+            && r.thread == server
+            && r.args[0] == BlockReason::EndpointRecv as u64
+            && r.args[1] == recv.map_or(u64::MAX, |r| r.args[0])
+    });
+    c.check(
+        "the server's sched.block says endpoint_recv on that endpoint",
+        blocked,
+        (),
+    );
+    let woken = records
+        .iter()
+        .any(|r| r.event == EventType::SchedWake && r.args[0] == server && r.args[1] == client);
+    c.check("its sched.wake names the client as the waker", woken, ());
+    for r in records.iter().filter(|r| r.thread == server).take(6) {
+        println!("tracetool: {}", ferrous_trace::describe(r));
+    }
+
+    let mut m = [0u64; 512];
+    match sys::metrics_read(initial::TRACE, &mut m) {
+        Ok(n) => {
+            let cpus = m[0] as usize;
+            println!(
+                "tracetool: metrics: {} words, {cpus} CPUs, cpu0 switches={} syscalls={} ipc={}",
+                n, m[1], m[2], m[3]
+            );
+            c.check(
+                "metrics count system calls and IPC messages",
+                n > 5 && m[2] > 10 && m[3] >= 20,
+                (m[1], m[2], m[3]),
+            );
+        }
+        Err(e) => c.check("metrics_read", false, e),
+    }
+    c.expect_none();
+    let off = sys::trace_control(initial::TRACE, Categories::NONE.bits());
+    let before = read_all().map(|r| r.len()).unwrap_or(0);
+    let _ = sys::ipc_call(ep, MsgInfo::words(1), [0; 4]);
+    let after = read_all().map(|r| r.len()).unwrap_or(usize::MAX);
+    c.check(
+        "with every category off, a call adds nothing",
+        off.is_ok() && after == before,
+        (before, after),
+    );
+    let _ = sys::trace_control(initial::TRACE, Categories::DEFAULT.bits());
+    println!("tracetool: {} checks, {} failed", c.total, c.failed);
+    i32::from(c.failed != 0)
+}
+
+trait ExpectNone {
+    fn expect_none(&mut self);
+}
+
+impl ExpectNone for Checks {
+    /// A capability it does not hold reads nothing.
+    fn expect_none(&mut self) {
+        let mut m = [0u64; 8];
+        let r = sys::metrics_read(Handle(200), &mut m);
+        self.check(
+            "metrics_read without a capability fails",
+            r == Err(SysError::EmptySlot { arg: 0 }),
+            r,
+        );
+    }
+}
