@@ -238,16 +238,12 @@ fn sched_record(e: &Event) {
     match *e {
         Event::Pick { thread, reason, .. } => {
             crate::metrics::count(crate::metrics::Counter::Switches);
-            let from = match reason {
-                PickReason::Handoff { from } => w(from),
-                _ => 0,
+            // Only a handoff names the thread switched from (which blocked).
+            let (from, why) = match reason {
+                PickReason::Handoff { from } => (w(from), ferrous_trace::SwitchReason::Block as u64),
+                _ => (0, 0),
             };
-            emit_for(
-                EventType::SchedSwitch,
-                w(thread),
-                [from, w(thread), 0, 0],
-                0,
-            );
+            emit_for(EventType::SchedSwitch, w(thread), [from, w(thread), why, 0], 0);
         }
         Event::Idle { .. } => emit_for(EventType::SchedIdle, 0, [0; 4], 0),
         Event::Preempt { thread, reason, .. } => {

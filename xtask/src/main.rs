@@ -6,6 +6,8 @@
 //! cargo xtask test  [--release] [--scenarios-only] [SCENARIO...]
 //! cargo xtask gdb   [--release] [--launch] [-- KERNEL CMDLINE...]
 //! cargo xtask bench [--icount] [--quick] [--rounds N] [--mem SIZE]
+//! cargo xtask trace SCENARIO [--categories SPEC] [--release] [--explain THREAD [--from US] [--to US]] [--out DIR]
+//! cargo xtask trace --file TRACE.BIN [--explain THREAD [--from US] [--to US]] [--out DIR]
 //! ```
 
 #![forbid(unsafe_code)]
@@ -20,6 +22,7 @@ mod esp;
 mod qemu;
 mod scenario;
 mod test;
+mod trace;
 
 use std::process::ExitCode;
 
@@ -114,6 +117,10 @@ commands:
           --launch starts gdb too; -- <kernel command line>
   bench   Ferrous' micro-benchmarks next to a Linux guest on the same QEMU machine
           --icount (deterministic -icount shift=0), --quick, --rounds N, --mem SIZE
+  trace   run a scenario with the kernel trace streamed to COM2 and decode it:
+          target/trace/NAME.json (Perfetto), NAME.txt (summary), NAME.log (records)
+          SCENARIO [--categories SPEC (default all)] [--release], or --file TRACE.BIN;
+          --explain THREAD [--from US] [--to US], --out DIR
 ";
 
 fn main() -> ExitCode {
@@ -122,6 +129,16 @@ fn main() -> ExitCode {
         eprint!("{USAGE}");
         return ExitCode::from(2);
     };
+    // `trace` has options of its own.
+    if cmd == "trace" {
+        return match trace::run(rest) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let opts = match parse_options(rest) {
         Ok(o) => o,
         Err(e) => {

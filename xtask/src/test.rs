@@ -226,10 +226,7 @@ fn run_scenarios(
     art: &Artifacts,
     tally: &mut Tally,
 ) -> Result<(), String> {
-    let file = build::root().join("tests").join("scenarios.toml");
-    let text =
-        std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
-    let scenarios = scenario::parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let scenarios = load_scenarios()?;
     let selected: Vec<&Scenario> = scenarios
         .iter()
         .filter(|s| opts.rest.is_empty() || opts.rest.contains(&s.name))
@@ -250,7 +247,16 @@ fn run_scenarios(
     Ok(())
 }
 
-fn run_one(
+/// Every scenario in tests/scenarios.toml.
+pub fn load_scenarios() -> Result<Vec<Scenario>, String> {
+    let file = build::root().join("tests").join("scenarios.toml");
+    let text =
+        std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+    scenario::parse(&text).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+/// Runs one scenario, prints its PASS/FAIL line (and why), `Ok(passed)`.
+pub fn run_one(
     tools: &Tools,
     art: &Artifacts,
     real_kernel: &[u8],
@@ -265,9 +271,10 @@ fn run_one(
             .transpose()?,
         extra_conf: s.boot_conf.clone(),
     };
-    let esp_dir = esp::prepare(&dir.join("esp"), art, &s.cmdline, &tweaks)?;
+    let esp_dir = esp::prepare(&dir.join("esp"), art, &s.kernel_cmdline(), &tweaks)?;
     // A stale log from an earlier run would fake the boot-time marker.
     let _ = std::fs::remove_file(&log_path);
+    let _ = std::fs::remove_file(qemu::trace_path(&dir));
     let mut cmd = qemu::command(
         tools,
         &Machine {
@@ -290,7 +297,16 @@ fn run_one(
     let elapsed = started.elapsed();
     let raw = std::fs::read(&log_path).unwrap_or_default();
     let log = scenario::strip_ansi(&String::from_utf8_lossy(&raw));
-    let verdict = scenario::judge(s, end, &log);
+    let mut verdict = scenario::judge(s, end, &log);
+    let traced = s
+        .trace
+        .is_some()
+        .then(|| crate::trace::judge_run(&dir, &s.trace_expectations()));
+    if let Some(t) = traced.as_ref().filter(|t| !t.why.is_empty()) {
+        let mut why = verdict.err().unwrap_or_default();
+        why.extend(t.why.iter().cloned());
+        verdict = Err(why);
+    }
     let boot_note = kmain_at
         .map(|t| format!(", kernel main at {:.1}s", t.as_secs_f64()))
         .unwrap_or_default();
@@ -320,6 +336,16 @@ fn run_one(
         let lines: Vec<&str> = log.lines().collect();
         for l in &lines[lines.len().saturating_sub(TAIL_LINES)..] {
             println!("        | {l}");
+        }
+        if let Some(t) = traced.filter(|t| !t.why.is_empty() && !t.text.is_empty()) {
+            println!(
+                "        ---- last {TAIL_LINES} lines of the decoded trace ({})",
+                dir.join("trace.log").display()
+            );
+            let lines: Vec<&str> = t.text.lines().collect();
+            for l in &lines[lines.len().saturating_sub(TAIL_LINES)..] {
+                println!("        | {l}");
+            }
         }
         return Ok(false);
     }

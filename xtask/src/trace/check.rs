@@ -36,7 +36,9 @@ pub fn validate_json(text: &str) -> Result<JsonStats, String> {
         .get("traceEvents")
         .and_then(Value::as_array)
         .ok_or("no `traceEvents` array at the top level")?;
-    let mut flows: BTreeMap<u64, Vec<(f64, char, (u64, u64))>> = BTreeMap::new();
+    // Per flow id: (ts, phase, (pid, tid)) of each of its events.
+    type Step = (f64, char, (u64, u64));
+    let mut flows: BTreeMap<u64, Vec<Step>> = BTreeMap::new();
     for (i, e) in events.iter().enumerate() {
         let bad = |what: &str| format!("traceEvents[{i}]: {what}: {e}");
         let ph = e
@@ -44,17 +46,34 @@ pub fn validate_json(text: &str) -> Result<JsonStats, String> {
             .and_then(Value::as_str)
             .filter(|p| p.len() == 1)
             .ok_or_else(|| bad("no one-letter `ph`"))?;
-        let pid = e.get("pid").and_then(Value::as_u64).ok_or_else(|| bad("no integer `pid`"))?;
-        let tid = e.get("tid").and_then(Value::as_u64).ok_or_else(|| bad("no integer `tid`"))?;
+        let pid = e
+            .get("pid")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| bad("no integer `pid`"))?;
+        let tid = e
+            .get("tid")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| bad("no integer `tid`"))?;
         if ph == "M" {
             continue;
         }
-        let ts = e.get("ts").and_then(Value::as_f64).ok_or_else(|| bad("no numeric `ts`"))?;
-        if ph == "X" && !e.get("dur").and_then(Value::as_f64).is_some_and(|d| d >= 0.0) {
+        let ts = e
+            .get("ts")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| bad("no numeric `ts`"))?;
+        if ph == "X"
+            && !e
+                .get("dur")
+                .and_then(Value::as_f64)
+                .is_some_and(|d| d >= 0.0)
+        {
             return Err(bad("`X` without a `dur` ≥ 0"));
         }
         if matches!(ph, "s" | "t" | "f") {
-            let id = e.get("id").and_then(Value::as_u64).ok_or_else(|| bad("flow without an integer `id`"))?;
+            let id = e
+                .get("id")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad("flow without an integer `id`"))?;
             if e.get("name").and_then(Value::as_str) == Some(FLOW_NAME) {
                 let c = ph.chars().next().unwrap_or('?');
                 flows.entry(id).or_default().push((ts, c, (pid, tid)));
@@ -134,8 +153,10 @@ pub fn judge(e: &Expectations, text: &str, json: Option<&str>) -> Vec<String> {
                         .filter(|f| f.complete)
                         .max_by_key(|f| (f.tracks, f.hops));
                     why.push(format!(
-                        "no complete IPC flow of ≥ {hops} hops across ≥ {} threads ({} flows; best: {})",
+                        "no complete IPC flow of ≥ {hops} hops across ≥ {} threads \
+                         ({} events, {} flows; best: {})",
                         e.flow_threads,
+                        stats.events,
                         stats.flows.len(),
                         best.map_or("none".into(), |f| format!(
                             "causal {} with {} hops across {} threads",

@@ -112,13 +112,17 @@ pub fn export(trace: &Trace, tl: &Timeline, chains: &[Chain]) -> Value {
     let words = thread_words(trace, tl);
     let tracks = Tracks::new(&words);
     let t = |tsc: u64| us_f64(ns(trace, tsc));
+    // Durations from whole nanoseconds, not a difference of floats.
+    let dur = |a: u64, b: u64| us_f64(ns(trace, b) - ns(trace, a));
     let mut meta = Vec::new();
     for &c in &tl.cpus {
         let id = CPU_BASE + u64::from(c);
         let name = format!("cpu{c}");
         meta.push(json!({"ph": "M", "name": "process_name", "pid": id, "tid": id, "args": {"name": name}}));
         meta.push(json!({"ph": "M", "name": "process_sort_index", "pid": id, "tid": id, "args": {"sort_index": c}}));
-        meta.push(json!({"ph": "M", "name": "thread_name", "pid": id, "tid": id, "args": {"name": name}}));
+        meta.push(
+            json!({"ph": "M", "name": "thread_name", "pid": id, "tid": id, "args": {"name": name}}),
+        );
     }
     meta.push(json!({"ph": "M", "name": "process_name", "pid": THREADS_PID, "tid": 0, "args": {"name": "threads"}}));
     meta.push(json!({"ph": "M", "name": "process_sort_index", "pid": THREADS_PID, "tid": 0, "args": {"sort_index": 100_000}}));
@@ -138,7 +142,7 @@ pub fn export(trace: &Trace, tl: &Timeline, chains: &[Chain]) -> Value {
         events.push((
             start,
             json!({"ph": "X", "name": display(trace, r.thread), "cat": "running", "pid": pid, "tid": tid,
-                   "ts": start, "dur": t(r.end) - start, "args": args}),
+                   "ts": start, "dur": dur(r.start, r.end), "args": args}),
         ));
     }
     for iv in &tl.off {
@@ -156,12 +160,16 @@ pub fn export(trace: &Trace, tl: &Timeline, chains: &[Chain]) -> Value {
             args["object"] = json!(object);
         }
         if let super::model::Ended::Woken { by } = iv.ended {
-            args["woken by"] = json!(if by == 0 { "kernel".to_string() } else { display(trace, by) });
+            args["woken by"] = json!(if by == 0 {
+                "kernel".to_string()
+            } else {
+                display(trace, by)
+            });
         }
         events.push((
             start,
             json!({"ph": "X", "name": name, "cat": cat, "pid": pid, "tid": tid,
-                   "ts": start, "dur": t(iv.end) - start, "args": args}),
+                   "ts": start, "dur": dur(iv.start, iv.end), "args": args}),
         ));
     }
     // Chain position of each record: (chain id, index, length).

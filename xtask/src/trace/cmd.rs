@@ -9,8 +9,15 @@ use crate::build;
 use crate::qemu;
 use std::path::{Path, PathBuf};
 
-/// Categories traced when `--categories` is not given.
+/// Categories traced when neither `--categories` nor the scenario's
+/// `trace` field says.
 pub const DEFAULT_SPEC: &str = "all";
+
+/// The `trace=` spec for a run: `--categories`, else the scenario's own
+/// `trace`, else [`DEFAULT_SPEC`].
+pub fn spec_for(categories: Option<&str>, scenario: Option<&str>) -> String {
+    categories.or(scenario).unwrap_or(DEFAULT_SPEC).to_string()
+}
 
 pub const USAGE: &str = "\
 usage: cargo xtask trace <SCENARIO> [--categories SPEC] [--release] [options]
@@ -56,7 +63,9 @@ pub fn parse_args(args: &[String]) -> Result<Args, String> {
             "--release" => a.release = true,
             "--file" => a.file = Some(it.next().ok_or("--file needs a path")?.into()),
             "--categories" => {
-                let spec = it.next().ok_or("--categories needs a spec such as sched,ipc")?;
+                let spec = it
+                    .next()
+                    .ok_or("--categories needs a spec such as sched,ipc")?;
                 check_spec(spec)?;
                 a.categories = Some(spec.clone());
             }
@@ -111,7 +120,7 @@ pub struct Outputs {
     pub summary_text: String,
 }
 
-/// Decodes nothing; exports `trace` as `<dir>/<name>.json` (Chrome
+/// Exports `trace` as `<dir>/<name>.json` (Chrome
 /// trace events), `<name>.txt` (summary) and `<name>.log` (one line per
 /// record, [`text`]'s format).
 pub fn write_outputs(trace: &Trace, dir: &Path, name: &str) -> Result<Outputs, String> {
@@ -126,7 +135,9 @@ pub fn write_outputs(trace: &Trace, dir: &Path, name: &str) -> Result<Outputs, S
         records: dir.join(format!("{name}.log")),
         summary_text,
     };
-    let write = |p: &Path, s: &str| std::fs::write(p, s).map_err(|e| format!("writing {}: {e}", p.display()));
+    let write = |p: &Path, s: &str| {
+        std::fs::write(p, s).map_err(|e| format!("writing {}: {e}", p.display()))
+    };
     write(&out.json, &json)?;
     write(&out.summary, &out.summary_text)?;
     write(&out.records, &text::render(trace))?;
@@ -155,7 +166,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if let Some(who) = &a.explain {
         let thread = threads::parse(&trace, who)?;
         let tl = model::build(&trace);
-        println!("{}", explain(&trace, &tl, thread, Window::from_us(a.from, a.to)));
+        println!(
+            "{}",
+            explain(&trace, &tl, thread, Window::from_us(a.from, a.to))
+        );
     }
     println!("xtask: Perfetto/Chrome JSON {}", out.json.display());
     println!("xtask: summary           {}", out.summary.display());
@@ -163,7 +177,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if verdict {
         Ok(())
     } else {
-        Err(format!("scenario `{name}` failed (its trace is decoded above)"))
+        Err(format!(
+            "scenario `{name}` failed (its trace is decoded above)"
+        ))
     }
 }
 
@@ -174,11 +190,7 @@ fn run_scenario(name: &str, a: &Args) -> Result<bool, String> {
         .into_iter()
         .find(|s| s.name == name)
         .ok_or_else(|| format!("no scenario `{name}` in tests/scenarios.toml"))?;
-    s.trace = Some(
-        a.categories
-            .clone()
-            .unwrap_or_else(|| DEFAULT_SPEC.to_string()),
-    );
+    s.trace = Some(spec_for(a.categories.as_deref(), s.trace.as_deref()));
     let tools = qemu::ensure_tools()?;
     let art = build::build_all(a.release)?;
     let real_kernel = std::fs::read(&art.kernel).map_err(|e| format!("reading kernel: {e}"))?;
@@ -196,8 +208,10 @@ mod tests {
 
     #[test]
     fn parses_scenario_and_file_forms() {
-        let a = parse_args(&args("ipc-chain --categories sched,ipc --explain T3 --from 10 --to 20.5"))
-            .unwrap();
+        let a = parse_args(&args(
+            "ipc-chain --categories sched,ipc --explain T3 --from 10 --to 20.5",
+        ))
+        .unwrap();
         assert_eq!(a.scenario.as_deref(), Some("ipc-chain"));
         assert_eq!(a.categories.as_deref(), Some("sched,ipc"));
         assert_eq!(a.explain.as_deref(), Some("T3"));
@@ -224,6 +238,13 @@ mod tests {
         }
         assert!(check_spec("sched, ipc").is_err());
         assert!(check_spec("-mem").is_ok());
+    }
+
+    #[test]
+    fn spec_precedence() {
+        assert_eq!(spec_for(Some("ipc"), Some("sched")), "ipc");
+        assert_eq!(spec_for(None, Some("sched")), "sched");
+        assert_eq!(spec_for(None, None), "all");
     }
 
     #[test]

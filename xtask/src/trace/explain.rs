@@ -147,10 +147,11 @@ pub fn explain(trace: &Trace, tl: &Timeline, thread: u64, w: Window) -> String {
     let (from, to) = (w.from.unwrap_or(t0), w.to.unwrap_or(t1));
     let mut s = String::new();
     let _ = writeln!(s, "{name} from {} to {} µs:", us(from), us(to));
-    let seen = trace
-        .records
-        .iter()
-        .any(|r| r.thread == thread || (r.event.args().iter().zip(r.args)).any(|(a, v)| v == thread && matches!(a.name, "thread" | "from" | "to" | "by")));
+    let seen = trace.records.iter().any(|r| {
+        r.thread == thread
+            || (r.event.args().iter().zip(r.args))
+                .any(|(a, v)| v == thread && matches!(a.name, "thread" | "from" | "to" | "by"))
+    });
     if !seen {
         let _ = writeln!(s, "  {name} does not appear in the trace");
         return s;
@@ -172,9 +173,10 @@ pub fn explain(trace: &Trace, tl: &Timeline, thread: u64, w: Window) -> String {
     let cpu_list: Vec<String> = cpus.iter().map(|c| format!("cpu{c}")).collect();
     let _ = writeln!(
         s,
-        "  ran {} µs ({}) in {slices} slices{}",
+        "  ran {} µs ({}) in {}{}",
         us(ran),
         percent(ran, span),
+        plural(slices, "slice"),
         if cpu_list.is_empty() {
             String::new()
         } else {
@@ -212,12 +214,22 @@ pub fn explain(trace: &Trace, tl: &Timeline, thread: u64, w: Window) -> String {
     for (k, (d, n)) in totals {
         let _ = writeln!(
             s,
-            "    {k:<30} {:>12} µs ({}) in {n} intervals",
+            "    {k:<30} {:>12} µs ({}) in {}",
             us(d),
-            percent(d, span)
+            percent(d, span),
+            plural(n, "interval")
         );
     }
     s
+}
+
+/// `1 slice`, `2 slices`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// `part` as a percentage of `whole`, one decimal.

@@ -71,3 +71,42 @@ pub fn judge_run(run_dir: &Path, e: &Expectations) -> Judged {
         text,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_directory_is_decoded_exported_and_judged() {
+        let dir = std::env::temp_dir().join(format!("xtask-trace-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = crate::qemu::trace_path(&dir);
+        std::fs::write(&bin, synth::ipc_chain().bytes()).unwrap();
+        let e = Expectations {
+            log: vec!["cpu1 T2(server) ipc.recv thread=3 endpoint=7".into()],
+            absent: vec!["cap.denied".into()],
+            json: true,
+            flows: Some(6),
+            flow_threads: 3,
+        };
+        let j = judge_run(&dir, &e);
+        assert!(j.why.is_empty(), "{:?}", j.why);
+        assert_eq!(j.text.lines().count(), 32);
+        for f in ["trace.json", "trace.txt", "trace.log"] {
+            assert!(dir.join(f).is_file(), "{f}");
+        }
+        let stricter = Expectations {
+            flows: Some(7),
+            ..e
+        };
+        assert_eq!(judge_run(&dir, &stricter).why.len(), 1);
+        std::fs::write(&bin, b"").unwrap();
+        let empty = judge_run(&dir, &Expectations::default());
+        assert!(
+            empty.why[0].contains("empty trace stream"),
+            "{:?}",
+            empty.why
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -33,9 +33,13 @@ pub struct RunSlice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadyCause {
     /// Woken by thread `by` (0: the kernel, an interrupt or a timeout).
-    Woken { by: u64 },
+    Woken {
+        by: u64,
+    },
     /// Preempted by thread `by` (0: its time slice ended).
-    Preempted { by: u64 },
+    Preempted {
+        by: u64,
+    },
     Yielded,
     /// Created (`thread.spawn`), not yet run.
     Spawned,
@@ -48,7 +52,10 @@ pub enum ReadyCause {
 pub enum Off {
     /// Blocked on `reason` ([`ferrous_trace::BlockReason`] number; 0 if
     /// not recorded) and `object`.
-    Blocked { reason: u64, object: u64 },
+    Blocked {
+        reason: u64,
+        object: u64,
+    },
     Ready(ReadyCause),
 }
 
@@ -56,10 +63,14 @@ pub enum Off {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
     /// A `sched.wake` by thread `by` (blocked intervals).
-    Woken { by: u64 },
+    Woken {
+        by: u64,
+    },
     /// A CPU switched to the thread (for a blocked interval: with no wake
     /// recorded).
-    Ran { cpu: u16 },
+    Ran {
+        cpu: u16,
+    },
     Exited,
     /// Still so when the trace ends.
     TraceEnd,
@@ -112,8 +123,15 @@ impl Timeline {
 #[derive(Debug, Clone, Copy)]
 enum State {
     Running,
-    Blocked { since: u64, reason: u64, object: u64 },
-    Ready { since: u64, cause: ReadyCause },
+    Blocked {
+        since: u64,
+        reason: u64,
+        object: u64,
+    },
+    Ready {
+        since: u64,
+        cause: ReadyCause,
+    },
     Exited,
 }
 
@@ -353,7 +371,11 @@ pub fn build(trace: &Trace) -> Timeline {
                     // The CPU's first switch: `from` ran since we know.
                     let since = b.first_seen[&r.cpu];
                     b.current.insert(r.cpu, (a0, since));
-                    b.threads.entry(a0).or_default().state.get_or_insert(State::Running);
+                    b.threads
+                        .entry(a0)
+                        .or_default()
+                        .state
+                        .get_or_insert(State::Running);
                 }
                 b.stop_cpu(r.cpu, ts, Some(a2), a1);
                 if a1 != 0 {
@@ -370,10 +392,14 @@ pub fn build(trace: &Trace) -> Timeline {
                 }
             }
             EventType::ThreadSpawn if a0 != 0 => {
-                b.threads.entry(a0).or_default().state.get_or_insert(State::Ready {
-                    since: ts,
-                    cause: ReadyCause::Spawned,
-                });
+                b.threads
+                    .entry(a0)
+                    .or_default()
+                    .state
+                    .get_or_insert(State::Ready {
+                        since: ts,
+                        cause: ReadyCause::Spawned,
+                    });
             }
             EventType::ThreadExit if a0 != 0 => b.exit(a0, ts),
             _ => {}

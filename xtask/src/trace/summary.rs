@@ -132,7 +132,10 @@ pub fn render(trace: &Trace, tl: &Timeline, chains: &[Chain]) -> String {
 
     let _ = writeln!(s, "\nsystem calls (from syscall.exit):");
     if n.syscalls.is_empty() {
-        let _ = writeln!(s, "  none recorded (the syscall category is off by default)");
+        let _ = writeln!(
+            s,
+            "  none recorded (the syscall category is off by default)"
+        );
     } else {
         let _ = writeln!(s, "  {:<22} {:>9} {:>9}", "call", "count", "errors");
         let mut calls: Vec<_> = n.syscalls.iter().collect();

@@ -83,7 +83,14 @@ impl Synth {
     }
 
     pub fn switch(&mut self, ts: u64, cpu: u16, from: u64, to: u64, reason: u64) -> &mut Synth {
-        self.rec(ts, cpu, to, EventType::SchedSwitch, 0, [from, to, reason, 0])
+        self.rec(
+            ts,
+            cpu,
+            to,
+            EventType::SchedSwitch,
+            0,
+            [from, to, reason, 0],
+        )
     }
 
     pub fn bytes(&self) -> Vec<u8> {
@@ -111,4 +118,63 @@ impl Synth {
     pub fn decode(&self) -> Trace {
         stream::decode(&self.bytes()).expect("a synthetic stream decodes")
     }
+}
+
+/// Thread words of [`ipc_chain`].
+pub const CLIENT: u64 = 2;
+pub const SERVER: u64 = 3;
+pub const DRIVER: u64 = 4;
+/// The causal id of [`ipc_chain`]'s request.
+pub const CAUSAL: u64 = 42;
+
+/// A client calls a server, which calls a driver; the driver replies to
+/// the server, the server to the client (2 CPUs, 0..2000 ns):
+///
+/// ```text
+/// cpu0: client 100..1030 (blocks on the reply at 1020), idle, client 1500..
+/// cpu1: server 100..160, driver 160..210, idle, server 1100..1230,
+///       driver 1230..1330, server 1330..1430, idle
+/// chain 42: call(client 1000) → recv(server 1110) → call(server 1200)
+///   → recv(driver 1240) → reply(driver 1300) → reply(server 1400)
+///   → wake(client 1410): 7 records, 6 hops, 3 threads
+/// ```
+pub fn ipc_chain() -> Synth {
+    use EventType as E;
+    let (c, s, d) = (CLIENT, SERVER, DRIVER);
+    let k = CAUSAL;
+    let (block, recv, reply) = (2, 2, 3); // SwitchReason::Block, BlockReason::{EndpointRecv, Reply}
+    let mut x = Synth::new(2);
+    x.name(0, 1, 10, "client")
+        .name(0, 2, 11, "server")
+        .name(0, 3, 12, "driver")
+        .switch(100, 0, 0, c, 0)
+        .switch(100, 1, 0, s, 0)
+        .rec(150, 1, s, E::SchedBlock, 0, [recv, 7, 0, 0])
+        .switch(160, 1, s, d, block)
+        .rec(200, 1, d, E::SchedBlock, 0, [recv, 8, 0, 0])
+        .switch(210, 1, d, 0, block)
+        .rec(1000, 0, c, E::IpcCall, k, [7, 0x1, 1, 0x99])
+        .rec(1010, 0, c, E::SchedWake, 0, [s, c, 0, 0])
+        .rec(1020, 0, c, E::SchedBlock, 0, [reply, 0, 0, 0])
+        .switch(1030, 0, c, 0, block)
+        .switch(1100, 1, 0, s, 0)
+        .rec(1110, 1, s, E::IpcRecv, k, [7, 0x1, 1, 0x99])
+        .rec(1200, 1, s, E::IpcCall, k, [8, 0x2, 1, 0x98])
+        .rec(1210, 1, s, E::SchedWake, 0, [d, s, 0, 0])
+        .rec(1220, 1, s, E::SchedBlock, 0, [reply, 0, 0, 0])
+        .switch(1230, 1, s, d, block)
+        .rec(1240, 1, d, E::IpcRecv, k, [8, 0x2, 1, 0x98])
+        .rec(1300, 1, d, E::IpcReply, k, [s, 1, 0x5, 0])
+        .rec(1310, 1, d, E::SchedWake, 0, [s, d, 0, 0])
+        .rec(1320, 1, d, E::SchedBlock, 0, [recv, 8, 0, 0])
+        .switch(1330, 1, d, s, block)
+        .rec(1400, 1, s, E::IpcReply, k, [c, 1, 0x6, 0])
+        .rec(1410, 1, s, E::SchedWake, k, [c, s, 0, 0])
+        .rec(1420, 1, s, E::SchedBlock, 0, [recv, 7, 0, 0])
+        .switch(1430, 1, s, 0, block)
+        .switch(1500, 0, 0, c, 0)
+        .rec(1600, 0, c, E::SyscallExit, 0, [2, 0, 0, 0])
+        .rec(1610, 0, c, E::SyscallExit, 0, [2, 3, 0, 0])
+        .rec(2000, 0, c, E::SchedPreempt, 0, [c, 0, 0, 0]);
+    x
 }

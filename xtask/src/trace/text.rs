@@ -100,7 +100,7 @@ mod tests {
         let text = render(&t);
         assert_eq!(
             text.lines().nth(1).unwrap(),
-            "1.000 cpu0 T3(init) ipc.call thread=4 endpoint=2 badge=0x0 len=1 word0=0x7 cause=9"
+            "2.000 cpu0 T3(init) ipc.call thread=4 endpoint=2 badge=0x0 len=1 word0=0x7 cause=9"
         );
     }
 }
