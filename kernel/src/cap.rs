@@ -437,14 +437,15 @@ pub fn grant(
     to_slot: u32,
     mask: Rights,
     op: Sysno,
+    arg: u8,
 ) -> Result<(), SysError> {
     let mut st = CAPS.lock();
     st.sys
         .lookup(from_space, from.0, None, Rights::GRANT | Rights::DERIVE)
-        .map_err(|e| deny(&st, op, from_space, from.0, 4, e))?;
+        .map_err(|e| deny(&st, op, from_space, from.0, arg, e))?;
     st.sys
         .mint((from_space, from.0), (to_space, to_slot), mask, None)
-        .map_err(|e| deny(&st, op, from_space, from.0, 4, e))?;
+        .map_err(|e| deny(&st, op, from_space, from.0, arg, e))?;
     st.revoked.remove(&key(to_space, to_slot));
     Ok(())
 }

@@ -351,8 +351,12 @@ fn wait(me: ThreadId, deadline: u64, held: Option<&Held>) -> Result<Delivery, Sy
                     d => Ok(d),
                 };
             }
+            // The capability matters while queued on its object; a call
+            // that was delivered waits for its reply whatever becomes of it.
+            let queued = !matches!(ipc.waiting.get(&me), Some(Waiting::Reply) | None);
             let gone = process.as_ref().is_some_and(|p| !p.is_running())
-                || (cap::epoch() != epoch
+                || (queued
+                    && cap::epoch() != epoch
                     && held.is_some_and(|h| !cap::still_names(h.space, h.handle, h.object)));
             if gone {
                 cancel(&mut ipc, me);
@@ -401,6 +405,9 @@ fn switch_and_wait(
     held: &Held,
 ) -> Result<Delivery, SysError> {
     note_block(me);
+    // A handoff blocks without a deadline: with a timeout, take the
+    // general path, which arms it.
+    let fast = fast && deadline == u64::MAX;
     if !(fast && FAST_PATH_ON.load(Ordering::Relaxed) && thread::handoff(to)) {
         thread::unpark(to);
     } else {
@@ -447,6 +454,7 @@ fn transfer(msg: &Msg, to: Option<(SpaceId, u8)>, op: Sysno) -> bool {
             u32::from(slot),
             Rights::ALL,
             op,
+            1,
         )
         .is_ok(),
         _ => false,
@@ -573,6 +581,9 @@ pub fn send(
             msg.causal.0
         );
         let ipc = &mut *ipc;
+        // Room for the reply right first: once a receiver is taken off the
+        // queue, binding must not fail.
+        ipc.replies.reserve(1).map_err(oom)?;
         let e = ipc
             .endpoints
             .get_mut(&t.endpoint)
@@ -644,7 +655,9 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
     let me = thread::current_id().ok_or(SysError::ObjectGone)?;
     let timeout = info.timeout_ns();
     let deadline = deadline(timeout);
-    let woken = {
+    // A closure, so that every refusal below reaches the unpark of the
+    // caller just answered.
+    let woken = (|| {
         let mut ipc = IPC.lock();
         let ipc = &mut *ipc;
         let e = ipc
@@ -700,7 +713,7 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
                 }
             }
         }
-    };
+    })();
     let woken = match woken {
         Ok(w) => w,
         Err(e) => {

@@ -43,10 +43,8 @@ pub fn syscall(nr: u64) {
 pub fn snapshot(out: &mut alloc::vec::Vec<u64>) {
     let n = crate::thread::cpus_online() as usize;
     out.push(n as u64);
-    for cpu in 0..n {
-        for c in 0..COUNTERS {
-            out.push(PER_CPU[cpu][c].load(Ordering::Relaxed));
-        }
+    for row in PER_CPU.iter().take(n) {
+        out.extend(row.iter().map(|c| c.load(Ordering::Relaxed)));
     }
     out.extend(BY_SYSCALL.iter().map(|a| a.load(Ordering::Relaxed)));
     out.push(crate::trace::lost());
@@ -55,9 +53,8 @@ pub fn snapshot(out: &mut alloc::vec::Vec<u64>) {
 /// Prints every counter (kernel tests, at the end).
 pub fn report() {
     let n = crate::thread::cpus_online() as usize;
-    for cpu in 0..n {
-        let row: [u64; COUNTERS] =
-            core::array::from_fn(|c| PER_CPU[cpu][c].load(Ordering::Relaxed));
+    for (cpu, counters) in PER_CPU.iter().enumerate().take(n) {
+        let row: [u64; COUNTERS] = core::array::from_fn(|c| counters[c].load(Ordering::Relaxed));
         log::info!(
             "metrics: cpu{cpu} switches={} syscalls={} ipc={} faults={} irqs={}",
             row[0],

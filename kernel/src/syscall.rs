@@ -32,19 +32,7 @@ pub fn dispatch(frame: &mut SyscallFrame) {
             // leaves here instead.
             process::check_return_to_user();
             match me() {
-                Ok(me) => match {
-                    me.count(process::Stat::Syscalls);
-                    if matches!(
-                        call,
-                        Syscall::IpcSend { .. }
-                            | Syscall::IpcCall { .. }
-                            | Syscall::IpcReply { .. }
-                            | Syscall::IpcReplyRecv { .. }
-                    ) {
-                        me.count(process::Stat::IpcSent);
-                    }
-                    perform_ipc(call, &me)
-                } {
+                Ok(me) => match count_and_perform_ipc(call, &me) {
                     Some(Ok((badge, info, words))) => {
                         frame.set_result(0, badge);
                         frame.rsi = info.to_raw();
@@ -161,6 +149,24 @@ fn space_of(obj: Object) -> Arc<Process> {
         Object::AddressSpace(p) => p,
         _ => unreachable!("looked up as an address space"),
     }
+}
+
+/// Counts the call for its process, then [`perform_ipc`].
+fn count_and_perform_ipc(
+    call: Syscall,
+    me: &Arc<Process>,
+) -> Option<Result<ipc::Received, SysError>> {
+    me.count(process::Stat::Syscalls);
+    if matches!(
+        call,
+        Syscall::IpcSend { .. }
+            | Syscall::IpcCall { .. }
+            | Syscall::IpcReply { .. }
+            | Syscall::IpcReplyRecv { .. }
+    ) {
+        me.count(process::Stat::IpcSent);
+    }
+    perform_ipc(call, me)
 }
 
 /// The IPC calls, whose results fill the message registers; `None` for
@@ -631,7 +637,7 @@ fn spawn(
             let rights = mask & space_bound;
             cap::insert(child.cspace, Some(to), space, rights, Parent::None, op).map(|_| ())
         } else {
-            cap::grant(me.cspace, Handle(g.slot), child.cspace, to, mask, op)
+            cap::grant(me.cspace, Handle(g.slot), child.cspace, to, mask, op, 4)
         };
         if let Err(e) = r {
             process::abandon(&child);

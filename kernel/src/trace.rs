@@ -226,7 +226,7 @@ pub fn block_detail(reason: ferrous_trace::BlockReason, object: u64) {
 fn take_block_detail() -> Option<(u64, u64)> {
     let c = arch::percpu::index();
     let d = BLOCK_DETAIL[c].swap(0, Ordering::Relaxed);
-    (d != 0).then(|| (d >> 56, d & ((1 << 56) - 1)))
+    (d != 0).then_some((d >> 56, d & ((1 << 56) - 1)))
 }
 
 /// The scheduler's decisions as trace records (called from its event
@@ -240,10 +240,17 @@ fn sched_record(e: &Event) {
             crate::metrics::count(crate::metrics::Counter::Switches);
             // Only a handoff names the thread switched from (which blocked).
             let (from, why) = match reason {
-                PickReason::Handoff { from } => (w(from), ferrous_trace::SwitchReason::Block as u64),
+                PickReason::Handoff { from } => {
+                    (w(from), ferrous_trace::SwitchReason::Block as u64)
+                }
                 _ => (0, 0),
             };
-            emit_for(EventType::SchedSwitch, w(thread), [from, w(thread), why, 0], 0);
+            emit_for(
+                EventType::SchedSwitch,
+                w(thread),
+                [from, w(thread), why, 0],
+                0,
+            );
         }
         Event::Idle { .. } => emit_for(EventType::SchedIdle, 0, [0; 4], 0),
         Event::Preempt { thread, reason, .. } => {

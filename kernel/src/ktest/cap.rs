@@ -44,6 +44,7 @@ fn build(spaces: &[SpaceId]) -> Result<(), &'static str> {
             to,
             Rights::ALL,
             Sysno::CapCopy,
+            0,
         )
         .map_err(|_| "building the tree failed")?;
     }

@@ -67,7 +67,6 @@ pub mod raw {
     #[inline(always)]
     pub unsafe fn syscall_ipc(nr: u64, args: [u64; 6]) -> (u64, [u64; 6]) {
         let rax: u64;
-        let out: [u64; 6];
         let (rdx, rdi, rsi, r10, r8, r9): (u64, u64, u64, u64, u64, u64);
         // SAFETY: as in `syscall`; the IPC calls also write rdi, rsi, r10,
         // r8 and r9, which are declared as outputs here.
@@ -86,8 +85,7 @@ pub mod raw {
                 options(nostack),
             );
         }
-        out = [rdx, rdi, rsi, r10, r8, r9];
-        (rax, out)
+        (rax, [rdx, rdi, rsi, r10, r8, r9])
     }
 }
 
