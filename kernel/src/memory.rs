@@ -49,7 +49,7 @@ impl Memory {
             .map(|_| ())
             .map_err(|used| {
                 // Resource 1: memory (resource groups will number more).
-                let args = [1, self.size, bytes, 0];
+                let args = [1, self.size, 0, 0];
                 crate::trace::emit(ferrous_trace::EventType::LimitHit, args, 0);
                 log::debug!(
                     "limit.hit memory: charge of {bytes:#x} bytes refused ({:#x} of {:#x} used{})",

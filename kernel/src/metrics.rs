@@ -13,7 +13,8 @@ pub enum Counter {
     Switches = 0,
     Syscalls = 1,
     IpcMessages = 2,
-    PageFaults = 3,
+    /// Exceptions in user mode (page faults and the rest).
+    Faults = 3,
     Interrupts = 4,
 }
 

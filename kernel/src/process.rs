@@ -53,8 +53,8 @@ pub struct Process {
     threads: AtomicU64,
 }
 
-/// Per-process counters, in this order in `metrics_read` (after the
-/// memory in use).
+/// Per-process counters, in this order in `metrics_read` (followed by the
+/// memory charged, see [`Process::metrics`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stat {
     Syscalls = 0,
@@ -525,7 +525,7 @@ pub struct UserFault {
 /// Reports a user-mode fault and ends only the faulting process.
 pub fn user_fault(f: UserFault) -> ! {
     let name = thread::current_process().map_or("?", |p| p.name);
-    crate::metrics::count(crate::metrics::Counter::PageFaults);
+    crate::metrics::count(crate::metrics::Counter::Faults);
     if let Some(p) = thread::current_process() {
         p.count(Stat::Faults);
     }

@@ -62,7 +62,11 @@ pub fn cap_denied(op: ferrous_abi::Sysno, slot: u32, reason: crate::cap::DenyRea
         D::SlotOutOfRange => (T::SlotOutOfRange as u64, 0),
         D::WrongType { .. } => (T::WrongType as u64, 0),
         D::MissingRight(r) => (T::MissingRight as u64, u64::from(r.bits())),
-        _ => (0, 0),
+        D::SlotOccupied => (T::SlotOccupied as u64, 0),
+        D::BadgeAlreadySet => (T::BadgeAlreadySet as u64, 0),
+        D::TableFull => (T::TableFull as u64, 0),
+        D::OutOfMemory => (T::OutOfMemory as u64, 0),
+        D::NoSpace => (T::ProcessEnded as u64, 0),
     };
     emit(
         EventType::CapDenied,
@@ -373,9 +377,11 @@ pub fn finish() {
 /// thread).
 pub fn start_drain_thread() {
     if TO_SERIAL.load(Ordering::Acquire) {
+        // Above user threads, so CPU-bound work cannot starve it (it
+        // sleeps 20 ms between drains).
         let r = crate::thread::spawn(
             "trace-drain",
-            crate::thread::Priority(4),
+            crate::thread::Priority(20),
             None,
             |_| loop {
                 drain();

@@ -3,7 +3,7 @@
 //! | key          | meaning                                              |
 //! |--------------|------------------------------------------------------|
 //! | `log=LEVEL`  | most verbose level printed: error, warn, info, debug, trace |
-//! | `trace=SPEC` | trace categories: `default`, `all`, `none`, or a list such as `sched,ipc,-irq` |
+//! | `trace=SPEC` | trace categories: `default`, `all`, `none`, a list such as `sched,ipc`, or removals from the default such as `-ipc` |
 //! | `trace.out=serial` | stream the binary trace to the second serial port |
 //! | `trace.ring=N` | records per CPU trace ring (a power of two) |
 //! | `test=NAME`  | run the named in-kernel test scenario, then exit QEMU |

@@ -328,6 +328,12 @@ numbered! {
         WrongType = 3 => "wrong_type",
         MissingRight = 4 => "missing_right",
         Revoked = 5 => "revoked",
+        SlotOccupied = 6 => "slot_occupied",
+        BadgeAlreadySet = 7 => "badge_already_set",
+        TableFull = 8 => "table_full",
+        OutOfMemory = 9 => "out_of_memory",
+        /// The caller's process has ended.
+        ProcessEnded = 10 => "process_ended",
     }
 }
 
