@@ -366,20 +366,21 @@ fn wait(me: ThreadId, deadline: u64, held: Option<&Held>) -> Result<Delivery, Sy
                 cancel(&mut ipc, me);
                 return Err(SysError::TimedOut);
             }
+            note_block(ipc.waiting.get(&me).copied());
         }
         epoch = cap::epoch();
-        note_block(me);
         thread::park(deadline);
     }
 }
 
-/// Tells the trace what the coming `sched.block` of this thread is about.
-fn note_block(me: ThreadId) {
+/// Tells the trace what the coming `sched.block` of this thread is about
+/// (where it waits, read under the IPC lock by the caller).
+fn note_block(waiting: Option<Waiting>) {
     use ferrous_trace::BlockReason as B;
     if !trace::enabled(EventType::SchedBlock) {
         return;
     }
-    let what = match IPC.lock().waiting.get(&me) {
+    let what = match waiting.as_ref() {
         Some(Waiting::Send { endpoint }) => (B::EndpointSend, *endpoint),
         Some(Waiting::Recv { endpoint, .. }) => (B::EndpointRecv, *endpoint),
         Some(Waiting::Notification { id }) => (B::Notification, *id),
@@ -398,13 +399,14 @@ fn note_recv(endpoint: u64, r: &Received) {
 /// Wakes `to` and waits: by direct handoff when `fast` and the scheduler
 /// allows it (the IPC fast path), else by unpark and park.
 fn switch_and_wait(
+    waiting: Waiting,
     me: ThreadId,
     to: ThreadId,
     fast: bool,
     deadline: u64,
     held: &Held,
 ) -> Result<Delivery, SysError> {
-    note_block(me);
+    note_block(Some(waiting));
     // A handoff blocks without a deadline: with a timeout, take the
     // general path, which arms it.
     let fast = fast && deadline == u64::MAX;
@@ -638,7 +640,7 @@ pub fn send(
             return Ok((0, RecvInfo::default(), [0; MSG_WORDS]));
         }
         // A call to a waiting server: run it now (register-only messages).
-        Some((r, plain)) => switch_and_wait(me, r, plain, deadline, &held)?,
+        Some((r, plain)) => switch_and_wait(Waiting::Reply, me, r, plain, deadline, &held)?,
         None => wait(me, deadline, Some(&held))?,
     };
     Ok(unpack(d))
@@ -737,7 +739,14 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
         object: t.object,
     };
     let d = match replied {
-        Some(c) => switch_and_wait(me, c, true, deadline, &held)?,
+        Some(c) => {
+            let waiting = Waiting::Recv {
+                endpoint: t.endpoint,
+                space: t.space,
+                slot: info.cap_slot,
+            };
+            switch_and_wait(waiting, me, c, true, deadline, &held)?
+        }
         None => wait(me, deadline, Some(&held))?,
     };
     let r = unpack(d);

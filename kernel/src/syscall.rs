@@ -25,14 +25,17 @@ pub fn dispatch(frame: &mut SyscallFrame) {
     let (nr, args) = frame.call();
     crate::metrics::syscall(nr);
     trace::emit(EventType::SyscallEnter, [nr, args[0], 0, 0], 0);
+    // One look at the running process for the whole call.
+    let me = thread::current_process();
+    // A process that has ended runs no more calls: its thread leaves here.
+    if me.as_ref().is_some_and(|p| !p.is_running()) {
+        process::check_return_to_user();
+    }
     let result = match Syscall::decode(nr, args) {
         Ok(call) => {
             log::trace!("syscall {call}");
-            // A process that has ended runs no more calls: its thread
-            // leaves here instead.
-            process::check_return_to_user();
-            match me() {
-                Ok(me) => match count_and_perform_ipc(call, &me) {
+            match me.as_ref().ok_or(SysError::ObjectGone) {
+                Ok(me) => match count_and_perform_ipc(call, me) {
                     Some(Ok((badge, info, words))) => {
                         frame.set_result(0, badge);
                         frame.rsi = info.to_raw();
@@ -41,11 +44,11 @@ pub fn dispatch(frame: &mut SyscallFrame) {
                         frame.r8 = words[2];
                         frame.r9 = words[3];
                         trace::emit(EventType::SyscallExit, [nr, 0, badge, 0], 0);
-                        finish(frame);
+                        finish(frame, Some(me));
                         return;
                     }
                     Some(Err(e)) => Err(e),
-                    None => perform(call, &me),
+                    None => perform(call, me),
                 },
                 Err(e) => Err(e),
             }
@@ -53,28 +56,26 @@ pub fn dispatch(frame: &mut SyscallFrame) {
         Err(e) => Err(e),
     };
     if let Err(e) = &result {
-        let who = thread::current_process().map_or("?", |p| p.name);
+        let who = me.as_ref().map_or("?", |p| p.name);
         log::debug!("syscall {nr} from {who} refused: {e}");
     }
     let (rax, rdx) = encode_result(result);
     trace::emit(EventType::SyscallExit, [nr, rax, rdx, 0], 0);
     frame.set_result(rax, rdx);
-    finish(frame);
+    finish(frame, me.as_ref());
 }
 
 /// The checks on every way back to user mode.
-fn finish(frame: &mut SyscallFrame) {
+fn finish(frame: &mut SyscallFrame, me: Option<&Arc<Process>>) {
     if frame.rip >= USER_END {
         // SYSRET to a non-canonical RIP would fault in ring 0.
         process::exit_current(ExitStatus::Faulted { vector: 13 });
     }
     // A process that ended meanwhile (killed, or another thread exited it)
     // does not get its thread back.
-    process::check_return_to_user();
-}
-
-fn me() -> Result<Arc<Process>, SysError> {
-    thread::current_process().ok_or(SysError::ObjectGone)
+    if me.is_none_or(|p| !p.is_running()) {
+        process::check_return_to_user();
+    }
 }
 
 /// The object behind the caller's `handle` (argument `arg` of `op`), if it
@@ -103,11 +104,12 @@ fn copy_in(addr: u64, len: u64, arg: u8) -> Result<Vec<u8>, SysError> {
     Ok(buf)
 }
 
-fn copy_out(addr: u64, bytes: &[u8]) -> Result<(), SysError> {
+/// Copies `bytes` to the user buffer whose length is argument `arg`.
+fn copy_out(addr: u64, bytes: &[u8], arg: u8) -> Result<(), SysError> {
     usercopy::copy_to_user(addr, bytes).map_err(|e| match e {
         usercopy::UserCopyError::Fault { addr } => SysError::BadAddress { addr },
-        usercopy::UserCopyError::NotUserMemory { .. } => SysError::RangeOutsideUser { arg: 4 },
-        usercopy::UserCopyError::RangeWraps { .. } => SysError::LengthWraps { arg: 4 },
+        usercopy::UserCopyError::NotUserMemory { .. } => SysError::RangeOutsideUser { arg },
+        usercopy::UserCopyError::RangeWraps { .. } => SysError::LengthWraps { arg },
     })
 }
 
@@ -523,8 +525,7 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             if room == 0 {
                 return Err(SysError::ZeroLength { arg: 4 });
             }
-            let (records, next, skipped) =
-                trace::read(cpu as usize, cursor, room as usize).ok_or(SysError::NoSuchCpu)?;
+            let (records, next, skipped) = trace::read(cpu as usize, cursor, room as usize)?;
             let mut out = Vec::new();
             out.try_reserve_exact(16 + records.len() * 64)
                 .map_err(|_| SysError::OutOfMemory)?;
@@ -533,12 +534,21 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             for r in &records {
                 out.extend_from_slice(&r.to_bytes());
             }
-            copy_out(buf.addr(), &out)?;
+            copy_out(buf.addr(), &out, 4)?;
             Ok(records.len() as u64)
         }
         Syscall::MetricsRead { object, buf, len } => {
-            let (obj, _) = cap::lookup(me.cspace, op, object, 0, None, Rights::READ)?;
+            // Type before rights, as for every call: a trace or a process.
+            let (obj, _) = cap::lookup(me.cspace, op, object, 0, None, Rights::NONE)?;
+            let kind = match obj {
+                Object::Trace | Object::Process(_) => obj.kind(),
+                _ => ObjectType::TraceBuffer,
+            };
+            let (obj, _) = cap::lookup(me.cspace, op, object, 0, Some(kind), Rights::READ)?;
             let mut words = Vec::new();
+            words
+                .try_reserve_exact(1 + 5 * 64 + crate::metrics::SYSCALLS + 1)
+                .map_err(|_| SysError::OutOfMemory)?;
             match obj {
                 Object::Trace => crate::metrics::snapshot(&mut words),
                 Object::Process(p) => words.extend_from_slice(&p.metrics()),
@@ -546,7 +556,7 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             }
             words.truncate((len / 8) as usize);
             let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-            copy_out(buf.addr(), &bytes)?;
+            copy_out(buf.addr(), &bytes, 2)?;
             Ok(words.len() as u64)
         }
         Syscall::TraceControl {

@@ -844,6 +844,12 @@ fn ending(t: &Threads, id: ThreadId) -> bool {
         .is_some_and(|u| !u.process.is_running())
 }
 
+/// The id of what CPU `cpu` runs (call with interrupts off, on `cpu`).
+pub fn current_id_on(cpu: usize) -> Option<ThreadId> {
+    let raw = CURRENT_ID.get(cpu)?.load(Ordering::Relaxed);
+    (raw != u64::MAX).then(|| id_from_u64(raw))
+}
+
 /// The running thread's id (this CPU's record, as above).
 pub fn current_id() -> Option<ThreadId> {
     let raw = arch::cpu::without_interrupts(|| CURRENT_ID[cpu()].load(Ordering::Relaxed));

@@ -191,21 +191,22 @@ pub fn emit(event: EventType, args: [u64; 4], causal: u64) {
     if !enabled(event) {
         return;
     }
-    let thread = thread_word(crate::thread::current_id());
-    push(event, thread, args, causal);
+    push(event, None, args, causal);
 }
 
 /// As [`emit`], naming the thread explicitly (scheduler events are about
 /// threads other than the one running).
 pub fn emit_for(event: EventType, thread: u64, args: [u64; 4], causal: u64) {
     if enabled(event) {
-        push(event, thread, args, causal);
+        push(event, Some(thread), args, causal);
     }
 }
 
-fn push(event: EventType, thread: u64, args: [u64; 4], causal: u64) {
+/// `thread` `None`: the running one (read with interrupts off, once).
+fn push(event: EventType, thread: Option<u64>, args: [u64; 4], causal: u64) {
     arch::cpu::without_interrupts(|| {
         let c = arch::percpu::index();
+        let thread = thread.unwrap_or_else(|| thread_word(crate::thread::current_id_on(c)));
         let Some(ring) = RINGS.get(c).and_then(spin::Once::get) else {
             return;
         };
@@ -398,14 +399,23 @@ pub fn start_drain_thread() {
 /// Up to `max` records of CPU `cpu`'s ring from `cursor` on, without
 /// consuming them: `(records, next cursor, skipped)`. `None` for a CPU
 /// without a ring.
-pub fn read(cpu: usize, cursor: u64, max: usize) -> Option<(alloc::vec::Vec<Record>, u64, u64)> {
-    let ring = RINGS.get(cpu)?.get()?;
+pub fn read(
+    cpu: usize,
+    cursor: u64,
+    max: usize,
+) -> Result<(alloc::vec::Vec<Record>, u64, u64), ferrous_abi::SysError> {
+    use ferrous_abi::SysError;
+    let ring = RINGS
+        .get(cpu)
+        .and_then(spin::Once::get)
+        .ok_or(SysError::NoSuchCpu)?;
     let mut buf = alloc::vec::Vec::new();
-    buf.try_reserve_exact(max.min(ring.capacity())).ok()?;
+    buf.try_reserve_exact(max.min(ring.capacity()))
+        .map_err(|_| SysError::OutOfMemory)?;
     buf.resize(max.min(ring.capacity()), Record::default());
     let got = ring.read_from(cursor, &mut buf);
     buf.truncate(got.records);
-    Some((buf, got.next, got.skipped))
+    Ok((buf, got.next, got.skipped))
 }
 
 /// Records lost so far, over all CPUs (metrics).

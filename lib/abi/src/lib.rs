@@ -87,7 +87,10 @@ pub use sysno::Sysno;
 /// error codes, meanings for registers and bits that must be zero today.
 /// Each addition increments the version, so a program that needs one
 /// checks `abi_version() >= N`; nothing is ever removed or renumbered.
-pub const ABI_VERSION: u32 = 3;
+/// Version 4 added the trace calls ([`Sysno::TraceRead`],
+/// [`Sysno::MetricsRead`], [`Sysno::TraceControl`]) and
+/// [`initial::TRACE`]; docs/ABI.md lists what each version added.
+pub const ABI_VERSION: u32 = 4;
 
 pub const PAGE_SIZE: u64 = 4096;
 /// One past the highest user address: the lower canonical half.

@@ -18,6 +18,8 @@
 //!   of this process (no address-space switch).
 //! - `notify-roundtrip`: signal a notification another thread waits on and
 //!   wait for its answering signal on a second one.
+//! - `spawn-wait`: `process_spawn` of a program that exits at once, and
+//!   `process_wait` for it (only without a suffix).
 //! - `ipc-roundtrip-cross-cpu`: client thread pinned to CPU 0, server
 //!   thread to CPU 1 (only with two or more CPUs).
 //!
@@ -67,6 +69,7 @@ fn main() -> i32 {
             let suffix = parts.next().unwrap_or("");
             ipc(Handle(module), suffix)
         }
+        Some("exit") => 0,
         Some("echo") => {
             let ep = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
             let e = sys::serve(Handle(ep), |m| m.words);
@@ -121,6 +124,19 @@ fn ipc(module: Handle, suffix: &str) -> i32 {
     measure("ipc-roundtrip", suffix, ROUND_TRIPS, || call_once(ep));
     let _ = sys::kill(server);
     let _ = sys::wait(server, sys::WAIT_FOREVER);
+    let _ = sys::cap_delete(server);
+
+    // A process that exits at once: spawn (load the ELF, build the address
+    // space, start the thread) and wait for it, from the same budget.
+    if suffix.is_empty() {
+        let grants = [Grant::new(initial::CONSOLE, Rights::WRITE)];
+        measure("spawn-wait", suffix, 10, || {
+            if let Ok(p) = sys::spawn(module, mem, b"exit", &grants) {
+                let _ = sys::wait(p, sys::WAIT_FOREVER);
+                let _ = sys::cap_delete(p);
+            }
+        });
+    }
 
     // A second thread of this process.
     if let Err(e) = sys::mem_map(STACKS, 4 * STACK, Perms::READ_WRITE) {
