@@ -530,11 +530,22 @@ pub fn user_fault(f: UserFault) -> ! {
         p.count(Stat::Faults);
     }
     if f.vector == 14 {
-        let cause = if f.error_code & 1 == 0 {
-            ferrous_trace::FaultCause::NotPresent as u64
+        // The page-fault error code: P (bit 0), W (1), U (2), RSVD (3),
+        // I/D (4). A user access to a present page it may not touch is a
+        // kernel page unless it wrote a read-only one or fetched from NX.
+        use ferrous_trace::FaultCause as C;
+        let e = f.error_code;
+        let cause = if e & 1 == 0 {
+            C::NotPresent
+        } else if e & 8 != 0 {
+            C::ReservedBit
+        } else if e & 16 != 0 {
+            C::NoExecute
+        } else if e & 2 != 0 && f.addr < ferrous_abi::USER_END {
+            C::WriteProtected
         } else {
-            0
-        };
+            C::KernelPage
+        } as u64;
         let args = [f.addr, f.error_code, f.rip, cause];
         crate::trace::emit(ferrous_trace::EventType::MemFault, args, 0);
     } else {

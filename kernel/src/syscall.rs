@@ -289,6 +289,7 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             }
             // Refused before any work if the budget cannot cover it.
             target.charge(len)?;
+            trace::emit(EventType::MemMap, [target.id, addr, len, perms.bits()], 0);
             let result = target
                 .with_space(|s| {
                     let mut va = addr;
@@ -299,6 +300,8 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
                         }
                         if s.map_new(va, flags(perms)).is_err() {
                             s.unmap_range(addr, va);
+                            let args = [addr + len - va, target.id, 0, 0];
+                            trace::emit(EventType::MemOom, args, 0);
                             return Err(SysError::OutOfMemory);
                         }
                         va += 4096;
@@ -315,6 +318,7 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             let (obj, _) = look(me, op, space, 0, ObjectType::AddressSpace, Rights::WRITE)?;
             let target = space_of(obj);
             let addr = addr.addr();
+            trace::emit(EventType::MemUnmap, [target.id, addr, len, 0], 0);
             target
                 .with_space(|s| {
                     all_mapped(s, addr, len)?;
