@@ -215,7 +215,8 @@ fn push(event: EventType, thread: Option<u64>, args: [u64; 4], causal: u64) {
         r.cpu = c as u16;
         r.thread = thread;
         r.causal = causal;
-        ring.push(&r);
+        // This CPU's ring, interrupts off: the exclusive producer.
+        ring.push_exclusive(&r);
     });
 }
 

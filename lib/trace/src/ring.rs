@@ -87,6 +87,8 @@ pub struct Ring {
     tail: AtomicU64,
     /// Records refused or overwritten before they were drained.
     lost: AtomicU64,
+    /// Someone drains this ring (set by the first [`Ring::drain`]).
+    drained: core::sync::atomic::AtomicBool,
 }
 
 const fn writing(pos: u64) -> u64 {
@@ -126,6 +128,7 @@ impl Ring {
             head: AtomicU64::new(0),
             tail: AtomicU64::new(0),
             lost: AtomicU64::new(0),
+            drained: core::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -206,6 +209,40 @@ impl Ring {
         published
     }
 
+    /// [`Ring::push`] for the one producer the contract allows, when it
+    /// is certain nothing else pushes meanwhile (the kernel: its own CPU's
+    /// ring, interrupts off, no tracing from NMI handlers). Plain loads
+    /// and stores instead of read-modify-writes: the hot path of a kernel
+    /// that traces by default. Still memory-safe if the promise is broken;
+    /// records may then be lost or garbled, as the crate docs describe.
+    pub fn push_exclusive(&self, record: &Record) -> bool {
+        let words = record.encode();
+        let capacity = self.mask + 1;
+        let tail = self.tail.load(Acquire);
+        let pos = self.head.load(Relaxed);
+        if pos.saturating_sub(tail) >= capacity {
+            if self.policy == Policy::DropNewest {
+                self.lost.fetch_add(1, Relaxed);
+                return false;
+            }
+            // Overwrite: position `pos - capacity` was never drained. Only
+            // worth counting once someone drains (else the ring is a
+            // flight recorder and overwriting is its normal work).
+            if self.drained.load(Relaxed) {
+                self.lost.fetch_add(1, Relaxed);
+            }
+        }
+        self.head.store(pos + 1, Relaxed);
+        let slot = &self.slots[(pos & self.mask) as usize];
+        slot.seq.store(writing(pos), Relaxed);
+        fence(Release);
+        for (cell, word) in slot.words.iter().zip(words) {
+            cell.store(word, Relaxed);
+        }
+        slot.seq.store(complete(pos), Release);
+        true
+    }
+
     /// Copies records from position `cursor` on into `out`, oldest first,
     /// until `out` is full or a position is not written yet. Positions
     /// the ring no longer holds are skipped and counted. Does not consume:
@@ -253,6 +290,7 @@ impl Ring {
     /// each record is drained once even with several drains at a time.
     /// Under [`Policy::DropNewest`] this is what frees space.
     pub fn drain(&self, out: &mut [Record]) -> ReadResult {
+        self.drained.store(true, Relaxed);
         loop {
             let tail = self.tail.load(Relaxed);
             let result = self.read_from(tail, out);
