@@ -131,26 +131,3 @@ pub fn bench(_boot: &crate::Boot) -> Outcome {
         "capabilities or objects leaked",
     )
 }
-
-/// The cost of one trace event: category off (the filter check), on
-/// (a record pushed to this CPU's ring), and the parts of a push.
-pub fn trace_bench(_boot: &crate::Boot) -> Outcome {
-    use ferrous_trace::{Categories, EventType};
-    let saved = crate::trace::FILTER.get();
-    crate::trace::FILTER.set(Categories::NONE);
-    bench::measure("trace-emit-off", 2000, || {
-        crate::trace::emit(EventType::IpcCall, [1, 2, 3, 4], 5);
-    });
-    crate::trace::FILTER.set(Categories::ALL);
-    bench::measure("trace-emit", 2000, || {
-        crate::trace::emit(EventType::IpcCall, [1, 2, 3, 4], 5);
-    });
-    bench::measure("tsc-read", 2000, || {
-        core::hint::black_box(arch::cpu::tsc());
-    });
-    bench::measure("current-thread-id", 2000, || {
-        core::hint::black_box(crate::thread::current_id());
-    });
-    crate::trace::FILTER.set(saved);
-    Ok(())
-}

@@ -197,11 +197,6 @@ const TESTS: &[Test] = &[
         run: user::ipc_bench,
     },
     Test {
-        name: "trace-bench",
-        about: "the cost of a trace event, with its category off and on",
-        run: cap::trace_bench,
-    },
-    Test {
         name: "cap-bench",
         about: "capability lookup, mint and revoke-of-1000 costs; a revoked tree leaves nothing behind",
         run: cap::bench,
