@@ -944,10 +944,15 @@ pub fn handoff(to: ThreadId) -> bool {
             if t.table.get(&me).is_some_and(|r| r.unparked) {
                 return false;
             }
-            if t.sched
+            // The trace folds the handoff's block, wake and switch into
+            // one `sched.handoff` record.
+            crate::trace::handoff_begin();
+            let ok = t
+                .sched
                 .handoff(c, BlockReason::Ipc, to, now(), &mut sink)
-                .is_err()
-            {
+                .is_ok();
+            crate::trace::handoff_end();
+            if !ok {
                 return false;
             }
         }

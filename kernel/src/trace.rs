@@ -235,6 +235,21 @@ fn take_block_detail() -> Option<(u64, u64)> {
     (d != 0).then_some((d >> 56, d & ((1 << 56) - 1)))
 }
 
+/// Per CPU: a handoff is being decided (its block and wake are folded
+/// into one `sched.handoff`); the block's `(reason, object)` once seen.
+static HANDOFF: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+const HANDOFF_ON: u64 = 1 << 63;
+
+/// Called by the scheduler glue around `Scheduler::handoff` (THREADS
+/// held, interrupts off).
+pub fn handoff_begin() {
+    HANDOFF[arch::percpu::index()].store(HANDOFF_ON, Ordering::Relaxed);
+}
+
+pub fn handoff_end() {
+    HANDOFF[arch::percpu::index()].store(0, Ordering::Relaxed);
+}
+
 /// The scheduler's decisions as trace records (called from its event
 /// sink, under the scheduler lock: lock-free only).
 fn sched_record(e: &Event) {
@@ -242,6 +257,26 @@ fn sched_record(e: &Event) {
     use ferrous_trace::BlockReason as TB;
     let w = |t: ferrous_sched::ThreadId| thread_word(Some(t));
     match *e {
+        Event::Pick {
+            thread,
+            reason: PickReason::Handoff { from },
+            ..
+        } if HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) & HANDOFF_ON != 0 => {
+            crate::metrics::count(crate::metrics::Counter::Switches);
+            let d = HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) & !HANDOFF_ON;
+            let (code, object) = (d >> 56, d & ((1 << 56) - 1));
+            let args = [w(from), w(thread), code, object];
+            emit_for(EventType::SchedHandoff, w(from), args, 0);
+        }
+        // Folded into the `sched.handoff` above.
+        Event::Wake { .. } if HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) != 0 => {}
+        Event::Block { reason: B::Ipc, .. }
+            if HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) != 0 =>
+        {
+            let (code, object) = take_block_detail().unwrap_or((TB::Reply as u64, 0));
+            let d = HANDOFF_ON | code << 56 | (object & ((1 << 56) - 1));
+            HANDOFF[arch::percpu::index()].store(d, Ordering::Relaxed);
+        }
         Event::Pick { thread, reason, .. } => {
             crate::metrics::count(crate::metrics::Counter::Switches);
             // Only a handoff names the thread switched from (which blocked).

@@ -79,6 +79,7 @@
 //! | `sched.preempt`   | sched    | thread, by (0: time slice ended) |
 //! | `sched.migrate`   | sched    | thread, from_cpu, to_cpu         |
 //! | `sched.idle`      | sched    | —                                |
+//! | `sched.handoff`   | sched    | from, to, reason ([`BlockReason`]), object |
 //! | `syscall.enter`   | syscall  | nr, arg0                         |
 //! | `syscall.exit`    | syscall  | nr, error (0: ok), value         |
 //! | `ipc.send`        | ipc      | endpoint, badge, len, word0      |

@@ -7,7 +7,8 @@
 //! `ferrous-trace` and checks that the trace explains the exchange:
 //!
 //! - the server thread's `sched.block` with reason `endpoint_recv`;
-//! - its `sched.wake` by the client thread;
+//! - its `sched.wake` by the client thread (on the fast path, the
+//!   client's `sched.handoff` to it);
 //! - `ipc.call` by the client and `ipc.recv` by the server with the same
 //!   non-zero causal ID, and the server's `ipc.reply` with it too.
 //!
@@ -148,9 +149,12 @@ fn main() -> i32 {
         blocked,
         (),
     );
-    let woken = records
-        .iter()
-        .any(|r| r.event == EventType::SchedWake && r.args[0] == server && r.args[1] == client);
+    // Woken by the client: a `sched.wake`, or on the fast path a
+    // `sched.handoff` from the client to it.
+    let woken = records.iter().any(|r| {
+        (r.event == EventType::SchedWake && r.args[0] == server && r.args[1] == client)
+            || (r.event == EventType::SchedHandoff && r.args[0] == client && r.args[1] == server)
+    });
     c.check("its sched.wake names the client as the waker", woken, ());
     for r in records.iter().filter(|r| r.thread == server).take(6) {
         println!("tracetool: {}", ferrous_trace::describe(r));

@@ -207,6 +207,7 @@ pub fn export(trace: &Trace, tl: &Timeline, chains: &[Chain]) -> Value {
                 | EventType::SchedIdle
                 | EventType::SchedBlock
                 | EventType::SchedWake
+                | EventType::SchedHandoff
                 | EventType::TraceName
         ) {
             continue;

@@ -383,6 +383,16 @@ pub fn build(trace: &Trace) -> Timeline {
                 }
             }
             EventType::SchedIdle => b.stop_cpu(r.cpu, ts, None, 0),
+            // The fast path's block, wake and switch in one record.
+            EventType::SchedHandoff if a0 != 0 && a1 != 0 => {
+                let object = r.args[3];
+                *b.t.switches.entry(r.cpu).or_default() += 1;
+                b.block(a0, ts, a2, object);
+                b.wake(a1, ts, a0);
+                let block = ferrous_trace::SwitchReason::Block as u64;
+                b.stop_cpu(r.cpu, ts, Some(block), a1);
+                b.start_cpu(r.cpu, a1, ts);
+            }
             EventType::SchedBlock if r.thread != 0 => b.block(r.thread, ts, a0, a1),
             EventType::SchedWake if a0 != 0 => b.wake(a0, ts, a1),
             EventType::SchedPreempt if a0 != 0 => {
