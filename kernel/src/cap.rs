@@ -52,6 +52,7 @@ pub enum Object {
     Notification(Arc<crate::ipc::NotificationObj>),
     /// The kernel's trace rings and metrics.
     Trace,
+    Frame(Arc<crate::frame::FrameObj>),
 }
 
 impl Object {
@@ -69,6 +70,7 @@ impl Object {
             Object::Endpoint(_) => ObjectType::Endpoint,
             Object::Notification(_) => ObjectType::Notification,
             Object::Trace => ObjectType::TraceBuffer,
+            Object::Frame(_) => ObjectType::Frame,
         }
     }
 
@@ -86,6 +88,7 @@ impl Object {
             // Every thread queued on it wakes with ObjectGone.
             Object::Endpoint(e) => crate::ipc::close_endpoint(e.id()),
             Object::Notification(n) => crate::ipc::close_notification(n.id()),
+            Object::Frame(f) => f.unmap_all(),
             // An address space lives as long as its process; a thread until
             // it exits. Losing the capability only loses the authority.
             _ => {}
@@ -107,6 +110,7 @@ impl core::fmt::Display for Described<'_> {
             Object::Mmio { base, len } => write!(f, "{kind} {base:#x}+{len:#x}"),
             Object::Endpoint(e) => write!(f, "{kind} {}", e.id()),
             Object::Notification(n) => write!(f, "{kind} {}", n.id()),
+            Object::Frame(fr) => write!(f, "{kind} ({:#x} bytes)", fr.len()),
             Object::Thread(_) | Object::Console | Object::Trace => write!(f, "{kind}"),
         }
     }
@@ -299,11 +303,26 @@ pub fn destroy_space(space: SpaceId) {
 
 /// Empties and removes the space; returns the objects destroyed.
 fn take_space(space: SpaceId) -> Vec<Object> {
-    let mut st = CAPS.lock();
-    let destroyed = st.sys.destroy_space(space).unwrap_or_default();
-    let gone = take_objects(&mut st, &destroyed);
-    st.revoked
-        .retain(|&(i, g, _)| (i, g) != (space.index, space.generation));
+    let (gone, frames) = {
+        let mut st = CAPS.lock();
+        let destroyed = st.sys.destroy_space(space).unwrap_or_default();
+        let gone = take_objects(&mut st, &destroyed);
+        st.revoked
+            .retain(|&(i, g, _)| (i, g) != (space.index, space.generation));
+        let frames: Vec<Arc<crate::frame::FrameObj>> = st
+            .objects
+            .values()
+            .filter_map(|o| match o {
+                Object::Frame(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect();
+        (gone, frames)
+    };
+    // Mappings made through the space's frame capabilities go with it.
+    for f in frames {
+        f.unmap_space(space);
+    }
     gone
 }
 
@@ -521,10 +540,23 @@ pub fn move_cap(space: SpaceId, src: Handle, dest: Handle) -> Result<(), SysErro
             deny(&st, Sysno::CapMove, space, slot, arg, e)
         })?;
     st.revoked.remove(&key(space, dest.0));
+    let moved = st
+        .sys
+        .lookup(space, dest.0, None, Rights::NONE)
+        .ok()
+        .and_then(|c| match st.objects.get(&c.object) {
+            Some(Object::Frame(f)) => Some(f.clone()),
+            _ => None,
+        });
+    drop(st);
+    if let Some(f) = moved {
+        f.moved((space, src.0), (space, dest.0));
+    }
     Ok(())
 }
 
 pub fn delete(space: SpaceId, slot: Handle) -> Result<(), SysError> {
+    let mut frame = None;
     let (destroyed, touched) = {
         let mut st = CAPS.lock();
         let cap = st
@@ -532,12 +564,18 @@ pub fn delete(space: SpaceId, slot: Handle) -> Result<(), SysError> {
             .lookup(space, slot.0, None, Rights::NONE)
             .map_err(|e| deny(&st, Sysno::CapDelete, space, slot.0, 0, e))?;
         let touched: Vec<Object> = st.objects.get(&cap.object).cloned().into_iter().collect();
+        if let Some(Object::Frame(f)) = touched.first() {
+            frame = Some(f.clone());
+        }
         let ids = st
             .sys
             .delete(space, slot.0)
             .map_err(|e| deny(&st, Sysno::CapDelete, space, slot.0, 0, e))?;
         (take_objects(&mut st, &ids), touched)
     };
+    if let Some(f) = frame {
+        f.unmap_via((space, slot.0));
+    }
     finish(destroyed, touched);
     Ok(())
 }
@@ -545,6 +583,7 @@ pub fn delete(space: SpaceId, slot: Handle) -> Result<(), SysError> {
 /// Deletes everything derived from the capability in `slot` (which needs
 /// derive); returns how many capabilities went.
 pub fn revoke(space: SpaceId, slot: Handle) -> Result<usize, SysError> {
+    let mut frames: Vec<(Arc<crate::frame::FrameObj>, (SpaceId, u32))> = Vec::new();
     let (destroyed, touched, n) = {
         let mut st = CAPS.lock();
         st.sys
@@ -556,6 +595,12 @@ pub fn revoke(space: SpaceId, slot: Handle) -> Result<usize, SysError> {
             .map_err(|e| deny(&st, Sysno::CapRevoke, space, slot.0, 0, e))?;
         let mut touched = Vec::new();
         for &(s, sl, obj) in &r.emptied {
+            if let Some(Object::Frame(f)) = st.objects.get(&obj) {
+                // Best effort under memory pressure, like the notes below.
+                if frames.try_reserve(1).is_ok() {
+                    frames.push((f.clone(), (s, sl)));
+                }
+            }
             // Explaining later refusals is best effort: no memory, no note.
             if st.revoked.len() < 4096 {
                 st.revoked.insert(key(s, sl));
@@ -576,6 +621,9 @@ pub fn revoke(space: SpaceId, slot: Handle) -> Result<usize, SysError> {
         (take_objects(&mut st, &r.destroyed), touched, r.deleted)
     };
     trace::cap_revoked(slot.0, n);
+    for (f, via) in frames {
+        f.unmap_via(via);
+    }
     finish(destroyed, touched);
     Ok(n)
 }

@@ -18,6 +18,7 @@ mod bench;
 mod cap;
 mod console;
 mod exec;
+mod frame;
 mod ipc;
 mod irq;
 mod ktest;

@@ -575,6 +575,74 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             trace::emit(EventType::TraceFilter, [u64::from(c.bits()), 0, 0, 0], 0);
             Ok(u64::from(previous.bits()))
         }
+        Syscall::FrameCreate { memory, bytes } => {
+            let (obj, mem_id) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
+            let Object::Memory(m) = obj else {
+                unreachable!("looked up as memory")
+            };
+            cap::free_slot_of(me.cspace)?;
+            let f = crate::frame::FrameObj::create(m, bytes)?;
+            let rights =
+                Rights::READ | Rights::WRITE | Rights::EXECUTE | Rights::GRANT | Rights::DERIVE;
+            cap::insert(
+                me.cspace,
+                None,
+                Object::Frame(f),
+                rights,
+                Parent::Memory(memory, mem_id),
+                op,
+            )
+            .map(u64::from)
+        }
+        Syscall::FrameMap {
+            frame,
+            space,
+            addr,
+            perms,
+        } => {
+            let mut needed = Rights::READ;
+            if perms.contains(Perms::WRITE) {
+                needed = needed | Rights::WRITE;
+            }
+            if perms.contains(Perms::EXECUTE) {
+                needed = needed | Rights::EXECUTE;
+            }
+            let (obj, _) = look(me, op, frame, 0, ObjectType::Frame, needed)?;
+            let Object::Frame(f) = obj else {
+                unreachable!("looked up as a frame")
+            };
+            let (obj, _) = look(
+                me,
+                op,
+                space,
+                1,
+                ObjectType::AddressSpace,
+                map_rights(perms),
+            )?;
+            let target = space_of(obj);
+            let addr = addr.addr();
+            if addr == 0 {
+                return Err(SysError::AddressSpaceFull);
+            }
+            if addr
+                .checked_add(f.len())
+                .is_none_or(|end| end > ferrous_abi::USER_MAP_END)
+            {
+                return Err(SysError::RangeOutsideUser { arg: 2 });
+            }
+            f.map((me.cspace, frame.0), &target, addr, flags(perms))?;
+            trace::emit(
+                EventType::MemMap,
+                [target.id, addr, f.len(), perms.bits()],
+                0,
+            );
+            let own = if Arc::ptr_eq(&target, me) {
+                ferrous_abi::FRAME_MAP_OWN_SPACE
+            } else {
+                0
+            };
+            Ok(f.len() | own)
+        }
         Syscall::IpcSend { .. }
         | Syscall::IpcRecv { .. }
         | Syscall::IpcCall { .. }

@@ -146,11 +146,26 @@ impl UserSpace {
     /// their frames (borrowed frames excepted).
     pub fn unmap_range(&mut self, from: u64, to: u64) {
         for va in (from..to).step_by(4096) {
-            if let Ok((pa, _)) = self.space().unmap(&mut tables(), va)
-                && !self.borrowed.contains(&pa)
-            {
-                let _ = frames::free(pa, 0);
+            if let Ok((pa, _)) = self.space().unmap(&mut tables(), va) {
+                match self.borrowed.iter().position(|&b| b == pa) {
+                    Some(i) => {
+                        self.borrowed.swap_remove(i);
+                    }
+                    None => {
+                        let _ = frames::free(pa, 0);
+                    }
+                }
             }
+        }
+    }
+
+    /// Unmaps `va` if it maps the borrowed frame `pa` (and forgets it).
+    pub fn unmap_borrowed(&mut self, va: u64, pa: u64) {
+        if self.translate(va).is_some_and(|t| t.frame == pa)
+            && self.space().unmap(&mut tables(), va).is_ok()
+            && let Some(i) = self.borrowed.iter().position(|&b| b == pa)
+        {
+            self.borrowed.swap_remove(i);
         }
     }
 

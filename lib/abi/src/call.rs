@@ -166,6 +166,17 @@ pub enum Syscall {
         trace: Handle,
         categories: u32,
     },
+    /// `bytes`: whole pages, at least one.
+    FrameCreate {
+        memory: Handle,
+        bytes: u64,
+    },
+    FrameMap {
+        frame: Handle,
+        space: Handle,
+        addr: UserPtr,
+        perms: Perms,
+    },
 }
 
 /// How a length argument is checked against its address.
@@ -505,6 +516,16 @@ impl Syscall {
                 trace: a.handle(0)?,
                 categories: a.u32(1)?,
             },
+            Sysno::FrameCreate => Syscall::FrameCreate {
+                memory: a.handle(0)?,
+                bytes: a.pages(1)?,
+            },
+            Sysno::FrameMap => Syscall::FrameMap {
+                frame: a.handle(0)?,
+                space: a.handle(1)?,
+                addr: a.user_ptr(2, true)?,
+                perms: a.perms(3)?,
+            },
         };
         a.unused_from(sysno.arg_count())?;
         Ok(call)
@@ -629,6 +650,13 @@ impl Syscall {
             }
             Syscall::MetricsRead { object, buf, len } => &[h(object), buf.addr(), len],
             Syscall::TraceControl { trace, categories } => &[h(trace), u64::from(categories)],
+            Syscall::FrameCreate { memory, bytes } => &[h(memory), bytes],
+            Syscall::FrameMap {
+                frame,
+                space,
+                addr,
+                perms,
+            } => &[h(frame), h(space), addr.addr(), perms.bits()],
         };
         let mut args = [0; 6];
         args[..used.len()].copy_from_slice(used);
@@ -674,6 +702,8 @@ impl Syscall {
             Syscall::TraceRead { .. } => Sysno::TraceRead,
             Syscall::MetricsRead { .. } => Sysno::MetricsRead,
             Syscall::TraceControl { .. } => Sysno::TraceControl,
+            Syscall::FrameCreate { .. } => Sysno::FrameCreate,
+            Syscall::FrameMap { .. } => Sysno::FrameMap,
         }
     }
 }
@@ -801,6 +831,18 @@ impl fmt::Display for Syscall {
             Syscall::TraceControl { trace, categories } => {
                 write!(f, "trace={trace}, categories={categories:#x}")
             }
+            Syscall::FrameCreate { memory, bytes } => {
+                write!(f, "memory={memory}, bytes={bytes:#x}")
+            }
+            Syscall::FrameMap {
+                frame,
+                space,
+                addr,
+                perms,
+            } => write!(
+                f,
+                "frame={frame}, space={space}, addr={addr}, perms={perms}"
+            ),
         }?;
         f.write_str(")")
     }

@@ -89,8 +89,10 @@ pub use sysno::Sysno;
 /// checks `abi_version() >= N`; nothing is ever removed or renumbered.
 /// Version 4 added the trace calls ([`Sysno::TraceRead`],
 /// [`Sysno::MetricsRead`], [`Sysno::TraceControl`]) and
-/// [`initial::TRACE`]; docs/ABI.md lists what each version added.
-pub const ABI_VERSION: u32 = 4;
+/// [`initial::TRACE`]; version 5 the shared-memory calls
+/// ([`Sysno::FrameCreate`], [`Sysno::FrameMap`]). docs/ABI.md lists what
+/// each version added.
+pub const ABI_VERSION: u32 = 5;
 
 pub const PAGE_SIZE: u64 = 4096;
 /// One past the highest user address: the lower canonical half.
@@ -111,6 +113,9 @@ pub const MAX_SPAWN_ARGS: u64 = 4096;
 pub const TRACE_READ_HEADER: u64 = 16;
 /// Most bytes one [`Sysno::TraceRead`] or [`Sysno::MetricsRead`] fills.
 pub const MAX_TRACE_READ: u64 = 1 << 20;
+/// In the result of [`Sysno::FrameMap`] (the bytes mapped): set when the
+/// address space is the caller's own.
+pub const FRAME_MAP_OWN_SPACE: u64 = 1 << 63;
 /// For [`Sysno::ThreadSetCpu`]: any CPU.
 pub const ANY_CPU: u32 = u32::MAX;
 /// A [`Sysno::ProcessWait`] timeout that never expires. Timeout 0 polls.

@@ -129,6 +129,18 @@ numbered! {
         /// `trace_control(trace: Handle, categories: u32) -> previous`:
         /// which trace categories are recorded from now on. Needs control.
         TraceControl = 37 => "trace_control",
+        /// `frame_create(memory: Handle, bytes) -> Handle`: zeroed physical
+        /// pages, charged to `memory` (write), to share: the capability has
+        /// read, write, execute, grant, derive.
+        FrameCreate = 38 => "frame_create",
+        /// `frame_map(frame: Handle, space: Handle, addr: UserPtr, perms:
+        /// Perms) -> bytes`: maps the whole frame at `addr`; the result
+        /// has [`crate::FRAME_MAP_OWN_SPACE`] set if `space` is the
+        /// caller's own. Needs read on the frame
+        /// (and write or execute for those permissions) and write on the
+        /// address space (execute too for an executable mapping). The
+        /// mapping lives as long as the frame capability it was made with.
+        FrameMap = 39 => "frame_map",
     }
 }
 
@@ -157,9 +169,14 @@ impl Sysno {
             | Sysno::NotifySignal
             | Sysno::NotifyWait
             | Sysno::ThreadSetCpu
-            | Sysno::TraceControl => 2,
+            | Sysno::TraceControl
+            | Sysno::FrameCreate => 2,
             Sysno::DebugWrite | Sysno::MemUnmap | Sysno::MetricsRead => 3,
-            Sysno::MemMap | Sysno::MemProtect | Sysno::CapMint | Sysno::ThreadCreate => 4,
+            Sysno::MemMap
+            | Sysno::MemProtect
+            | Sysno::CapMint
+            | Sysno::ThreadCreate
+            | Sysno::FrameMap => 4,
             Sysno::TraceRead => 5,
             Sysno::ProcessSpawn
             | Sysno::IpcSend

@@ -19,6 +19,9 @@
 //!   server receives it into a slot and calls through it.
 //! - `chain`: client → server A → server B → driver C, each a process;
 //!   every hop reports the causal ID it saw: all equal.
+//! - `shared`: a frame made here, written here, sent to a server that maps
+//!   it and sums the bytes (a later write shows through); revoking it
+//!   unmaps it there, so the server's next read faults.
 //! - `reply-errors`: `ipc_reply` with nothing to answer, to a caller whose
 //!   call timed out (`CallerGone`).
 //!
@@ -103,6 +106,7 @@ fn main() -> i32 {
         "waiter" => return waiter(),
         "transfer-server" => return transfer_server(),
         "hop" => return hop(),
+        "share-server" => return share_server(),
         "driver" => return driver(),
         _ => {}
     }
@@ -116,6 +120,7 @@ fn main() -> i32 {
         "transfer" => "transfer",
         "chain" => "chain",
         "reply-errors" => "reply-errors",
+        "shared" => "shared",
         _ => {
             println!("ipctest: unknown mode {text:?}");
             return 2;
@@ -135,6 +140,7 @@ fn main() -> i32 {
         "notify" => notify(&mut c),
         "transfer" => transfer(&mut c),
         "chain" => chain(&mut c),
+        "shared" => shared(&mut c),
         _ => reply_errors(&mut c),
     }
     c.finish()
@@ -678,6 +684,122 @@ fn chain(c: &mut Checks) {
     stop(a);
     stop(b);
     stop(d);
+}
+
+const SHARED: u64 = 2 * 4096;
+
+/// Receives a frame capability into slot 10, maps it read-only (its own
+/// address space is slot 3) and answers every call with the sum of its
+/// bytes; after a revocation the next read faults and ends it.
+fn share_server() -> i32 {
+    let Ok(first) = sys::ipc_recv(
+        FIRST,
+        MsgInfo {
+            cap_slot: 10,
+            ..MsgInfo::default()
+        },
+    ) else {
+        return 1;
+    };
+    let mapped = sys::SharedBuf::map(Handle(10), SECOND, 0x7100_0000, false);
+    let (true, Ok(buf)) = (first.info.cap_received, mapped) else {
+        let _ = sys::ipc_reply(MsgInfo::words(1), [u64::MAX, 0, 0, 0]);
+        return 2;
+    };
+    let sum = |b: &sys::SharedBuf| {
+        (0..b.len())
+            .map(|i| u64::from(b.read(i).unwrap_or(0)))
+            .sum::<u64>()
+    };
+    let mut reply = [sum(&buf), SHARED, 0, 0];
+    loop {
+        match sys::ipc_reply_recv(FIRST, MsgInfo::words(2), reply) {
+            Ok(_) => reply = [sum(&buf), SHARED, 0, 0],
+            Err(e) => return e.code() as i32,
+        }
+    }
+}
+
+fn shared(c: &mut Checks) {
+    let Some(frame) = c.ok("frame_create 8 KiB", sys::frame_create(MEMORY, SHARED)) else {
+        return;
+    };
+    let Some(buf) = c.ok(
+        "frame_map it here, read-write",
+        sys::SharedBuf::map(frame, initial::SELF_SPACE, 0x7000_0000, true),
+    ) else {
+        return;
+    };
+    let mut want = 0u64;
+    for i in 0..buf.len() {
+        let v = (i * 7 % 251) as u8;
+        buf.write(i, v);
+        want += u64::from(v);
+    }
+    let Some(ep) = c.ok("endpoint_create", endpoint()) else {
+        return;
+    };
+    // The server gets the endpoint (slot 2) and its own address space
+    // (slot 3, mapping only).
+    let Some(mem) = c.ok("memory_split", sys::memory_split(MEMORY, CHILD_BYTES)) else {
+        return;
+    };
+    let grants = [
+        Grant::new(CONSOLE, Rights::WRITE),
+        Grant::new(ep, RECV_PASS),
+        Grant::child_space(Rights::READ | Rights::WRITE),
+    ];
+    let Some(server) = c.ok(
+        "start the share server",
+        sys::spawn(MODULE, mem, b"share-server", &grants),
+    ) else {
+        return;
+    };
+    let send = MsgInfo {
+        cap_slot: frame.0 as u8,
+        ..MsgInfo::words(0)
+    };
+    let r = sys::ipc_call(ep, send, [0; 4]);
+    c.check(
+        "the server mapped the frame we sent and read our bytes",
+        matches!(r, Ok(m) if m.words == [want, SHARED, 0, 0]),
+        (r, want),
+    );
+    // Changes show through at once: the same physical pages.
+    buf.write(0, buf.read(0).unwrap_or(0).wrapping_add(1));
+    let r = sys::ipc_call(ep, MsgInfo::words(0), [0; 4]);
+    c.check(
+        "a write here is seen there",
+        matches!(r, Ok(m) if m.words[0] == want + 1),
+        r,
+    );
+    // Revoking our frame capability deletes the server's copy, and with it
+    // the server's mapping: its next read faults.
+    let n = sys::cap_revoke(frame);
+    c.check(
+        "cap_revoke of the frame deleted the server's copy",
+        n == Ok(1),
+        n,
+    );
+    let r = sys::ipc_call(ep, MsgInfo::words(0), [0; 4]);
+    c.expect(
+        "the server died reading the unmapped pages",
+        r,
+        SysError::ObjectGone,
+    );
+    let s = sys::wait(server, sys::WAIT_FOREVER);
+    c.check(
+        "it ended by a page fault (exception 14)",
+        s == Ok(Some(ExitStatus::Faulted { vector: 14 })),
+        s,
+    );
+    c.check(
+        "our own mapping still works",
+        buf.read(1) == Some(7),
+        buf.read(1),
+    );
+    let _ = sys::cap_delete(server);
+    let _ = sys::cap_delete(mem);
 }
 
 fn reply_errors(c: &mut Checks) {

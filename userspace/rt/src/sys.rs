@@ -505,3 +505,90 @@ pub fn metrics_read(object: Handle, out: &mut [u64]) -> Result<usize, SysError> 
 pub fn trace_control(trace: Handle, categories: u32) -> Result<u32, SysError> {
     call(Syscall::TraceControl { trace, categories }).map(|c| c as u32)
 }
+
+/// Zeroed pages made from `memory` to share (`frame_create`).
+pub fn frame_create(memory: Handle, bytes: u64) -> Result<Handle, SysError> {
+    call(Syscall::FrameCreate { memory, bytes }).map(|h| Handle(h as u32))
+}
+
+/// Maps the whole frame into `space` at `addr` (`frame_map`); returns the
+/// bytes mapped, with [`FRAME_MAP_OWN_SPACE`] set if `space` is the
+/// caller's own address space.
+pub fn frame_map(frame: Handle, space: Handle, addr: u64, perms: Perms) -> Result<u64, SysError> {
+    call(Syscall::FrameMap {
+        frame,
+        space,
+        addr: UserPtr::new(addr),
+        perms,
+    })
+}
+
+pub use ferrous_abi::FRAME_MAP_OWN_SPACE;
+
+/// Memory shared with another process (a frame mapped into this one): the
+/// other side may change it at any time, so it is read and written a byte
+/// at a time with volatile accesses, never through a Rust reference.
+#[derive(Clone, Copy, Debug)]
+pub struct SharedBuf {
+    addr: usize,
+    len: usize,
+}
+
+impl SharedBuf {
+    /// Maps `frame` read-write or read-only at `addr` through `space`,
+    /// which must be this process's own address space (the kernel says
+    /// whether it is; a buffer over another process's mapping would read
+    /// this one's memory, so that is refused, after unmapping nothing: the
+    /// other mapping stays, as the call made it). The length is the
+    /// frame's.
+    pub fn map(
+        frame: Handle,
+        space: Handle,
+        addr: u64,
+        writable: bool,
+    ) -> Result<SharedBuf, SysError> {
+        let perms = if writable {
+            Perms::READ_WRITE
+        } else {
+            Perms::READ
+        };
+        let word = frame_map(frame, space, addr, perms)?;
+        if word & FRAME_MAP_OWN_SPACE == 0 {
+            return Err(SysError::WrongObjectType { arg: 1 });
+        }
+        Ok(SharedBuf {
+            addr: addr as usize,
+            len: (word & !FRAME_MAP_OWN_SPACE) as usize,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The byte at `i` (`None` beyond the end).
+    pub fn read(&self, i: usize) -> Option<u8> {
+        (i < self.len).then(|| {
+            // SAFETY: `addr..addr + len` was mapped readable by `map` and
+            // stays mapped while the frame capability is held (a revoked
+            // one faults here and ends the process, which is the ABI's
+            // rule); a volatile read of one byte needs no exclusive access.
+            unsafe { core::ptr::read_volatile((self.addr + i) as *const u8) }
+        })
+    }
+
+    /// Writes `v` at `i`; `false` beyond the end.
+    pub fn write(&self, i: usize, v: u8) -> bool {
+        if i >= self.len {
+            return false;
+        }
+        // SAFETY: as for `read`, for a mapping made writable by `map`; the
+        // caller asked for a writable mapping (a read-only one faults).
+        unsafe { core::ptr::write_volatile((self.addr + i) as *mut u8, v) };
+        true
+    }
+}

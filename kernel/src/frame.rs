@@ -1,0 +1,164 @@
+//! Frame objects: physical pages made from a memory capability, to be
+//! mapped into more than one address space (shared memory for bulk data
+//! next to IPC). A mapping lives as long as the capability it was made
+//! with: deleting or revoking that capability, or the end of the process
+//! holding it, unmaps it from the space it went into.
+
+use crate::memory::Memory;
+use crate::mm::frames::{self, FrameKind};
+use crate::process::Process;
+use crate::sync::SpinLock;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use ferrous_abi::{PAGE_SIZE, SysError};
+use ferrous_caps::SpaceId;
+use ferrous_paging::Flags;
+
+/// Most bytes one frame object holds (one call's work stays bounded).
+pub const MAX_FRAME: u64 = 16 << 20;
+
+/// Where one mapping went, and which capability made it.
+struct Mapping {
+    via: (SpaceId, u32),
+    target: Weak<Process>,
+    addr: u64,
+}
+
+pub struct FrameObj {
+    pages: Vec<u64>,
+    memory: Arc<Memory>,
+    mappings: SpinLock<Vec<Mapping>>,
+}
+
+impl FrameObj {
+    /// `bytes` (whole pages) of zeroed memory charged to `memory`.
+    pub fn create(memory: Arc<Memory>, bytes: u64) -> Result<Arc<FrameObj>, SysError> {
+        if bytes > MAX_FRAME {
+            return Err(SysError::LengthTooLarge { arg: 1 });
+        }
+        memory.charge(bytes)?;
+        let n = (bytes / PAGE_SIZE) as usize;
+        let mut pages = Vec::new();
+        if pages.try_reserve_exact(n).is_err() {
+            memory.refund(bytes);
+            return Err(SysError::OutOfMemory);
+        }
+        for _ in 0..n {
+            match frames::alloc(0, FrameKind::User) {
+                Ok(pa) => {
+                    crate::arch::mm::zero_frame(pa);
+                    pages.push(pa);
+                }
+                Err(_) => {
+                    for pa in pages {
+                        let _ = frames::free(pa, 0);
+                    }
+                    memory.refund(bytes);
+                    return Err(SysError::OutOfMemory);
+                }
+            }
+        }
+        Ok(Arc::new(FrameObj {
+            pages,
+            memory,
+            mappings: SpinLock::new(Vec::new()),
+        }))
+    }
+
+    pub fn len(&self) -> u64 {
+        self.pages.len() as u64 * PAGE_SIZE
+    }
+
+    /// Maps every page at `addr..` in `target`, on behalf of the capability
+    /// in `via`; nothing changes if a page is taken (`AlreadyMapped`).
+    pub fn map(
+        &self,
+        via: (SpaceId, u32),
+        target: &Arc<Process>,
+        addr: u64,
+        flags: Flags,
+    ) -> Result<(), SysError> {
+        let mut m = self.mappings.lock();
+        m.try_reserve(1).map_err(|_| SysError::OutOfMemory)?;
+        target
+            .with_space(|s| {
+                for (i, _) in self.pages.iter().enumerate() {
+                    let va = addr + i as u64 * PAGE_SIZE;
+                    if s.translate(va).is_some() {
+                        return Err(SysError::AlreadyMapped { addr: va });
+                    }
+                }
+                for (i, &pa) in self.pages.iter().enumerate() {
+                    let va = addr + i as u64 * PAGE_SIZE;
+                    if s.map_borrowed(va, pa, flags).is_err() {
+                        for (j, &pa) in self.pages.iter().enumerate().take(i) {
+                            s.unmap_borrowed(addr + j as u64 * PAGE_SIZE, pa);
+                        }
+                        return Err(SysError::OutOfMemory);
+                    }
+                }
+                Ok(())
+            })
+            .unwrap_or(Err(SysError::ObjectGone))?;
+        m.push(Mapping {
+            via,
+            target: Arc::downgrade(target),
+            addr,
+        });
+        Ok(())
+    }
+
+    /// Removes the mappings `keep` rejects (each page only if it still
+    /// maps this frame: a `mem_unmap` may have replaced it meanwhile).
+    fn unmap_where(&self, gone: impl Fn(&Mapping) -> bool) {
+        let removed: Vec<Mapping> = {
+            let mut m = self.mappings.lock();
+            let (out, keep): (Vec<Mapping>, Vec<Mapping>) = m.drain(..).partition(|x| gone(x));
+            *m = keep;
+            out
+        };
+        for mapping in removed {
+            if let Some(p) = mapping.target.upgrade() {
+                p.with_space(|s| {
+                    for (i, &pa) in self.pages.iter().enumerate() {
+                        s.unmap_borrowed(mapping.addr + i as u64 * PAGE_SIZE, pa);
+                    }
+                });
+            }
+        }
+    }
+
+    /// The capability in `via` is gone: so are the mappings it made.
+    pub fn unmap_via(&self, via: (SpaceId, u32)) {
+        self.unmap_where(|m| m.via == via);
+    }
+
+    /// A capability space is gone: every mapping made through it.
+    pub fn unmap_space(&self, space: SpaceId) {
+        self.unmap_where(|m| m.via.0 == space);
+    }
+
+    /// The capability in `from` moved to `to`: its mappings follow.
+    pub fn moved(&self, from: (SpaceId, u32), to: (SpaceId, u32)) {
+        for m in self.mappings.lock().iter_mut().filter(|m| m.via == from) {
+            m.via = to;
+        }
+    }
+
+    /// The object is destroyed: unmapped everywhere.
+    pub fn unmap_all(&self) {
+        self.unmap_where(|_| true);
+    }
+}
+
+impl Drop for FrameObj {
+    fn drop(&mut self) {
+        self.unmap_all();
+        for &pa in &self.pages {
+            if let Err(e) = frames::free(pa, 0) {
+                log::error!("frame object: freeing {pa:#x}: {e}");
+            }
+        }
+        self.memory.refund(self.len());
+    }
+}
