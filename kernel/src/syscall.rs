@@ -319,14 +319,16 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             let target = space_of(obj);
             let addr = addr.addr();
             trace::emit(EventType::MemUnmap, [target.id, addr, len, 0], 0);
-            target
+            // Only the pages the process owned were charged to it: frame
+            // pages stay charged to their frame's memory.
+            let freed = target
                 .with_space(|s| {
                     all_mapped(s, addr, len)?;
-                    s.unmap_range(addr, addr + len);
-                    Ok(0)
+                    Ok(s.unmap_range(addr, addr + len))
                 })
-                .unwrap_or(Err(SysError::ObjectGone))
-                .inspect(|_| target.uncharge(len))
+                .unwrap_or(Err(SysError::ObjectGone))?;
+            target.uncharge(freed * 4096);
+            Ok(0)
         }
         Syscall::MemProtect {
             space,

@@ -143,8 +143,10 @@ impl UserSpace {
     }
 
     /// Unmaps the 4 KiB pages in `[from, to)` that are mapped and frees
-    /// their frames (borrowed frames excepted).
-    pub fn unmap_range(&mut self, from: u64, to: u64) {
+    /// their frames (borrowed frames excepted); returns how many frames it
+    /// freed (what the process had been charged for).
+    pub fn unmap_range(&mut self, from: u64, to: u64) -> u64 {
+        let mut freed = 0;
         for va in (from..to).step_by(4096) {
             if let Ok((pa, _)) = self.space().unmap(&mut tables(), va) {
                 match self.borrowed.iter().position(|&b| b == pa) {
@@ -153,10 +155,12 @@ impl UserSpace {
                     }
                     None => {
                         let _ = frames::free(pa, 0);
+                        freed += 1;
                     }
                 }
             }
         }
+        freed
     }
 
     /// Unmaps `va` if it maps the borrowed frame `pa` (and forgets it).
