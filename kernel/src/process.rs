@@ -238,7 +238,7 @@ impl Process {
         if before == 1 {
             self.end(status);
             let m = self.metrics();
-            log::info!(
+            log::debug!(
                 "metrics: process {} syscalls={} ipc={} faults={} cpu_us={} memory_charged={}",
                 self.name,
                 m[0],

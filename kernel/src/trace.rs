@@ -204,20 +204,40 @@ pub fn emit_for(event: EventType, thread: u64, args: [u64; 4], causal: u64) {
 
 /// `thread` `None`: the running one (read with interrupts off, once).
 fn push(event: EventType, thread: Option<u64>, args: [u64; 4], causal: u64) {
-    arch::cpu::without_interrupts(|| {
+    if !arch::cpu::interrupts_enabled() {
+        // The scheduler's events and anything under an IRQ lock: this
+        // CPU's ring, interrupts off, so the exclusive (cheaper) push.
         let c = arch::percpu::index();
         let thread = thread.unwrap_or_else(|| thread_word(crate::thread::current_id_on(c)));
-        let Some(ring) = RINGS.get(c).and_then(spin::Once::get) else {
-            return;
-        };
-        let mut r = Record::new(event, args);
-        r.timestamp = arch::cpu::tsc();
-        r.cpu = c as u16;
-        r.thread = thread;
-        r.causal = causal;
-        // This CPU's ring, interrupts off: the exclusive producer.
-        ring.push_exclusive(&r);
-    });
+        if let Some(ring) = RINGS.get(c).and_then(spin::Once::get) {
+            ring.push_exclusive(&record(event, c, thread, args, causal));
+        }
+        return;
+    }
+    // Interrupts on (system calls, IPC): switching them off and on costs
+    // more under QEMU than the push, so take the CPU and its running
+    // thread without that (re-reading the CPU shows the two belong
+    // together) and use the push that tolerates an interrupting or, after
+    // a migration, a second producer.
+    let (c, thread) = loop {
+        let c = arch::percpu::index();
+        let t = thread.unwrap_or_else(|| thread_word(crate::thread::current_id_on(c)));
+        if arch::percpu::index() == c {
+            break (c, t);
+        }
+    };
+    if let Some(ring) = RINGS.get(c).and_then(spin::Once::get) {
+        ring.push(&record(event, c, thread, args, causal));
+    }
+}
+
+fn record(event: EventType, cpu: usize, thread: u64, args: [u64; 4], causal: u64) -> Record {
+    let mut r = Record::new(event, args);
+    r.timestamp = arch::cpu::tsc();
+    r.cpu = cpu as u16;
+    r.thread = thread;
+    r.causal = causal;
+    r
 }
 
 /// The next `sched.block` on this CPU is about `reason` and `object`.
