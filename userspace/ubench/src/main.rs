@@ -7,6 +7,9 @@
 //!   SYSRET), per call.
 //! - `yield-syscall`: `thread_yield` with no other runnable thread.
 //!
+//! With `plain:<suffix>` the same, the names suffixed (`test=user-bench`
+//! runs it with tracing off as `-notrace`).
+//!
 //! With `ipc:<module slot>[:<suffix>]` (`test=ipc-bench`, which starts it
 //! with init's capabilities and its own module in that slot), per round
 //! trip, each metric name followed by the suffix (e.g. `-slowpath` when
@@ -76,11 +79,16 @@ fn main() -> i32 {
             println!("ubench: echo server stopped: {e}");
             1
         }
-        _ => {
-            measure("null-syscall", "", 2000, || {
+        // `plain:<suffix>`: the same as no argument, names suffixed.
+        first => {
+            let suffix = match first {
+                Some("plain") => parts.next().unwrap_or(""),
+                _ => "",
+            };
+            measure("null-syscall", suffix, 2000, || {
                 core::hint::black_box(ferrous_rt::sys::abi_version());
             });
-            measure("yield-syscall", "", 500, ferrous_rt::sys::yield_now);
+            measure("yield-syscall", suffix, 500, ferrous_rt::sys::yield_now);
             0
         }
     }
