@@ -392,12 +392,19 @@ fn note_block(waiting: Option<Waiting>) {
 /// A message reached this thread: `ipc.recv` in its own context.
 fn note_recv(endpoint: u64, r: &Received) {
     crate::metrics::count(crate::metrics::Counter::IpcMessages);
+    // Run by a handoff that recorded this message already (its causal ID
+    // is on the `sched.handoff` record): one record, not two.
+    if trace::take_handed_to(trace::thread_word(thread::current_id())) {
+        return;
+    }
     let args = [endpoint, r.0, u64::from(r.1.words), r.2[0]];
     trace::emit(EventType::IpcRecv, args, u64::from(r.1.causal));
 }
 
 /// Wakes `to` and waits: by direct handoff when `fast` and the scheduler
 /// allows it (the IPC fast path), else by unpark and park.
+/// `causal`: the message `to` gets (its ID goes on the `sched.handoff`
+/// record). Returns the delivery and whether the handoff happened.
 fn switch_and_wait(
     waiting: Waiting,
     me: ThreadId,
@@ -405,17 +412,25 @@ fn switch_and_wait(
     fast: bool,
     deadline: u64,
     held: &Held,
-) -> Result<Delivery, SysError> {
+    causal: u64,
+) -> (Result<Delivery, SysError>, bool) {
     note_block(Some(waiting));
     // A handoff blocks without a deadline: with a timeout, take the
     // general path, which arms it.
-    let fast = fast && deadline == u64::MAX;
-    if !(fast && FAST_PATH_ON.load(Ordering::Relaxed) && thread::handoff(to)) {
-        thread::unpark(to);
-    } else {
-        FAST_PATH.fetch_add(1, Ordering::Relaxed);
+    let fast = fast && deadline == u64::MAX && FAST_PATH_ON.load(Ordering::Relaxed);
+    if fast {
+        trace::handoff_causal(causal);
     }
-    wait(me, deadline, Some(held))
+    let handed = fast && thread::handoff(to);
+    if handed {
+        FAST_PATH.fetch_add(1, Ordering::Relaxed);
+    } else {
+        if fast {
+            trace::handoff_causal(0);
+        }
+        thread::unpark(to);
+    }
+    (wait(me, deadline, Some(held)), handed)
 }
 
 /// Whether the fast path may be used (benchmarks turn it off to measure
@@ -565,9 +580,11 @@ pub fn send(
         deadline(timeout)
     };
     let mut abandoned = None;
+    let sent_causal: u64;
     let woken = {
         let mut ipc = IPC.lock();
         let msg = outgoing(&mut ipc, me, t.space, info, words, t.badge, op)?;
+        sent_causal = msg.causal.0;
         let event = if call {
             EventType::IpcCall
         } else {
@@ -640,7 +657,9 @@ pub fn send(
             return Ok((0, RecvInfo::default(), [0; MSG_WORDS]));
         }
         // A call to a waiting server: run it now (register-only messages).
-        Some((r, plain)) => switch_and_wait(Waiting::Reply, me, r, plain, deadline, &held)?,
+        Some((r, plain)) => {
+            switch_and_wait(Waiting::Reply, me, r, plain, deadline, &held, sent_causal).0?
+        }
         None => wait(me, deadline, Some(&held))?,
     };
     Ok(unpack(d))
@@ -653,7 +672,11 @@ pub fn recv(t: &Target, info: MsgInfo) -> Result<Received, SysError> {
 
 /// Receives; if it must wait and `replied` names the caller just answered,
 /// runs that caller at once (the fast path of `ipc_reply_recv`).
-fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Received, SysError> {
+fn recv_then(
+    t: &Target,
+    info: MsgInfo,
+    replied: Option<(ThreadId, ReplyNote)>,
+) -> Result<Received, SysError> {
     let me = thread::current_id().ok_or(SysError::ObjectGone)?;
     let timeout = info.timeout_ns();
     let deadline = deadline(timeout);
@@ -719,14 +742,18 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
     let woken = match woken {
         Ok(w) => w,
         Err(e) => {
-            if let Some(c) = replied {
+            if let Some((c, note)) = replied {
+                note.emit();
                 thread::unpark(c);
             }
             return Err(e);
         }
     };
     if let Some((sender, d)) = woken {
-        for t in sender.into_iter().chain(replied) {
+        if let Some((_, note)) = &replied {
+            note.emit();
+        }
+        for t in sender.into_iter().chain(replied.map(|r| r.0)) {
             thread::unpark(t);
         }
         let r = unpack(d);
@@ -739,13 +766,18 @@ fn recv_then(t: &Target, info: MsgInfo, replied: Option<ThreadId>) -> Result<Rec
         object: t.object,
     };
     let d = match replied {
-        Some(c) => {
+        Some((c, note)) => {
             let waiting = Waiting::Recv {
                 endpoint: t.endpoint,
                 space: t.space,
                 slot: info.cap_slot,
             };
-            switch_and_wait(waiting, me, c, true, deadline, &held)?
+            let (d, handed) = switch_and_wait(waiting, me, c, true, deadline, &held, note.causal);
+            // A handoff's record carries the reply; otherwise record it.
+            if !handed {
+                note.emit();
+            }
+            d?
         }
         None => wait(me, deadline, Some(&held))?,
     };
@@ -765,19 +797,39 @@ pub fn reply_recv(
         cap_slot: 0,
         ..info
     };
-    let caller = reply_to(t.space, reply_info, words)?;
-    recv_then(t, MsgInfo { words: 0, ..info }, Some(caller))
+    let replied = reply_to(t.space, reply_info, words)?;
+    recv_then(t, MsgInfo { words: 0, ..info }, Some(replied))
 }
 
 /// `ipc_reply`: the caller this thread owes a reply gets the message.
 pub fn reply(space: SpaceId, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<(), SysError> {
-    let caller = reply_to(space, info, words)?;
+    let (caller, note) = reply_to(space, info, words)?;
+    note.emit();
     thread::unpark(caller);
     Ok(())
 }
 
-/// Delivers the reply; returns the caller, still to be woken.
-fn reply_to(space: SpaceId, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<ThreadId, SysError> {
+/// The `ipc.reply` record of a reply, emitted unless a handoff to the
+/// caller carries it.
+#[derive(Clone, Copy)]
+struct ReplyNote {
+    args: [u64; 4],
+    causal: u64,
+}
+
+impl ReplyNote {
+    fn emit(&self) {
+        trace::emit(EventType::IpcReply, self.args, self.causal);
+    }
+}
+
+/// Delivers the reply; returns the caller, still to be woken, and its
+/// trace record.
+fn reply_to(
+    space: SpaceId,
+    info: MsgInfo,
+    words: [u64; MSG_WORDS],
+) -> Result<(ThreadId, ReplyNote), SysError> {
     let me = thread::current_id().ok_or(SysError::ObjectGone)?;
     if info.cap_slot != 0 {
         // Replies carry words only; capabilities travel in requests.
@@ -801,8 +853,11 @@ fn reply_to(space: SpaceId, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<Th
         words[0],
         0,
     ];
-    trace::emit(EventType::IpcReply, args, msg.causal.0);
-    Ok(deliver(&mut ipc, caller, message(&msg, false, false)))
+    let note = ReplyNote {
+        args,
+        causal: msg.causal.0,
+    };
+    Ok((deliver(&mut ipc, caller, message(&msg, false, false)), note))
 }
 
 /// The caller's notification capability with the rights `needed`.

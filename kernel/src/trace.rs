@@ -260,6 +260,29 @@ fn take_block_detail() -> Option<(u64, u64)> {
 static HANDOFF: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 const HANDOFF_ON: u64 = 1 << 63;
 
+/// Per CPU: the causal ID of the message a coming handoff delivers (the
+/// `sched.handoff` record carries it, standing in for `ipc.recv` or
+/// `ipc.reply`), and the thread that handoff ran, until it takes the note.
+static HANDOFF_CAUSAL: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+static HANDED_TO: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+
+/// The next handoff on this CPU delivers a message with `causal` (0:
+/// none, or the handoff did not happen).
+pub fn handoff_causal(causal: u64) {
+    let c = arch::cpu::without_interrupts(arch::percpu::index);
+    HANDOFF_CAUSAL[c].store(causal, Ordering::Relaxed);
+}
+
+/// Whether the running thread `me` was just run by a handoff that
+/// recorded its message (so its own `ipc.recv` would repeat it).
+pub fn take_handed_to(me: u64) -> bool {
+    arch::cpu::without_interrupts(|| {
+        HANDED_TO[arch::percpu::index()]
+            .compare_exchange(me, 0, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    })
+}
+
 /// Called by the scheduler glue around `Scheduler::handoff` (THREADS
 /// held, interrupts off).
 pub fn handoff_begin() {
@@ -286,7 +309,12 @@ fn sched_record(e: &Event) {
             let d = HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) & !HANDOFF_ON;
             let (code, object) = (d >> 56, d & ((1 << 56) - 1));
             let args = [w(from), w(thread), code, object];
-            emit_for(EventType::SchedHandoff, w(from), args, 0);
+            let c = arch::percpu::index();
+            let causal = HANDOFF_CAUSAL[c].swap(0, Ordering::Relaxed);
+            if causal != 0 && enabled(EventType::SchedHandoff) {
+                HANDED_TO[c].store(w(thread), Ordering::Relaxed);
+            }
+            emit_for(EventType::SchedHandoff, w(from), args, causal);
         }
         // Folded into the `sched.handoff` above.
         Event::Wake { .. } if HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) != 0 => {}

@@ -125,24 +125,38 @@ fn main() -> i32 {
         return 1;
     };
     let client = call.thread;
-    let recv = records
-        .iter()
-        .find(|r| r.event == EventType::IpcRecv && r.causal == call.causal);
+    // The server got it: an `ipc.recv` on its thread, or (fast path) the
+    // client's `sched.handoff` to it carrying the causal ID.
+    let recv = records.iter().find(|r| {
+        r.causal == call.causal
+            && (r.event == EventType::IpcRecv
+                || (r.event == EventType::SchedHandoff && r.args[0] == client))
+    });
+    let server = recv.map_or(0, |r| {
+        if r.event == EventType::SchedHandoff {
+            r.args[1]
+        } else {
+            r.thread
+        }
+    });
     c.check(
         "ipc.recv with the call's causal ID, on another thread",
-        recv.is_some_and(|r| r.thread != client && call.causal != 0),
+        recv.is_some() && server != client && server != 0 && call.causal != 0,
         (call.causal, recv),
     );
-    let server = recv.map_or(0, |r| r.thread);
-    let reply = records
-        .iter()
-        .any(|r| r.event == EventType::IpcReply && r.causal == call.causal && r.thread == server);
+    let reply = records.iter().any(|r| {
+        r.causal == call.causal
+            && ((r.event == EventType::IpcReply && r.thread == server)
+                || (r.event == EventType::SchedHandoff
+                    && r.args[0] == server
+                    && r.args[1] == client))
+    });
     c.check("ipc.reply by the server with the same causal ID", reply, ());
     let blocked = records.iter().any(|r| {
         r.event == EventType::SchedBlock
             && r.thread == server
             && r.args[0] == BlockReason::EndpointRecv as u64
-            && r.args[1] == recv.map_or(u64::MAX, |r| r.args[0])
+            && r.args[1] == call.args[0]
     });
     c.check(
         "the server's sched.block says endpoint_recv on that endpoint",

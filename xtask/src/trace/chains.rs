@@ -61,6 +61,10 @@ impl Chain {
 pub fn track_of(r: &Record) -> u64 {
     match r.event {
         EventType::SchedWake => r.args[0],
+        // A handoff that delivered a message: the step is the thread that
+        // got it (it stands in for that thread's `ipc.recv` or the
+        // caller's reply).
+        EventType::SchedHandoff => r.args[1],
         _ => r.thread,
     }
 }
