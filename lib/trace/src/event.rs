@@ -232,7 +232,9 @@ events! {
     /// The IPC fast path in one record: `from` blocked for `reason` on
     /// `object` and handed its CPU straight to `to`, which it woke (what
     /// `sched.block`, `sched.wake` and `sched.switch` would say, at a
-    /// third of the cost).
+    /// third of the cost). With a causal ID, it delivered that message to
+    /// `to` and stands in for `to`'s `ipc.recv` (a call) or the server's
+    /// `ipc.reply` (a reply).
     SchedHandoff = 7 => "sched.handoff" in Sched (from: Dec, to: Dec, reason: Block, object: Dec),
     /// A system call starts.
     SyscallEnter = 16 => "syscall.enter" in Syscall (nr: Sysno, arg0: Hex),
