@@ -376,16 +376,9 @@ fn run_destructions(destroyed: Vec<Object>, touched: Vec<Object>) -> Vec<Arc<Pro
     ended
 }
 
-/// The lowest empty slot from 1 up.
+/// The lowest empty slot from 1 up (slot 0 is never filled).
 fn free_slot(st: &State, space: SpaceId) -> Result<u32, CapError> {
-    for slot in 1..CSPACE_SLOTS {
-        match st.sys.lookup(space, slot, None, Rights::NONE) {
-            Err(CapError::EmptySlot { .. }) => return Ok(slot),
-            Err(e @ CapError::NoSuchSpace(_)) => return Err(e),
-            _ => {}
-        }
-    }
-    Err(CapError::TableFull)
+    st.sys.free_slot(space, 1)
 }
 
 fn new_id(st: &mut State) -> ObjectId {

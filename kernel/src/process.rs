@@ -73,7 +73,7 @@ pub struct UserThread {
     pub process: Arc<Process>,
     status: AtomicU64,
     exited: WaitQueue,
-    /// The scheduler's id, once the thread exists (`thread::id_to_raw`).
+    /// The scheduler's id, once the thread exists (`thread::id_to_u64`).
     tid: AtomicU64,
 }
 
@@ -267,7 +267,7 @@ impl UserThread {
     /// The scheduler's id (`None` until the thread exists).
     pub fn id(&self) -> Option<thread::ThreadId> {
         let raw = self.tid.load(Ordering::Acquire);
-        (raw != u64::MAX).then(|| thread::id_from_raw(raw))
+        (raw != u64::MAX).then(|| thread::id_from_u64(raw))
     }
 
     pub fn status(&self) -> Option<u32> {
@@ -450,7 +450,7 @@ pub fn add_thread(
     };
     match thread::spawn_user(p.name, USER_PRIORITY, t.clone(), start) {
         Ok(id) => {
-            t.tid.store(thread::id_to_raw(id), Ordering::Release);
+            t.tid.store(thread::id_to_u64(id), Ordering::Release);
             let word = crate::trace::thread_word(Some(id));
             crate::trace::emit(ferrous_trace::EventType::ThreadSpawn, [word, p.id, 0, 0], 0);
             crate::trace::name_thread(id, p.id, p.name);

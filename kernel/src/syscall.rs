@@ -146,6 +146,28 @@ fn all_mapped(s: &mut crate::mm::kspace::UserSpace, addr: u64, len: u64) -> Resu
     }
 }
 
+/// The memory object behind the caller's `handle` with `needed`, and the
+/// capability's object id (for `Parent::Memory`).
+fn look_memory(
+    me: &Process,
+    op: Sysno,
+    handle: Handle,
+    arg: u8,
+    needed: Rights,
+) -> Result<(Arc<crate::memory::Memory>, ferrous_caps::Capability), SysError> {
+    match cap::lookup(
+        me.cspace,
+        op,
+        handle,
+        arg,
+        Some(ObjectType::Untyped),
+        needed,
+    )? {
+        (Object::Memory(m), c) => Ok((m, c)),
+        _ => unreachable!("looked up as memory"),
+    }
+}
+
 fn space_of(obj: Object) -> Arc<Process> {
     match obj {
         Object::AddressSpace(p) => p,
@@ -370,17 +392,7 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
         Syscall::CapRevoke { slot } => cap::revoke(me.cspace, slot).map(|n| n as u64),
         Syscall::CapIdentify { slot } => cap::identify(me.cspace, slot).map(|i| i.to_raw()),
         Syscall::MemorySplit { memory, bytes } => {
-            let (obj, c) = cap::lookup(
-                me.cspace,
-                op,
-                memory,
-                0,
-                Some(ObjectType::Untyped),
-                Rights::WRITE,
-            )?;
-            let Object::Memory(m) = obj else {
-                unreachable!("looked up as memory")
-            };
+            let (m, c) = look_memory(me, op, memory, 0, Rights::WRITE)?;
             cap::free_slot_of(me.cspace)?;
             let child = m.split(bytes)?;
             // Rights never grow along the tree: at most the source's.
@@ -398,10 +410,7 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             .inspect_err(|_| child.destroy())
         }
         Syscall::MemoryInfo { memory } => {
-            let (obj, _) = look(me, op, memory, 0, ObjectType::Untyped, Rights::READ)?;
-            let Object::Memory(m) = obj else {
-                unreachable!("looked up as memory")
-            };
+            let (m, _) = look_memory(me, op, memory, 0, Rights::READ)?;
             Ok(m.available())
         }
         Syscall::ThreadCreate {
@@ -442,10 +451,8 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
         }
         Syscall::ThreadExit { code } => process::thread_exit_current(code),
         Syscall::EndpointCreate { memory } => {
-            let (obj, mem_id) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
-            let Object::Memory(m) = obj else {
-                unreachable!("looked up as memory")
-            };
+            let (m, c) = look_memory(me, op, memory, 0, Rights::WRITE)?;
+            let mem_id = c.object;
             cap::free_slot_of(me.cspace)?;
             let e = ipc::create_endpoint(me.id, m)?;
             let id = e.id();
@@ -463,10 +470,8 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             .inspect_err(|_| ipc::close_endpoint(id))
         }
         Syscall::NotificationCreate { memory } => {
-            let (obj, mem_id) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
-            let Object::Memory(m) = obj else {
-                unreachable!("looked up as memory")
-            };
+            let (m, c) = look_memory(me, op, memory, 0, Rights::WRITE)?;
+            let mem_id = c.object;
             cap::free_slot_of(me.cspace)?;
             let n = ipc::create_notification(m)?;
             let id = n.id();
@@ -578,10 +583,8 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<u64, SysError> {
             Ok(u64::from(previous.bits()))
         }
         Syscall::FrameCreate { memory, bytes } => {
-            let (obj, mem_id) = look(me, op, memory, 0, ObjectType::Untyped, Rights::WRITE)?;
-            let Object::Memory(m) = obj else {
-                unreachable!("looked up as memory")
-            };
+            let (m, c) = look_memory(me, op, memory, 0, Rights::WRITE)?;
+            let mem_id = c.object;
             cap::free_slot_of(me.cspace)?;
             let f = crate::frame::FrameObj::create(m, bytes)?;
             let rights =
@@ -681,10 +684,8 @@ fn spawn(
     let Object::Module(index) = obj else {
         unreachable!("looked up as a module")
     };
-    let (obj, mem_id) = look(me, op, memory, 1, ObjectType::Untyped, Rights::WRITE)?;
-    let Object::Memory(mem) = obj else {
-        unreachable!("looked up as memory")
-    };
+    let (mem, c) = look_memory(me, op, memory, 1, Rights::WRITE)?;
+    let mem_id = c.object;
     let args = copy_in(args, args_len, 3)?;
     let raw = copy_in(grants, grant_count * GRANT_SIZE, 5)?;
     let list: Vec<Grant> = raw

@@ -542,11 +542,12 @@ pub fn leave_user_space() {
     });
 }
 
-fn id_to_u64(id: ThreadId) -> u64 {
+/// A thread id as one word (for atomics), and back.
+pub fn id_to_u64(id: ThreadId) -> u64 {
     ((id.generation as u64) << 32) | id.index as u64
 }
 
-fn id_from_u64(v: u64) -> ThreadId {
+pub fn id_from_u64(v: u64) -> ThreadId {
     ThreadId {
         index: v as u32,
         generation: (v >> 32) as u32,
@@ -959,15 +960,6 @@ pub fn handoff(to: ThreadId) -> bool {
         schedule();
         true
     })
-}
-
-/// A thread id as one word (for atomics).
-pub fn id_to_raw(id: ThreadId) -> u64 {
-    id_to_u64(id)
-}
-
-pub fn id_from_raw(raw: u64) -> ThreadId {
-    id_from_u64(raw)
 }
 
 /// Pins `id` to CPU `cpu` (`None`: any). `false` if that CPU is not online

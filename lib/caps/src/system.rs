@@ -160,11 +160,12 @@ impl CapSystem {
         Ok(self.slots(space)?.len() as u32)
     }
 
-    /// The lowest empty slot; [`CapError::TableFull`] if there is none.
-    pub fn free_slot(&self, space: SpaceId) -> Result<u32, CapError> {
+    /// The lowest empty slot at or above `first` (a kernel that never
+    /// fills slot 0 passes 1); [`CapError::TableFull`] if there is none.
+    pub fn free_slot(&self, space: SpaceId, first: u32) -> Result<u32, CapError> {
         let slots = self.slots(space)?;
-        let at = slots.iter().position(Option::is_none);
-        at.map(|at| at as u32).ok_or(CapError::TableFull)
+        let at = slots.iter().skip(first as usize).position(Option::is_none);
+        at.map(|at| at as u32 + first).ok_or(CapError::TableFull)
     }
 
     /// Live spaces.

@@ -234,11 +234,15 @@ fn table_full_at_the_limits() {
     cs.copy((s, 0), (s, 2)).unwrap();
 
     let (mut cs, s) = one(2);
-    assert_eq!(cs.free_slot(s), Ok(0));
+    assert_eq!(cs.free_slot(s, 0), Ok(0));
     cs.insert_original(s, 0, ep(FULL)).unwrap();
-    assert_eq!(cs.free_slot(s), Ok(1));
+    assert_eq!(cs.free_slot(s, 0), Ok(1));
+    assert_eq!(cs.free_slot(s, 1), Ok(1));
+    // Searching from the end of the table (or beyond) finds nothing.
+    assert_eq!(cs.free_slot(s, 2), Err(CapError::TableFull));
+    assert_eq!(cs.free_slot(s, u32::MAX), Err(CapError::TableFull));
     cs.copy((s, 0), (s, 1)).unwrap();
-    assert_eq!(cs.free_slot(s), Err(CapError::TableFull));
+    assert_eq!(cs.free_slot(s, 0), Err(CapError::TableFull));
 }
 
 #[test]
@@ -538,7 +542,7 @@ fn destroy_space_deletes_each_capability() {
 #[test]
 fn zero_capacity_space() {
     let (mut cs, s) = one(0);
-    assert_eq!(cs.free_slot(s), Err(CapError::TableFull));
+    assert_eq!(cs.free_slot(s, 0), Err(CapError::TableFull));
     assert_eq!(
         cs.insert_original(s, 0, ep(FULL)),
         Err(CapError::SlotOutOfRange { slot: 0 })
