@@ -30,12 +30,12 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use core::fmt::Debug;
 use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_rt::abi::{
     CSPACE_SLOTS, ErrorCode, ExitStatus, Grant, Handle, ObjectType, PAGE_SIZE, Perms, Rights,
     SysError, initial,
 };
+use ferrous_rt::checks::Checks;
 use ferrous_rt::{println, sys};
 
 ferrous_rt::entry!(main);
@@ -47,51 +47,6 @@ const MEMORY: Handle = initial::MEMORY;
 const MODULE: Handle = Handle(4);
 /// Where children map memory and threads find their stacks.
 const WINDOW: u64 = 0x5000_0000;
-
-struct Checks {
-    mode: &'static str,
-    total: u32,
-    failed: u32,
-}
-
-impl Checks {
-    fn check(&mut self, what: &str, ok: bool, detail: impl Debug) {
-        self.total += 1;
-        if ok {
-            println!("captest: ok {what}");
-        } else {
-            self.failed += 1;
-            println!("captest: FAIL {what}: {detail:?}");
-        }
-    }
-
-    fn expect<T: Debug>(&mut self, what: &str, got: Result<T, SysError>, want: SysError) {
-        let ok = matches!(&got, Err(e) if *e == want);
-        self.check(what, ok, (got, want));
-    }
-
-    fn expect_ok<T: Debug>(&mut self, what: &str, got: Result<T, SysError>) -> Option<T> {
-        let ok = got.is_ok();
-        match got {
-            Ok(v) => {
-                self.check(what, ok, ());
-                Some(v)
-            }
-            Err(e) => {
-                self.check(what, ok, e);
-                None
-            }
-        }
-    }
-
-    fn finish(self) -> i32 {
-        println!(
-            "captest: {}: {} checks, {} failed",
-            self.mode, self.total, self.failed
-        );
-        i32::from(self.failed != 0)
-    }
-}
 
 fn main() -> i32 {
     let arg = ferrous_rt::args().next().unwrap_or(b"");
@@ -114,11 +69,7 @@ fn main() -> i32 {
             return 2;
         }
     };
-    let mut c = Checks {
-        mode,
-        total: 0,
-        failed: 0,
-    };
+    let mut c = Checks::new("captest");
     match mode {
         "confine" => confine(&mut c),
         "console-only" => console_only(&mut c),
@@ -134,7 +85,7 @@ fn main() -> i32 {
         "map-and-sleep" => return map_and_sleep(),
         _ => threads(&mut c),
     }
-    c.finish()
+    c.finish(mode)
 }
 
 /// A budget for a child, split from this process's memory.
@@ -145,8 +96,8 @@ fn budget(bytes: u64) -> Result<Handle, SysError> {
 /// Runs `mode` as a child made from a fresh budget with `grants`; waits
 /// for it. Returns its status.
 fn run_child(c: &mut Checks, mode: &str, bytes: u64, grants: &[Grant]) -> Option<ExitStatus> {
-    let mem = c.expect_ok("memory_split for a child", budget(bytes))?;
-    let child = c.expect_ok(
+    let mem = c.ok("memory_split for a child", budget(bytes))?;
+    let child = c.ok(
         "process_spawn of a child",
         sys::spawn(MODULE, mem, mode.as_bytes(), grants),
     );
@@ -240,15 +191,15 @@ fn console_only(c: &mut Checks) {
 fn revoke(c: &mut Checks) {
     // A derived console the parent can revoke; the child gets a copy of it.
     let lent = Handle(40);
-    c.expect_ok(
+    c.ok(
         "cap_mint a console to lend",
         sys::cap_mint(CONSOLE, lent, Rights::ALL, 0),
     );
-    let Some(mem) = c.expect_ok("memory_split", budget(CHILD_BYTES)) else {
+    let Some(mem) = c.ok("memory_split", budget(CHILD_BYTES)) else {
         return;
     };
     let grants = [Grant::new(lent, Rights::WRITE)];
-    let child = c.expect_ok(
+    let child = c.ok(
         "spawn a writer with the lent console",
         sys::spawn(MODULE, mem, b"write-until-refused", &grants),
     );
@@ -271,16 +222,16 @@ fn revoke(c: &mut Checks) {
     let _ = sys::cap_delete(mem);
 
     // A blocked waiter whose capability is revoked wakes with ObjectGone.
-    let Some(mem) = c.expect_ok("memory_split", budget(2 * CHILD_BYTES)) else {
+    let Some(mem) = c.ok("memory_split", budget(2 * CHILD_BYTES)) else {
         return;
     };
-    let sleeper = c.expect_ok("spawn a sleeper", sys::spawn(MODULE, mem, b"sleep", &[]));
+    let sleeper = c.ok("spawn a sleeper", sys::spawn(MODULE, mem, b"sleep", &[]));
     let Some(sleeper) = sleeper else { return };
     let grants = [
         Grant::new(CONSOLE, Rights::WRITE),
         Grant::new(sleeper, Rights::WAIT | Rights::GRANT | Rights::DERIVE),
     ];
-    let waiter = c.expect_ok(
+    let waiter = c.ok(
         "spawn a waiter holding the sleeper",
         sys::spawn(MODULE, mem, b"wait-on-slot", &grants),
     );
@@ -301,7 +252,7 @@ fn revoke(c: &mut Checks) {
         );
         let _ = sys::cap_delete(waiter);
     }
-    c.expect_ok("process_kill the sleeper", sys::kill(sleeper));
+    c.ok("process_kill the sleeper", sys::kill(sleeper));
     let status = sys::wait(sleeper, sys::WAIT_FOREVER);
     c.check(
         "the sleeper ended Killed",
@@ -398,7 +349,7 @@ fn tree(c: &mut Checks, level: u32) {
             },
         );
     }
-    c.expect_ok(
+    c.ok(
         "mem_map read-write with write",
         sys::mem_map(WINDOW + 16 * PAGE_SIZE, PAGE_SIZE, Perms::READ_WRITE),
     );
@@ -411,7 +362,7 @@ fn tree(c: &mut Checks, level: u32) {
         return;
     }
     let next = level + 1;
-    let Some(mem) = c.expect_ok(
+    let Some(mem) = c.ok(
         "memory_split for the next level",
         budget(TREE_BYTES[next as usize]),
     ) else {
@@ -426,7 +377,7 @@ fn tree(c: &mut Checks, level: u32) {
     // The last level gets no module: it cannot start anything.
     let count = if next == 3 { 3 } else { 4 };
     let arg = [b't', b'r', b'e', b'e', b':', b'0' + next as u8];
-    let child = c.expect_ok(
+    let child = c.ok(
         "spawn the next level",
         sys::spawn(MODULE, mem, &arg, &grants[..count]),
     );
@@ -503,7 +454,7 @@ fn forged(c: &mut Checks) {
     );
     // Rights: a read-only address space cannot map, and says which right.
     let ro = Handle(30);
-    c.expect_ok(
+    c.ok(
         "cap_mint a read-only address space",
         sys::cap_mint(SPACE, ro, Rights::READ, 0),
     );
@@ -523,11 +474,11 @@ fn forged(c: &mut Checks) {
         info,
     );
     let mid = Handle(32);
-    c.expect_ok(
+    c.ok(
         "cap_mint with read+derive",
         sys::cap_mint(SPACE, mid, Rights::READ | Rights::DERIVE, 0),
     );
-    c.expect_ok(
+    c.ok(
         "cap_mint from it asking for everything",
         sys::cap_mint(mid, Handle(33), Rights::ALL, 0),
     );
@@ -552,7 +503,7 @@ fn forged(c: &mut Checks) {
         sys::cap_copy(SPACE, Handle(CSPACE_SLOTS)),
         SlotOutOfRange { arg: 1 },
     );
-    c.expect_ok(
+    c.ok(
         "cap_mint with badge 7",
         sys::cap_mint(mid, Handle(34), Rights::ALL, 7),
     );
@@ -567,7 +518,7 @@ fn forged(c: &mut Checks) {
         sys::cap_mint(Handle(34), Handle(35), Rights::ALL, 9),
         BadgeAlreadySet { arg: 0 },
     );
-    c.expect_ok(
+    c.ok(
         "cap_copy keeps the badge",
         sys::cap_copy(Handle(34), Handle(35)),
     );
@@ -577,7 +528,7 @@ fn forged(c: &mut Checks) {
         matches!(info, Ok(Some(i)) if i.badged),
         info,
     );
-    c.expect_ok("cap_move", sys::cap_move(Handle(35), Handle(36)));
+    c.ok("cap_move", sys::cap_move(Handle(35), Handle(36)));
     c.expect(
         "the moved-from slot is empty",
         sys::cap_identify(Handle(35)),
@@ -604,8 +555,8 @@ fn forged(c: &mut Checks) {
             EmptySlot { arg: 0 },
         );
     }
-    c.expect_ok("cap_delete", sys::cap_delete(mid));
-    c.expect_ok("cap_delete", sys::cap_delete(ro));
+    c.ok("cap_delete", sys::cap_delete(mid));
+    c.ok("cap_delete", sys::cap_delete(ro));
     c.expect(
         "cap_delete twice",
         sys::cap_delete(ro),
@@ -634,10 +585,10 @@ fn map_on(space: Handle) -> Result<u64, SysError> {
 const SPLIT: u64 = 4 << 20;
 
 fn memory(c: &mut Checks) {
-    let Some(before) = c.expect_ok("memory_info", sys::memory_info(MEMORY)) else {
+    let Some(before) = c.ok("memory_info", sys::memory_info(MEMORY)) else {
         return;
     };
-    let Some(mem) = c.expect_ok("memory_split 4 MiB", budget(SPLIT)) else {
+    let Some(mem) = c.ok("memory_split 4 MiB", budget(SPLIT)) else {
         return;
     };
     let after_split = sys::memory_info(MEMORY);
@@ -651,7 +602,7 @@ fn memory(c: &mut Checks) {
         Grant::child_space(Rights::READ | Rights::WRITE),
         Grant::new(mem, Rights::READ),
     ];
-    let child = c.expect_ok(
+    let child = c.ok(
         "spawn a child that maps memory",
         sys::spawn(MODULE, mem, b"map-and-sleep", &grants),
     );
@@ -677,7 +628,7 @@ fn memory(c: &mut Checks) {
             SysError::EmptySlot { arg: 0 },
         );
     }
-    c.expect_ok("cap_delete the split", sys::cap_delete(mem));
+    c.ok("cap_delete the split", sys::cap_delete(mem));
     // The unused part comes back at once, the child's pages as its killed
     // thread leaves (at its next return towards user mode): wait for that.
     let mut after = sys::memory_info(MEMORY);
@@ -696,13 +647,13 @@ fn memory(c: &mut Checks) {
 
     // Deleting a split whose own split lives on returns nothing yet: the
     // bytes come back when the inner one goes (no budget is counted twice).
-    let (Some(a), Some(_)) = (c.expect_ok("memory_split A", budget(SPLIT)), Some(())) else {
+    let (Some(a), Some(_)) = (c.ok("memory_split A", budget(SPLIT)), Some(())) else {
         return;
     };
-    let Some(b) = c.expect_ok("memory_split B from A", sys::memory_split(a, SPLIT)) else {
+    let Some(b) = c.ok("memory_split B from A", sys::memory_split(a, SPLIT)) else {
         return;
     };
-    c.expect_ok(
+    c.ok(
         "cap_delete A (B moves up to our memory)",
         sys::cap_delete(a),
     );
@@ -717,17 +668,17 @@ fn memory(c: &mut Checks) {
         sys::memory_split(b, SPLIT + PAGE_SIZE),
         SysError::QuotaExceeded,
     );
-    c.expect_ok("cap_delete B", sys::cap_delete(b));
+    c.ok("cap_delete B", sys::cap_delete(b));
     let end = sys::memory_info(MEMORY);
     c.check("now every byte is back", end == Ok(before), (before, end));
 
     // A split never has more rights than its source.
     let narrow = Handle(37);
-    c.expect_ok(
+    c.ok(
         "cap_mint memory with read+write only",
         sys::cap_mint(MEMORY, narrow, Rights::READ | Rights::WRITE, 0),
     );
-    if let Some(inner) = c.expect_ok("memory_split from it", sys::memory_split(narrow, PAGE_SIZE)) {
+    if let Some(inner) = c.ok("memory_split from it", sys::memory_split(narrow, PAGE_SIZE)) {
         let info = sys::cap_identify(inner);
         c.check(
             "the split has no grant or derive",
@@ -764,7 +715,7 @@ extern "C" fn thread_body(arg: u64) -> ! {
 
 fn threads(c: &mut Checks) {
     const STACK: u64 = 4 * PAGE_SIZE;
-    let Some(base) = c.expect_ok(
+    let Some(base) = c.ok(
         "mem_map thread stacks",
         sys::mem_map(WINDOW, 4 * STACK, Perms::READ_WRITE),
     ) else {
@@ -773,7 +724,7 @@ fn threads(c: &mut Checks) {
     let mut handles = [Handle::NULL; 4];
     for (i, h) in handles.iter_mut().enumerate() {
         let top = base + (i as u64 + 1) * STACK;
-        if let Some(t) = c.expect_ok(
+        if let Some(t) = c.ok(
             "thread_create",
             sys::thread_create(SPACE, thread_body, top, i as u64),
         ) {

@@ -32,8 +32,8 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use core::fmt::Debug;
 use ferrous_rt::abi::{ExitStatus, Grant, Handle, MsgInfo, Rights, SysError, initial};
+use ferrous_rt::checks::Checks;
 use ferrous_rt::{println, sys};
 
 ferrous_rt::entry!(main);
@@ -47,50 +47,6 @@ const FIRST: Handle = Handle(2);
 const SECOND: Handle = Handle(3);
 const CHILD_BYTES: u64 = 2 << 20;
 const ECHO_XOR: u64 = 0x5a5a_5a5a_5a5a_5a5a;
-
-struct Checks {
-    mode: &'static str,
-    total: u32,
-    failed: u32,
-}
-
-impl Checks {
-    fn check(&mut self, what: &str, ok: bool, detail: impl Debug) {
-        self.total += 1;
-        if ok {
-            println!("ipctest: ok {what}");
-        } else {
-            self.failed += 1;
-            println!("ipctest: FAIL {what}: {detail:?}");
-        }
-    }
-
-    fn expect<T: Debug>(&mut self, what: &str, got: Result<T, SysError>, want: SysError) {
-        let ok = matches!(&got, Err(e) if *e == want);
-        self.check(what, ok, (got, want));
-    }
-
-    fn ok<T: Debug>(&mut self, what: &str, got: Result<T, SysError>) -> Option<T> {
-        match got {
-            Ok(v) => {
-                self.check(what, true, ());
-                Some(v)
-            }
-            Err(e) => {
-                self.check(what, false, e);
-                None
-            }
-        }
-    }
-
-    fn finish(self) -> i32 {
-        println!(
-            "ipctest: {}: {} checks, {} failed",
-            self.mode, self.total, self.failed
-        );
-        i32::from(self.failed != 0)
-    }
-}
 
 fn main() -> i32 {
     let arg = ferrous_rt::args().next().unwrap_or(b"");
@@ -126,11 +82,7 @@ fn main() -> i32 {
             return 2;
         }
     };
-    let mut c = Checks {
-        mode,
-        total: 0,
-        failed: 0,
-    };
+    let mut c = Checks::new("ipctest");
     match mode {
         "pingpong" => pingpong(&mut c, n.max(1)),
         "pingpong-threads" => pingpong_threads(&mut c, n.max(1)),
@@ -143,7 +95,7 @@ fn main() -> i32 {
         "shared" => shared(&mut c),
         _ => reply_errors(&mut c),
     }
-    c.finish()
+    c.finish(mode)
 }
 
 /// A helper process running `mode`, with the console and `objects` in

@@ -44,6 +44,7 @@
 //! `#![forbid(unsafe_code)]`.
 #![no_std]
 
+pub mod checks;
 mod heap;
 mod panic;
 mod print;

@@ -23,8 +23,8 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use core::fmt::Debug;
 use ferrous_rt::abi::{Handle, MsgInfo, Perms, SysError, TRACE_READ_HEADER, initial};
+use ferrous_rt::checks::Checks;
 use ferrous_rt::{println, sys};
 use ferrous_trace::{BlockReason, Categories, EventType, Record};
 
@@ -32,23 +32,6 @@ ferrous_rt::entry!(main);
 
 const STACK: u64 = 16 * 4096;
 const AT: u64 = 0x6000_0000;
-
-struct Checks {
-    total: u32,
-    failed: u32,
-}
-
-impl Checks {
-    fn check(&mut self, what: &str, ok: bool, detail: impl Debug) {
-        self.total += 1;
-        if ok {
-            println!("tracetool: ok {what}");
-        } else {
-            self.failed += 1;
-            println!("tracetool: FAIL {what}: {detail:?}");
-        }
-    }
-}
 
 extern "C" fn server(ep: u64) -> ! {
     let e = sys::serve(Handle(ep as u32), |m| [m.words[0] + 1, 0, 0, 0]);
@@ -83,10 +66,7 @@ fn read_all() -> Result<Vec<Record>, SysError> {
 }
 
 fn main() -> i32 {
-    let mut c = Checks {
-        total: 0,
-        failed: 0,
-    };
+    let mut c = Checks::new("tracetool");
     let previous = sys::trace_control(initial::TRACE, Categories::DEFAULT.bits());
     c.check(
         "trace_control returns the categories in force (the default)",
@@ -190,7 +170,13 @@ fn main() -> i32 {
         }
         Err(e) => c.check("metrics_read", false, e),
     }
-    c.expect_none();
+    // A capability it does not hold reads nothing.
+    let mut none = [0u64; 8];
+    c.expect(
+        "metrics_read without a capability fails",
+        sys::metrics_read(Handle(200), &mut none),
+        SysError::EmptySlot { arg: 0 },
+    );
     let off = sys::trace_control(initial::TRACE, Categories::NONE.bits());
     let before = read_all().map(|r| r.len()).unwrap_or(0);
     let _ = sys::ipc_call(ep, MsgInfo::words(1), [0; 4]);
@@ -201,23 +187,5 @@ fn main() -> i32 {
         (before, after),
     );
     let _ = sys::trace_control(initial::TRACE, Categories::DEFAULT.bits());
-    println!("tracetool: {} checks, {} failed", c.total, c.failed);
-    i32::from(c.failed != 0)
-}
-
-trait ExpectNone {
-    fn expect_none(&mut self);
-}
-
-impl ExpectNone for Checks {
-    /// A capability it does not hold reads nothing.
-    fn expect_none(&mut self) {
-        let mut m = [0u64; 8];
-        let r = sys::metrics_read(Handle(200), &mut m);
-        self.check(
-            "metrics_read without a capability fails",
-            r == Err(SysError::EmptySlot { arg: 0 }),
-            r,
-        );
-    }
+    c.finish("")
 }
