@@ -392,6 +392,9 @@ fn note_block(waiting: Option<Waiting>) {
 /// A message reached this thread: `ipc.recv` in its own context.
 fn note_recv(endpoint: u64, r: &Received) {
     crate::metrics::count(crate::metrics::Counter::IpcMessages);
+    if !trace::enabled(EventType::IpcRecv) {
+        return;
+    }
     // Run by a handoff that recorded this message already (its causal ID
     // is on the `sched.handoff` record): one record, not two.
     if trace::take_handed_to(trace::thread_word(thread::current_id())) {

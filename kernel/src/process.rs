@@ -237,16 +237,19 @@ impl Process {
             .unwrap_or(0);
         if before == 1 {
             self.end(status);
-            let m = self.metrics();
-            log::debug!(
-                "metrics: process {} syscalls={} ipc={} faults={} cpu_us={} memory_charged={}",
-                self.name,
-                m[0],
-                m[1],
-                m[2],
-                m[3] / 1000,
-                m[4]
-            );
+            // `metrics` scans the thread table: only when it is printed.
+            if log::log_enabled!(log::Level::Debug) {
+                let m = self.metrics();
+                log::debug!(
+                    "metrics: process {} syscalls={} ipc={} faults={} cpu_us={} memory_charged={}",
+                    self.name,
+                    m[0],
+                    m[1],
+                    m[2],
+                    m[3] / 1000,
+                    m[4]
+                );
+            }
             self.close();
         }
     }
