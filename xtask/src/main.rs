@@ -22,6 +22,7 @@ mod esp;
 mod qemu;
 mod scenario;
 mod test;
+mod toolchain;
 mod trace;
 
 use std::process::ExitCode;
@@ -129,6 +130,16 @@ fn main() -> ExitCode {
         eprint!("{USAGE}");
         return ExitCode::from(2);
     };
+    if matches!(cmd.as_str(), "help" | "--help" | "-h") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    // Every command builds for the bare-metal targets: complete the toolchain
+    // first (rustup does not always add what rust-toolchain.toml names).
+    if let Err(e) = toolchain::ensure() {
+        eprintln!("xtask: {e}");
+        return ExitCode::FAILURE;
+    }
     // `trace` has options of its own.
     if cmd == "trace" {
         return match trace::run(rest) {
@@ -152,10 +163,6 @@ fn main() -> ExitCode {
         "gdb" => qemu::run_gdb(&opts),
         "test" => test::run(&opts),
         "bench" => bench::run(&opts),
-        "help" | "--help" | "-h" => {
-            print!("{USAGE}");
-            Ok(())
-        }
         other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
     };
     match result {
