@@ -18,7 +18,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
-use ferrous_abi::{CSPACE_SLOTS, CapInfo, Handle, SysError, Sysno};
+use ferrous_abi::{CSPACE_SLOTS, CapInfo, DenyReason, Handle, SysError, Sysno};
 use ferrous_caps::{CapError, CapSystem, Capability, ObjectId, ObjectType, Rights, SpaceId};
 
 /// A kernel object a capability can name.
@@ -58,7 +58,7 @@ pub enum Object {
 impl Object {
     pub fn kind(&self) -> ObjectType {
         match self {
-            Object::Memory(_) => ObjectType::Untyped,
+            Object::Memory(_) => ObjectType::Memory,
             Object::AddressSpace(_) => ObjectType::AddressSpace,
             Object::Process(_) => ObjectType::Process,
             Object::Thread(_) => ObjectType::Thread,
@@ -69,7 +69,7 @@ impl Object {
             Object::Mmio { .. } => ObjectType::MmioRegion,
             Object::Endpoint(_) => ObjectType::Endpoint,
             Object::Notification(_) => ObjectType::Notification,
-            Object::Trace => ObjectType::TraceBuffer,
+            Object::Trace => ObjectType::Trace,
             Object::Frame(_) => ObjectType::Frame,
         }
     }
@@ -79,8 +79,9 @@ impl Object {
         Described(self)
     }
 
-    /// What happens when the last capability to the object is gone.
-    fn destroyed(self) {
+    /// What happens when the last capability to the object is gone (also
+    /// how a call undoes an object it made but could not hand out).
+    pub fn destroyed(self) {
         match self {
             Object::Memory(m) => m.destroy(),
             // Ended by `run_destructions` without recursion.
@@ -144,9 +145,11 @@ fn key(space: SpaceId, slot: u32) -> (u32, u32, u32) {
     (space.index, space.generation, slot)
 }
 
-/// Why a capability operation was refused, for the trace.
+/// Why a capability operation was refused, with what the trace and the log
+/// say about it: the ABI's [`DenyReason`] plus the types or rights
+/// involved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DenyReason {
+pub enum Denial {
     EmptySlot,
     Revoked,
     SlotOutOfRange,
@@ -159,59 +162,51 @@ pub enum DenyReason {
     BadgeAlreadySet,
     TableFull,
     OutOfMemory,
-    NoSpace,
+    ProcessEnded,
 }
 
-impl core::fmt::Display for DenyReason {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+impl Denial {
+    /// The reason code `cap.denied` records carry.
+    pub fn reason(self) -> DenyReason {
         match self {
-            DenyReason::EmptySlot => f.write_str("empty slot"),
-            DenyReason::Revoked => f.write_str("revoked"),
-            DenyReason::SlotOutOfRange => f.write_str("slot out of range"),
-            DenyReason::WrongType { expected, found } => {
-                write!(f, "wrong type: {found}, needs {expected}")
-            }
-            DenyReason::MissingRight(r) => write!(f, "missing right {}", RightNames(*r)),
-            DenyReason::SlotOccupied => f.write_str("destination occupied"),
-            DenyReason::BadgeAlreadySet => f.write_str("already badged"),
-            DenyReason::TableFull => f.write_str("capability table full"),
-            DenyReason::OutOfMemory => f.write_str("out of memory"),
-            DenyReason::NoSpace => f.write_str("process ended"),
+            Denial::EmptySlot => DenyReason::EmptySlot,
+            Denial::Revoked => DenyReason::Revoked,
+            Denial::SlotOutOfRange => DenyReason::SlotOutOfRange,
+            Denial::WrongType { .. } => DenyReason::WrongType,
+            Denial::MissingRight(_) => DenyReason::MissingRight,
+            Denial::SlotOccupied => DenyReason::SlotOccupied,
+            Denial::BadgeAlreadySet => DenyReason::BadgeAlreadySet,
+            Denial::TableFull => DenyReason::TableFull,
+            Denial::OutOfMemory => DenyReason::OutOfMemory,
+            Denial::ProcessEnded => DenyReason::ProcessEnded,
+        }
+    }
+
+    /// The rights that were missing (none for the other reasons).
+    pub fn missing(self) -> Rights {
+        match self {
+            Denial::MissingRight(r) => r,
+            _ => Rights::NONE,
         }
     }
 }
 
-/// Rights by name: `write+execute`.
-pub struct RightNames(pub Rights);
-
-impl core::fmt::Display for RightNames {
+impl core::fmt::Display for Denial {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        const NAMES: [(Rights, &str); 10] = [
-            (Rights::READ, "read"),
-            (Rights::WRITE, "write"),
-            (Rights::EXECUTE, "execute"),
-            (Rights::GRANT, "grant"),
-            (Rights::DERIVE, "derive"),
-            (Rights::SEND, "send"),
-            (Rights::RECEIVE, "receive"),
-            (Rights::SIGNAL, "signal"),
-            (Rights::WAIT, "wait"),
-            (Rights::CONTROL, "control"),
-        ];
-        let mut first = true;
-        for (r, name) in NAMES {
-            if self.0.contains(r) {
-                if !first {
-                    f.write_str("+")?;
-                }
-                f.write_str(name)?;
-                first = false;
+        match self {
+            Denial::WrongType { expected, found } => {
+                write!(f, "wrong type: {found}, needs {expected}")
             }
+            Denial::MissingRight(r) => write!(f, "missing right {}", r.names()),
+            Denial::EmptySlot => f.write_str("empty slot"),
+            Denial::Revoked => f.write_str("revoked"),
+            Denial::SlotOutOfRange => f.write_str("slot out of range"),
+            Denial::SlotOccupied => f.write_str("destination occupied"),
+            Denial::BadgeAlreadySet => f.write_str("already badged"),
+            Denial::TableFull => f.write_str("capability table full"),
+            Denial::OutOfMemory => f.write_str("out of memory"),
+            Denial::ProcessEnded => f.write_str("process ended"),
         }
-        if first {
-            f.write_str("none")?;
-        }
-        Ok(())
     }
 }
 
@@ -219,36 +214,35 @@ impl core::fmt::Display for RightNames {
 fn deny(st: &State, op: Sysno, space: SpaceId, slot: u32, arg: u8, e: CapError) -> SysError {
     let (reason, err) = match e {
         CapError::EmptySlot { .. } if st.revoked.contains(&key(space, slot)) => {
-            (DenyReason::Revoked, SysError::EmptySlot { arg })
+            (Denial::Revoked, SysError::EmptySlot { arg })
         }
-        CapError::EmptySlot { .. } => (DenyReason::EmptySlot, SysError::EmptySlot { arg }),
+        CapError::EmptySlot { .. } => (Denial::EmptySlot, SysError::EmptySlot { arg }),
         CapError::SlotOutOfRange { .. } => {
-            (DenyReason::SlotOutOfRange, SysError::SlotOutOfRange { arg })
+            (Denial::SlotOutOfRange, SysError::SlotOutOfRange { arg })
         }
         CapError::WrongType {
             expected, found, ..
         } => (
-            DenyReason::WrongType { expected, found },
+            Denial::WrongType { expected, found },
             SysError::WrongObjectType { arg },
         ),
         CapError::MissingRight { right, .. } => (
-            DenyReason::MissingRight(right),
+            Denial::MissingRight(right),
             SysError::MissingRight {
                 arg,
                 missing: right,
             },
         ),
-        CapError::SlotOccupied { .. } => (DenyReason::SlotOccupied, SysError::SlotOccupied { arg }),
-        CapError::BadgeAlreadySet { .. } => (
-            DenyReason::BadgeAlreadySet,
-            SysError::BadgeAlreadySet { arg },
-        ),
-        CapError::TableFull => (DenyReason::TableFull, SysError::TableFull),
-        CapError::OutOfMemory => (DenyReason::OutOfMemory, SysError::OutOfMemory),
-        CapError::NoSuchSpace(_) => (DenyReason::NoSpace, SysError::ObjectGone),
+        CapError::SlotOccupied { .. } => (Denial::SlotOccupied, SysError::SlotOccupied { arg }),
+        CapError::BadgeAlreadySet { .. } => {
+            (Denial::BadgeAlreadySet, SysError::BadgeAlreadySet { arg })
+        }
+        CapError::TableFull => (Denial::TableFull, SysError::TableFull),
+        CapError::OutOfMemory => (Denial::OutOfMemory, SysError::OutOfMemory),
+        CapError::NoSuchSpace(_) => (Denial::ProcessEnded, SysError::ObjectGone),
         CapError::ObjectExists(o) => {
             log::error!("cap: {o} inserted twice");
-            (DenyReason::OutOfMemory, SysError::OutOfMemory)
+            (Denial::OutOfMemory, SysError::OutOfMemory)
         }
     };
     trace::cap_denied(op, slot, reason);
@@ -276,6 +270,69 @@ pub fn lookup(
         .cloned()
         .ok_or(SysError::ObjectGone)?;
     Ok((obj, cap))
+}
+
+/// An object type as a Rust type, for [`lookup_as`]: the type the
+/// capability must name and what the caller gets from the object.
+pub trait Kind {
+    const TYPE: ObjectType;
+    type Ref;
+    /// `None` only if the table disagrees with the capability (never).
+    fn from_object(o: Object) -> Option<Self::Ref>;
+}
+
+/// The object kinds [`lookup_as`] takes, one marker type each.
+pub mod kind {
+    use super::{Kind, Object};
+    use alloc::sync::Arc;
+    use ferrous_abi::ObjectType;
+
+    macro_rules! kinds {
+        ($( $marker:ident: $ty:ident => $pat:pat => $val:expr, $ref:ty; )*) => {
+            $(
+                #[derive(Debug)]
+                pub struct $marker;
+                impl Kind for $marker {
+                    const TYPE: ObjectType = ObjectType::$ty;
+                    type Ref = $ref;
+                    fn from_object(o: Object) -> Option<$ref> {
+                        match o {
+                            $pat => Some($val),
+                            _ => None,
+                        }
+                    }
+                }
+            )*
+        };
+    }
+
+    kinds! {
+        Memory: Memory => Object::Memory(m) => m, Arc<crate::memory::Memory>;
+        AddressSpace: AddressSpace => Object::AddressSpace(p) => p, Arc<crate::process::Process>;
+        Process: Process => Object::Process(p) => p, Arc<crate::process::Process>;
+        Thread: Thread => Object::Thread(t) => t, Arc<crate::process::UserThread>;
+        Console: Console => Object::Console => (), ();
+        Module: Module => Object::Module(i) => i, usize;
+        Endpoint: Endpoint => Object::Endpoint(e) => e, Arc<crate::ipc::EndpointObj>;
+        Notification: Notification => Object::Notification(n) => n, Arc<crate::ipc::NotificationObj>;
+        Trace: Trace => Object::Trace => (), ();
+        Frame: Frame => Object::Frame(f) => f, Arc<crate::frame::FrameObj>;
+    }
+}
+
+/// [`lookup`] for one object type: the caller's capability in `handle`
+/// (argument `arg` of `op`) with at least `needed`, and the object as the
+/// kind's Rust type.
+pub fn lookup_as<K: Kind>(
+    space: SpaceId,
+    op: Sysno,
+    handle: Handle,
+    arg: u8,
+    needed: Rights,
+) -> Result<(K::Ref, Capability), SysError> {
+    let (obj, cap) = lookup(space, op, handle, arg, Some(K::TYPE), needed)?;
+    let r = K::from_object(obj).ok_or(SysError::ObjectGone)?;
+    Ok((r, cap))
 }
 
 /// Whether `handle` still names `object` (blocked calls re-check this).
@@ -416,7 +473,7 @@ pub fn insert(
     log::trace!(
         "cap.insert slot={slot} {} rights={}",
         obj.describe(),
-        RightNames(rights)
+        rights.names()
     );
     let cap = Capability::new(id, obj.kind(), rights);
     let result = match parent {

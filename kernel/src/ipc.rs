@@ -20,7 +20,7 @@
 //! the message gets a fresh one. Trace lines `ipc.send`, `ipc.recv`,
 //! `ipc.reply` carry it.
 
-use crate::cap::{self, Object};
+use crate::cap;
 use crate::memory::Memory;
 use crate::sync::IrqMutex;
 use crate::thread::{self, ThreadId};
@@ -29,7 +29,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_abi::{Handle, MSG_WORDS, MsgInfo, RecvInfo, Rights, SysError, Sysno};
-use ferrous_caps::{ObjectId, ObjectType, SpaceId};
+use ferrous_caps::{ObjectId, SpaceId};
 use ferrous_ipc::{
     CausalId, CausalState, Endpoint, IpcError, Notification, RecvOutcome, Replies, SendKind,
     SendOutcome, WaitOutcome,
@@ -512,10 +512,7 @@ pub fn endpoint_target(
     handle: Handle,
     needed: Rights,
 ) -> Result<Target, SysError> {
-    let (obj, c) = cap::lookup(space, op, handle, 0, Some(ObjectType::Endpoint), needed)?;
-    let Object::Endpoint(e) = obj else {
-        return Err(SysError::WrongObjectType { arg: 0 });
-    };
+    let (e, c) = cap::lookup_as::<cap::kind::Endpoint>(space, op, handle, 0, needed)?;
     Ok(Target {
         process,
         space,
@@ -870,10 +867,7 @@ pub fn notification_target(
     handle: Handle,
     needed: Rights,
 ) -> Result<(u64, Held), SysError> {
-    let (obj, c) = cap::lookup(space, op, handle, 0, Some(ObjectType::Notification), needed)?;
-    let Object::Notification(n) = obj else {
-        return Err(SysError::WrongObjectType { arg: 0 });
-    };
+    let (n, c) = cap::lookup_as::<cap::kind::Notification>(space, op, handle, 0, needed)?;
     let held = Held {
         space,
         handle,

@@ -52,22 +52,10 @@ static DENIALS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::n
 
 /// `cap.denied`: the running process's `op` on `slot` was refused for
 /// `reason`. Logged at debug level; always counted.
-pub fn cap_denied(op: ferrous_abi::Sysno, slot: u32, reason: crate::cap::DenyReason) {
+pub fn cap_denied(op: ferrous_abi::Sysno, slot: u32, reason: crate::cap::Denial) {
     DENIALS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    use crate::cap::DenyReason as D;
-    use ferrous_trace::DenyReason as T;
-    let (code, missing) = match reason {
-        D::EmptySlot => (T::EmptySlot as u64, 0),
-        D::Revoked => (T::Revoked as u64, 0),
-        D::SlotOutOfRange => (T::SlotOutOfRange as u64, 0),
-        D::WrongType { .. } => (T::WrongType as u64, 0),
-        D::MissingRight(r) => (T::MissingRight as u64, u64::from(r.bits())),
-        D::SlotOccupied => (T::SlotOccupied as u64, 0),
-        D::BadgeAlreadySet => (T::BadgeAlreadySet as u64, 0),
-        D::TableFull => (T::TableFull as u64, 0),
-        D::OutOfMemory => (T::OutOfMemory as u64, 0),
-        D::NoSpace => (T::ProcessEnded as u64, 0),
-    };
+    let code = reason.reason() as u64;
+    let missing = u64::from(reason.missing().bits());
     emit(
         EventType::CapDenied,
         [u64::from(slot), op as u64, code, missing],

@@ -11,6 +11,15 @@ use core::fmt;
 /// Words in one message.
 pub const MSG_WORDS: usize = 4;
 
+/// A message as a receiver sees it (and a caller its reply).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Received {
+    /// The badge of the capability the sender used (0: unbadged).
+    pub badge: u64,
+    pub info: RecvInfo,
+    pub words: [u64; MSG_WORDS],
+}
+
 /// Describes an outgoing message, or how to receive one.
 ///
 /// Bits 0..3: word count (0 to 4); bit 4: do not block; bits 8..16: the

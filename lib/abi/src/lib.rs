@@ -26,62 +26,27 @@
 
 use core::fmt;
 
-/// Defines a `#[repr(u64)]` enum of stable numbers together with `ALL`,
-/// `from_raw` and `name`, so the number, the name and the lookup come from
-/// one list and cannot drift (a repeated number fails to compile).
-macro_rules! numbered {
-    (
-        $(#[$meta:meta])*
-        pub enum $ty:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal => $name:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[repr(u64)]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $ty {
-            $( $(#[$vmeta])* $variant = $value, )*
-        }
-
-        impl $ty {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
-
-            pub const fn from_raw(raw: u64) -> Option<$ty> {
-                match raw {
-                    $( $value => Some($ty::$variant), )*
-                    _ => None,
-                }
-            }
-
-            /// The name used in `docs/ABI.md` and in traces.
-            pub const fn name(self) -> &'static str {
-                match self {
-                    $( $ty::$variant => $name, )*
-                }
-            }
-        }
-
-        impl core::fmt::Display for $ty {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-    };
-}
+#[macro_use]
+mod numbered;
+#[macro_use]
+mod table;
 
 mod call;
+mod deny;
 mod error;
 mod ipc;
-mod sysno;
+pub mod metrics;
+mod object;
+mod rights;
+mod syscalls;
 
-pub use call::Syscall;
+pub use call::{Call, CallResult, Reg};
+pub use deny::DenyReason;
 pub use error::{Detail, ErrorCode, SysError, Unrecognized, decode_result, encode_result};
-/// Rights and object types are the capability crate's; the ABI re-exports
-/// them so kernel, user space and traces use one vocabulary.
-pub use ferrous_caps::{ObjectType, Rights};
-pub use ipc::{MSG_WORDS, MsgInfo, RecvInfo};
-pub use sysno::Sysno;
+pub use ipc::{MSG_WORDS, MsgInfo, Received, RecvInfo};
+pub use object::ObjectType;
+pub use rights::{RightNames, Rights};
+pub use syscalls::{Syscall, Sysno, calls};
 
 /// Returned by [`Sysno::AbiVersion`]. The ABI only grows: new calls, new
 /// error codes, meanings for registers and bits that must be zero today.

@@ -47,7 +47,7 @@ const REPLY_RECV_INFO: MsgInfo = MsgInfo {
 /// One of each call, with ordinary arguments.
 fn samples() -> Vec<Syscall> {
     vec![
-        Syscall::AbiVersion,
+        Syscall::AbiVersion {},
         Syscall::DebugWrite {
             console: initial::CONSOLE,
             buf: BUF,
@@ -66,9 +66,9 @@ fn samples() -> Vec<Syscall> {
             process: H,
             timeout_ns: WAIT_FOREVER,
         },
-        Syscall::ThreadYield,
+        Syscall::ThreadYield {},
         Syscall::ThreadSleep { ns: 1_000_000 },
-        Syscall::ClockMonotonic,
+        Syscall::ClockMonotonic {},
         Syscall::MemMap {
             space: initial::SELF_SPACE,
             addr: UserPtr::NULL,
@@ -154,15 +154,15 @@ fn samples() -> Vec<Syscall> {
             info: REPLY_RECV_INFO,
             words: [5, 6, 7, 0],
         },
-        Syscall::NotifySignal {
+        Syscall::NotificationSignal {
             notification: H,
             bits: 0b101,
         },
-        Syscall::NotifyWait {
+        Syscall::NotificationWait {
             notification: H,
             timeout_ns: WAIT_FOREVER,
         },
-        Syscall::NotifyPoll { notification: H },
+        Syscall::NotificationPoll { notification: H },
         Syscall::ThreadSetCpu { thread: H, cpu: 1 },
         Syscall::TraceRead {
             trace: initial::TRACE,
@@ -253,9 +253,9 @@ fn sysno_numbers_are_stable() {
         (28, "ipc_call", 6),
         (29, "ipc_reply", 6),
         (30, "ipc_reply_recv", 6),
-        (31, "notify_signal", 2),
-        (32, "notify_wait", 2),
-        (33, "notify_poll", 1),
+        (31, "notification_signal", 2),
+        (32, "notification_wait", 2),
+        (33, "notification_poll", 1),
         (34, "thread_set_cpu", 2),
         (35, "trace_read", 5),
         (36, "metrics_read", 3),
@@ -784,25 +784,25 @@ fn decode_reads_arguments_in_register_order() {
             },
         ),
         (
-            Sysno::NotifySignal,
+            Sysno::NotificationSignal,
             [12, 0x8000_0000_0000_0001, 0, 0, 0, 0],
-            Syscall::NotifySignal {
+            Syscall::NotificationSignal {
                 notification: Handle(12),
                 bits: 0x8000_0000_0000_0001,
             },
         ),
         (
-            Sysno::NotifyWait,
+            Sysno::NotificationWait,
             [12, 99, 0, 0, 0, 0],
-            Syscall::NotifyWait {
+            Syscall::NotificationWait {
                 notification: Handle(12),
                 timeout_ns: 99,
             },
         ),
         (
-            Sysno::NotifyPoll,
+            Sysno::NotificationPoll,
             [12, 0, 0, 0, 0, 0],
-            Syscall::NotifyPoll {
+            Syscall::NotificationPoll {
                 notification: Handle(12),
             },
         ),
@@ -887,7 +887,7 @@ fn display_for_traces() {
         call.to_string(),
         "mem_map(space=h2, addr=0x0, len=0x2000, perms=rw-)"
     );
-    assert_eq!(Syscall::ThreadYield.to_string(), "thread_yield()");
+    assert_eq!(Syscall::ThreadYield {}.to_string(), "thread_yield()");
     assert_eq!(
         SysError::LengthTooLarge { arg: 2 }.to_string(),
         "argument 2 (rdx): length exceeds this call's limit"
@@ -943,14 +943,17 @@ fn display_for_traces() {
             "ipc_reply_recv(endpoint=h7, info=[3 words, nonblocking], words=[5, 6, 7, 0])",
         ),
         (
-            Sysno::NotifySignal,
-            "notify_signal(notification=h7, bits=0x5)",
+            Sysno::NotificationSignal,
+            "notification_signal(notification=h7, bits=0x5)",
         ),
         (
-            Sysno::NotifyWait,
-            "notify_wait(notification=h7, timeout_ns=18446744073709551615)",
+            Sysno::NotificationWait,
+            "notification_wait(notification=h7, timeout_ns=18446744073709551615)",
         ),
-        (Sysno::NotifyPoll, "notify_poll(notification=h7)"),
+        (
+            Sysno::NotificationPoll,
+            "notification_poll(notification=h7)",
+        ),
         (Sysno::ThreadSetCpu, "thread_set_cpu(thread=h7, cpu=1)"),
         (
             Sysno::TraceRead,
@@ -1248,9 +1251,9 @@ const THIRTY_TWO_BIT_ARGS: [(Sysno, usize); 43] = [
     (Sysno::IpcRecv, 0),
     (Sysno::IpcCall, 0),
     (Sysno::IpcReplyRecv, 0),
-    (Sysno::NotifySignal, 0),
-    (Sysno::NotifyWait, 0),
-    (Sysno::NotifyPoll, 0),
+    (Sysno::NotificationSignal, 0),
+    (Sysno::NotificationWait, 0),
+    (Sysno::NotificationPoll, 0),
     (Sysno::ThreadSetCpu, 0),
     (Sysno::ThreadSetCpu, 1),
     (Sysno::TraceRead, 0),
@@ -1288,9 +1291,9 @@ fn handles_exit_codes_and_rights_are_32_bits() {
         Sysno::EndpointCreate,
         Sysno::NotificationCreate,
         Sysno::IpcRecv,
-        Sysno::NotifySignal,
-        Sysno::NotifyWait,
-        Sysno::NotifyPoll,
+        Sysno::NotificationSignal,
+        Sysno::NotificationWait,
+        Sysno::NotificationPoll,
         Sysno::ThreadSetCpu,
         Sysno::TraceRead,
         Sysno::MetricsRead,
@@ -1607,7 +1610,7 @@ fn byte_lengths_checked_against_limit_wrap_and_user_end() {
 /// without room for a record (`ZeroLength` on argument 4), `metrics_read`
 /// writes `len / 8` words or fewer. Neither length needs alignment.
 #[test]
-fn trace_buffers_take_any_length_up_to_the_limit() {
+fn traces_take_any_length_up_to_the_limit() {
     let one_record = TRACE_READ_HEADER + TRACE_RECORD;
     for len in [
         0,
@@ -1912,15 +1915,15 @@ fn plain_values_take_any_bits() {
             })
         );
         assert_eq!(
-            decode(Sysno::NotifySignal, [5, v, 0, 0, 0, 0]),
-            Ok(Syscall::NotifySignal {
+            decode(Sysno::NotificationSignal, [5, v, 0, 0, 0, 0]),
+            Ok(Syscall::NotificationSignal {
                 notification: Handle(5),
                 bits: v
             })
         );
         assert_eq!(
-            decode(Sysno::NotifyWait, [5, v, 0, 0, 0, 0]),
-            Ok(Syscall::NotifyWait {
+            decode(Sysno::NotificationWait, [5, v, 0, 0, 0, 0]),
+            Ok(Syscall::NotificationWait {
                 notification: Handle(5),
                 timeout_ns: v
             })
@@ -2238,7 +2241,7 @@ fn cap_info_words() {
         badged: false,
     };
     assert_eq!(console.to_raw(), 2 | 13 << 32);
-    for kind in ObjectType::ALL {
+    for &kind in ObjectType::ALL {
         for rights in [Rights::NONE, Rights::READ | Rights::DERIVE, Rights::ALL] {
             for badged in [false, true] {
                 let info = CapInfo {
@@ -2257,7 +2260,7 @@ fn cap_info_words() {
 #[test]
 fn cap_info_refuses_words_this_version_does_not_produce() {
     let ok = CapInfo {
-        kind: ObjectType::Untyped,
+        kind: ObjectType::Memory,
         rights: Rights::READ,
         badged: false,
     }
@@ -2483,7 +2486,7 @@ fn object_type_numbers_are_stable() {
         (9, "io_ports"),
         (10, "mmio_region"),
         (11, "resource_group"),
-        (12, "trace_buffer"),
+        (12, "trace"),
         (13, "console"),
         (14, "module"),
     ];
@@ -2894,12 +2897,12 @@ fn docs_give_the_new_calls_their_rights_and_errors() {
             ],
         ),
         (
-            Sysno::NotifySignal,
+            Sysno::NotificationSignal,
             &["notification, signal"],
             &["ReservedBitsSet", handle_errors],
         ),
         (
-            Sysno::NotifyWait,
+            Sysno::NotificationWait,
             &["notification, wait"],
             &[
                 "ReservedBitsSet",
@@ -2910,7 +2913,7 @@ fn docs_give_the_new_calls_their_rights_and_errors() {
             ],
         ),
         (
-            Sysno::NotifyPoll,
+            Sysno::NotificationPoll,
             &["notification, wait"],
             &["ReservedBitsSet", handle_errors],
         ),
@@ -2921,7 +2924,7 @@ fn docs_give_the_new_calls_their_rights_and_errors() {
         ),
         (
             Sysno::TraceRead,
-            &["trace_buffer, read"],
+            &["trace, read"],
             &[
                 "ReservedBitsSet",
                 handle_errors,
@@ -2932,7 +2935,7 @@ fn docs_give_the_new_calls_their_rights_and_errors() {
         ),
         (
             Sysno::MetricsRead,
-            &["trace_buffer or process, read"],
+            &["trace or process, read"],
             &[
                 "ReservedBitsSet",
                 "SlotOutOfRange",
@@ -2944,7 +2947,7 @@ fn docs_give_the_new_calls_their_rights_and_errors() {
         ),
         (
             Sysno::TraceControl,
-            &["trace_buffer, control"],
+            &["trace, control"],
             &["ReservedBitsSet", handle_errors],
         ),
         (
@@ -3302,7 +3305,7 @@ fn categories() -> impl Strategy<Value = u32> {
 
 /// A trace or metrics buffer: often a whole number of records after the
 /// header, or of words.
-fn trace_buffer() -> impl Strategy<Value = (UserPtr, u64)> {
+fn trace() -> impl Strategy<Value = (UserPtr, u64)> {
     prop_oneof![
         byte_range(MAX_TRACE_READ),
         (
@@ -3318,7 +3321,7 @@ fn trace_buffer() -> impl Strategy<Value = (UserPtr, u64)> {
 
 fn valid_call() -> impl Strategy<Value = Syscall> {
     prop_oneof![
-        Just(Syscall::AbiVersion),
+        Just(Syscall::AbiVersion {}),
         (handle(), byte_range(MAX_DEBUG_WRITE))
             .prop_map(|(console, (buf, len))| { Syscall::DebugWrite { console, buf, len } }),
         any::<u32>().prop_map(|code| Syscall::ProcessExit { code }),
@@ -3343,9 +3346,9 @@ fn valid_call() -> impl Strategy<Value = Syscall> {
             process,
             timeout_ns
         }),
-        Just(Syscall::ThreadYield),
+        Just(Syscall::ThreadYield {}),
         any::<u64>().prop_map(|ns| Syscall::ThreadSleep { ns }),
-        Just(Syscall::ClockMonotonic),
+        Just(Syscall::ClockMonotonic {}),
         (handle(), page_range(), perms()).prop_map(|(space, (addr, len), perms)| {
             Syscall::MemMap {
                 space,
@@ -3416,23 +3419,23 @@ fn valid_call() -> impl Strategy<Value = Syscall> {
             }
         }),
         (handle(), any::<u64>())
-            .prop_map(|(notification, bits)| Syscall::NotifySignal { notification, bits }),
-        (handle(), any::<u64>()).prop_map(|(notification, timeout_ns)| Syscall::NotifyWait {
+            .prop_map(|(notification, bits)| Syscall::NotificationSignal { notification, bits }),
+        (handle(), any::<u64>()).prop_map(|(notification, timeout_ns)| Syscall::NotificationWait {
             notification,
             timeout_ns
         }),
-        handle().prop_map(|notification| Syscall::NotifyPoll { notification }),
+        handle().prop_map(|notification| Syscall::NotificationPoll { notification }),
         (handle(), cpu()).prop_map(|(thread, cpu)| Syscall::ThreadSetCpu { thread, cpu }),
-        (handle(), cpu(), any::<u64>(), trace_buffer()).prop_map(
-            |(trace, cpu, cursor, (buf, len))| Syscall::TraceRead {
+        (handle(), cpu(), any::<u64>(), trace()).prop_map(|(trace, cpu, cursor, (buf, len))| {
+            Syscall::TraceRead {
                 trace,
                 cpu,
                 cursor,
                 buf,
                 len,
             }
-        ),
-        (handle(), trace_buffer()).prop_map(|(object, (buf, len))| Syscall::MetricsRead {
+        }),
+        (handle(), trace()).prop_map(|(object, (buf, len))| Syscall::MetricsRead {
             object,
             buf,
             len
@@ -3588,7 +3591,7 @@ proptest! {
     /// user address, no wrap, at most `MAX_TRACE_READ`, ending at or
     /// below `USER_END`; the cursor and the CPU never matter.
     #[test]
-    fn trace_buffers_decode_exactly_when_the_range_is_valid(
+    fn traces_decode_exactly_when_the_range_is_valid(
         buf in raw_word(),
         len in raw_word(),
         cursor in any::<u64>(),
@@ -3725,7 +3728,7 @@ proptest! {
 
     #[test]
     fn cap_info_round_trips(
-        kind in proptest::sample::select(&ObjectType::ALL[..]),
+        kind in proptest::sample::select(ObjectType::ALL),
         rights in rights(),
         badged in any::<bool>(),
     ) {

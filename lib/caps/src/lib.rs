@@ -12,7 +12,7 @@
 //!   of slots; a slot index is what user space calls a handle.
 //! - One derivation tree spans all spaces. The kernel inserts an object's
 //!   original capability ([`CapSystem::insert_original`], no parent) or,
-//!   for an object carved out of an Untyped, a child of the Untyped
+//!   for an object made from memory, a child of the memory
 //!   capability ([`CapSystem::retype`]). [`CapSystem::copy`] and
 //!   [`CapSystem::mint`] add children; rights only ever shrink along a
 //!   path, and a badge, once set, stays. [`CapSystem::move_cap`] keeps
@@ -42,7 +42,10 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use core::fmt;
-use core::ops::{BitAnd, BitOr};
+
+/// Rights and object types are the ABI's vocabulary (`ferrous-abi`, the
+/// leaf crate); this crate decides what they permit.
+pub use ferrous_abi::{ObjectType, Rights};
 
 mod system;
 
@@ -56,215 +59,6 @@ pub struct ObjectId(pub u64);
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "object {}", self.0)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ObjectType {
-    /// Memory from which other objects are made ([`CapSystem::retype`]).
-    Untyped,
-    Frame,
-    AddressSpace,
-    Thread,
-    Process,
-    Endpoint,
-    Notification,
-    IrqLine,
-    IoPorts,
-    MmioRegion,
-    ResourceGroup,
-    TraceBuffer,
-    Console,
-    Module,
-}
-
-impl ObjectType {
-    pub const ALL: [ObjectType; 14] = [
-        Self::Untyped,
-        Self::Frame,
-        Self::AddressSpace,
-        Self::Thread,
-        Self::Process,
-        Self::Endpoint,
-        Self::Notification,
-        Self::IrqLine,
-        Self::IoPorts,
-        Self::MmioRegion,
-        Self::ResourceGroup,
-        Self::TraceBuffer,
-        Self::Console,
-        Self::Module,
-    ];
-
-    /// The stable number user space sees (`cap_identify`): the index in
-    /// [`ObjectType::ALL`] plus one, so 0 never names a type.
-    pub const fn raw(self) -> u8 {
-        match self {
-            Self::Untyped => 1,
-            Self::Frame => 2,
-            Self::AddressSpace => 3,
-            Self::Thread => 4,
-            Self::Process => 5,
-            Self::Endpoint => 6,
-            Self::Notification => 7,
-            Self::IrqLine => 8,
-            Self::IoPorts => 9,
-            Self::MmioRegion => 10,
-            Self::ResourceGroup => 11,
-            Self::TraceBuffer => 12,
-            Self::Console => 13,
-            Self::Module => 14,
-        }
-    }
-
-    pub const fn from_raw(raw: u8) -> Option<ObjectType> {
-        match raw {
-            1..=14 => Some(Self::ALL[raw as usize - 1]),
-            _ => None,
-        }
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Untyped => "memory",
-            Self::Frame => "frame",
-            Self::AddressSpace => "address_space",
-            Self::Thread => "thread",
-            Self::Process => "process",
-            Self::Endpoint => "endpoint",
-            Self::Notification => "notification",
-            Self::IrqLine => "irq_line",
-            Self::IoPorts => "io_ports",
-            Self::MmioRegion => "mmio_region",
-            Self::ResourceGroup => "resource_group",
-            Self::TraceBuffer => "trace_buffer",
-            Self::Console => "console",
-            Self::Module => "module",
-        }
-    }
-}
-
-impl fmt::Display for ObjectType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A set of rights. Only the defined bits can be set, so a `Rights` read
-/// from user space goes through [`Rights::from_bits`] (strict) or
-/// [`Rights::from_bits_truncate`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Rights(u32);
-
-impl Rights {
-    pub const READ: Rights = Rights(1 << 0);
-    pub const WRITE: Rights = Rights(1 << 1);
-    /// May be mapped executable.
-    pub const EXECUTE: Rights = Rights(1 << 2);
-    /// May be passed to another space in IPC.
-    pub const GRANT: Rights = Rights(1 << 3);
-    /// May be copied or minted.
-    pub const DERIVE: Rights = Rights(1 << 4);
-    pub const SEND: Rights = Rights(1 << 5);
-    pub const RECEIVE: Rights = Rights(1 << 6);
-    pub const SIGNAL: Rights = Rights(1 << 7);
-    pub const WAIT: Rights = Rights(1 << 8);
-    /// Type-specific management (thread control, IRQ acknowledge, ...).
-    pub const CONTROL: Rights = Rights(1 << 9);
-
-    pub const NONE: Rights = Rights(0);
-    pub const ALL: Rights = Rights((1 << 10) - 1);
-
-    /// Letters first (shown as `rwxgd`), then the names of the rest.
-    const LETTERS: [(Rights, char); 5] = [
-        (Self::READ, 'r'),
-        (Self::WRITE, 'w'),
-        (Self::EXECUTE, 'x'),
-        (Self::GRANT, 'g'),
-        (Self::DERIVE, 'd'),
-    ];
-    const NAMES: [(Rights, &'static str); 5] = [
-        (Self::SEND, "send"),
-        (Self::RECEIVE, "receive"),
-        (Self::SIGNAL, "signal"),
-        (Self::WAIT, "wait"),
-        (Self::CONTROL, "control"),
-    ];
-
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-
-    /// `None` if an undefined bit is set.
-    pub const fn from_bits(bits: u32) -> Option<Rights> {
-        if bits & !Self::ALL.0 == 0 {
-            Some(Rights(bits))
-        } else {
-            None
-        }
-    }
-
-    pub const fn from_bits_truncate(bits: u32) -> Rights {
-        Rights(bits & Self::ALL.0)
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// Every right in `other` is in `self`.
-    pub const fn contains(self, other: Rights) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    pub const fn union(self, other: Rights) -> Rights {
-        Rights(self.0 | other.0)
-    }
-
-    pub const fn intersection(self, other: Rights) -> Rights {
-        Rights(self.0 & other.0)
-    }
-
-    /// The rights in `self` that are not in `other`.
-    pub const fn difference(self, other: Rights) -> Rights {
-        Rights(self.0 & !other.0)
-    }
-}
-
-impl BitOr for Rights {
-    type Output = Rights;
-    fn bitor(self, rhs: Rights) -> Rights {
-        self.union(rhs)
-    }
-}
-
-impl BitAnd for Rights {
-    type Output = Rights;
-    fn bitand(self, rhs: Rights) -> Rights {
-        self.intersection(rhs)
-    }
-}
-
-/// `rw--d+send+receive`: a letter or `-` for each of read, write,
-/// execute, grant, derive, then `+name` for each type-specific right.
-impl fmt::Display for Rights {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (right, letter) in Self::LETTERS {
-            let c = if self.contains(right) { letter } else { '-' };
-            write!(f, "{c}")?;
-        }
-        for (right, name) in Self::NAMES {
-            if self.contains(right) {
-                write!(f, "+{name}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for Rights {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Rights({self})")
     }
 }
 
@@ -342,7 +136,8 @@ pub struct Revoked {
     /// revoked (so a later use is explained) and wakes the objects' waiters.
     pub emptied: Vec<(SpaceId, u32, ObjectId)>,
     /// Objects whose last capability was deleted, each once. Empty unless
-    /// the revoked capability is an Untyped with objects made from it.
+    /// the revoked capability is a memory capability with objects made from
+    /// it.
     pub destroyed: Vec<ObjectId>,
 }
 

@@ -18,7 +18,7 @@ const OBJECTS: u64 = 6;
 
 fn kind_of(object: u64) -> ObjectType {
     match object {
-        1 | 2 => ObjectType::Untyped,
+        1 | 2 => ObjectType::Memory,
         3 => ObjectType::Endpoint,
         4 => ObjectType::Frame,
         _ => ObjectType::Notification,
@@ -287,7 +287,7 @@ impl Harness {
                     Model::check(
                         from,
                         m.nodes[p].cap,
-                        Some(ObjectType::Untyped),
+                        Some(ObjectType::Memory),
                         Rights::WRITE,
                     )?;
                     if m.count(cap.object) > 0 {
@@ -502,7 +502,7 @@ impl Harness {
                                 prop_assert!(pcap.rights.contains(cap.rights), "rights grew");
                                 prop_assert!(pcap.badge == 0 || pcap.badge == cap.badge);
                             } else {
-                                prop_assert_eq!(pcap.kind, ObjectType::Untyped);
+                                prop_assert_eq!(pcap.kind, ObjectType::Memory);
                             }
                         }
                     }

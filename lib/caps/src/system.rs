@@ -187,21 +187,21 @@ impl CapSystem {
         self.insert_node((space, slot), cap, None)
     }
 
-    /// The kernel made `cap.object` out of the memory of the Untyped
-    /// capability at `untyped` (which needs [`Rights::WRITE`]): its
-    /// capability goes into `to` as a child of that Untyped capability,
-    /// so revoking the Untyped destroys it. `cap`'s rights are the
-    /// kernel's choice; they are not limited by the Untyped's.
+    /// The kernel made `cap.object` out of the memory capability at
+    /// `memory` (which needs [`Rights::WRITE`]): its capability goes into
+    /// `to` as a child of that memory capability, so revoking the memory
+    /// capability destroys it. `cap`'s rights are the
+    /// kernel's choice; they are not limited by the memory capability's.
     pub fn retype(
         &mut self,
-        untyped: (SpaceId, u32),
+        memory: (SpaceId, u32),
         to: (SpaceId, u32),
         cap: Capability,
     ) -> Result<(), CapError> {
-        let parent = self.occupied(untyped)?;
+        let parent = self.occupied(memory)?;
         self.vacant(to)?;
         let source = self.node(parent).cap;
-        check(untyped.1, source, Some(ObjectType::Untyped), Rights::WRITE)?;
+        check(memory.1, source, Some(ObjectType::Memory), Rights::WRITE)?;
         self.insert_node(to, cap, Some(parent))
     }
 
@@ -335,7 +335,7 @@ impl CapSystem {
         let root = self.occupied((space, slot))?;
         let object = self.node(root).cap.object;
         // Size the result first, so running out of memory changes nothing.
-        // Only objects made from a revoked Untyped can be destroyed.
+        // Only objects made from a revoked memory capability can be destroyed.
         let mut other = 0usize;
         let mut size = 0usize;
         let mut at = root;
@@ -376,7 +376,7 @@ impl CapSystem {
     /// Checks every structural invariant: slots and nodes point at each
     /// other, the sibling lists and parent links agree, the tree has no
     /// cycles, rights never grow and badges never change along an edge
-    /// (except Untyped → object made from it), object counts are exact.
+    /// (except memory → object made from it), object counts are exact.
     /// O(nodes + slots), allocates one count per object; for tests and
     /// debug builds.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
@@ -474,8 +474,10 @@ impl CapSystem {
                         if pc.badge != 0 && c.badge != pc.badge {
                             return Err("badge changed along a derivation");
                         }
-                    } else if pc.kind != ObjectType::Untyped {
-                        return Err("child names another object but its parent is not Untyped");
+                    } else if pc.kind != ObjectType::Memory {
+                        return Err(
+                            "child names another object but its parent is not a memory capability",
+                        );
                     }
                 }
             }

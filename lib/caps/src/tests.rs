@@ -258,21 +258,17 @@ fn one_original_per_object() {
 }
 
 #[test]
-fn retype_needs_a_writable_untyped() {
+fn retype_needs_a_writable_memory() {
     let (mut cs, s) = one(8);
     cs.insert_original(s, 0, ep(FULL)).unwrap();
-    cs.insert_original(
-        s,
-        1,
-        Capability::new(MEM, ObjectType::Untyped, Rights::READ),
-    )
-    .unwrap();
+    cs.insert_original(s, 1, Capability::new(MEM, ObjectType::Memory, Rights::READ))
+        .unwrap();
     let frame = Capability::new(FRAME, ObjectType::Frame, FULL);
     refused(
         &mut cs,
         CapError::WrongType {
             slot: 0,
-            expected: ObjectType::Untyped,
+            expected: ObjectType::Memory,
             found: ObjectType::Endpoint,
         },
         |cs| cs.retype((s, 0), (s, 2), frame),
@@ -492,11 +488,11 @@ fn delete_in_a_long_chain_and_wide_fan() {
 }
 
 #[test]
-fn revoking_an_untyped_destroys_what_was_made_from_it() {
+fn revoking_memory_destroys_what_was_made_from_it() {
     let mut cs = CapSystem::new();
     let root = cs.create_space(8).unwrap();
     let app = cs.create_space(8).unwrap();
-    cs.insert_original(root, 0, Capability::new(MEM, ObjectType::Untyped, FULL))
+    cs.insert_original(root, 0, Capability::new(MEM, ObjectType::Memory, FULL))
         .unwrap();
     cs.copy((root, 0), (app, 0)).unwrap();
     cs.retype((app, 0), (app, 1), ep(FULL)).unwrap();

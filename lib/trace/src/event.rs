@@ -4,7 +4,9 @@
 
 use core::fmt;
 use core::ops::{BitOr, Sub};
-use ferrous_abi::{ErrorCode, ExitStatus, Perms, Sysno};
+/// The deny reasons are the ABI's: one list for the kernel and traces.
+pub use ferrous_abi::DenyReason;
+use ferrous_abi::{ErrorCode, ExitStatus, Perms, Sysno, numbered};
 
 /// Most arguments a record carries.
 pub const MAX_ARGS: usize = 4;
@@ -324,23 +326,6 @@ numbered! {
         Sleep = 5 => "sleep",
         Join = 6 => "join",
         ProcessWait = 7 => "process_wait",
-    }
-}
-
-numbered! {
-    /// Why a capability check failed (`cap.denied`).
-    pub enum DenyReason: u64 {
-        EmptySlot = 1 => "empty_slot",
-        SlotOutOfRange = 2 => "slot_out_of_range",
-        WrongType = 3 => "wrong_type",
-        MissingRight = 4 => "missing_right",
-        Revoked = 5 => "revoked",
-        SlotOccupied = 6 => "slot_occupied",
-        BadgeAlreadySet = 7 => "badge_already_set",
-        TableFull = 8 => "table_full",
-        OutOfMemory = 9 => "out_of_memory",
-        /// The caller's process has ended.
-        ProcessEnded = 10 => "process_ended",
     }
 }
 

@@ -113,56 +113,6 @@
 
 extern crate alloc;
 
-/// Defines a `#[repr]` enum of stable numbers with `ALL`, `from_raw`,
-/// `name` and `from_name`, so the number, the name and the lookups come
-/// from one list and cannot drift (a repeated number fails to compile).
-/// The same pattern as `ferrous-abi`'s.
-macro_rules! numbered {
-    (
-        $(#[$meta:meta])*
-        pub enum $ty:ident: $repr:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $value:literal => $name:literal, )*
-        }
-    ) => {
-        $(#[$meta])*
-        #[repr($repr)]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $ty {
-            $( $(#[$vmeta])* $variant = $value, )*
-        }
-
-        impl $ty {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
-
-            /// `None` for a number this version does not define.
-            pub const fn from_raw(raw: $repr) -> Option<$ty> {
-                match raw {
-                    $( $value => Some($ty::$variant), )*
-                    _ => None,
-                }
-            }
-
-            /// The stable name printed in traces.
-            pub const fn name(self) -> &'static str {
-                match self {
-                    $( $ty::$variant => $name, )*
-                }
-            }
-
-            pub fn from_name(name: &str) -> Option<$ty> {
-                $ty::ALL.iter().copied().find(|v| v.name() == name)
-            }
-        }
-
-        impl core::fmt::Display for $ty {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-    };
-}
-
 mod event;
 mod filter;
 mod record;

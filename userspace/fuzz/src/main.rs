@@ -495,14 +495,14 @@ impl Fuzz {
             return Some(Want::Text("only codes the ABI defines"));
         }
         match (call, result) {
-            (Syscall::AbiVersion, r) if r != Ok(u64::from(ABI_VERSION)) => {
+            (Syscall::AbiVersion {}, r) if r != Ok(u64::from(ABI_VERSION)) => {
                 Some(Want::Text("ABI_VERSION"))
             }
             (
-                Syscall::ThreadYield | Syscall::ThreadSleep { .. } | Syscall::ClockMonotonic,
+                Syscall::ThreadYield {} | Syscall::ThreadSleep { .. } | Syscall::ClockMonotonic {},
                 Err(_),
             ) => Some(Want::Text("success: the call cannot fail")),
-            (Syscall::ClockMonotonic, Ok(t)) => {
+            (Syscall::ClockMonotonic {}, Ok(t)) => {
                 let back = t < self.last_clock;
                 self.last_clock = t;
                 back.then_some(Want::Text("a clock that never goes backwards"))

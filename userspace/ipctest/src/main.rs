@@ -173,7 +173,7 @@ fn client(n: u64) -> i32 {
 
 /// Waits on the notification in slot 2; exits with the bits it got.
 fn waiter() -> i32 {
-    match sys::notify_wait(FIRST, sys::WAIT_FOREVER) {
+    match sys::notification_wait(FIRST, sys::WAIT_FOREVER) {
         Ok(bits) => bits as i32,
         Err(e) => 1000 + e.code() as i32,
     }
@@ -457,13 +457,13 @@ fn timeout(c: &mut Checks) {
         return;
     };
     c.expect(
-        "notify_wait times out",
-        sys::notify_wait(n, 10_000_000),
+        "notification_wait times out",
+        sys::notification_wait(n, 10_000_000),
         SysError::TimedOut,
     );
     c.expect(
-        "notify_wait with timeout 0 polls",
-        sys::notify_wait(n, 0),
+        "notification_wait with timeout 0 polls",
+        sys::notification_wait(n, 0),
         SysError::WouldBlock,
     );
     // A queue left by timed-out callers is empty again: a server now sees
@@ -488,14 +488,18 @@ fn notify(c: &mut Checks) {
         return;
     };
     for bit in [1u64, 4, 16] {
-        c.ok("notify_signal", sys::notify_signal(n, bit));
+        c.ok("notification_signal", sys::notification_signal(n, bit));
     }
     c.check(
         "signals accumulate until taken",
-        sys::notify_poll(n) == Ok(21),
-        sys::notify_poll(n),
+        sys::notification_poll(n) == Ok(21),
+        sys::notification_poll(n),
     );
-    c.check("taking clears the word", sys::notify_poll(n) == Ok(0), ());
+    c.check(
+        "taking clears the word",
+        sys::notification_poll(n) == Ok(0),
+        (),
+    );
     let Some(w) = c.ok("start a waiter", start(b"waiter", &[(n, Rights::WAIT)])) else {
         return;
     };
@@ -505,7 +509,10 @@ fn notify(c: &mut Checks) {
         sys::wait(w.0, 0),
         SysError::WouldBlock,
     );
-    c.ok("notify_signal 0x30", sys::notify_signal(n, 0x30));
+    c.ok(
+        "notification_signal 0x30",
+        sys::notification_signal(n, 0x30),
+    );
     let s = sys::wait(w.0, sys::WAIT_FOREVER);
     c.check(
         "the waiter woke with the bits",
@@ -519,8 +526,8 @@ fn notify(c: &mut Checks) {
         sys::cap_mint(n, ro, Rights::WAIT, 0),
     );
     c.expect(
-        "notify_signal needs signal",
-        sys::notify_signal(ro, 1),
+        "notification_signal needs signal",
+        sys::notification_signal(ro, 1),
         SysError::MissingRight {
             arg: 0,
             missing: Rights::SIGNAL,

@@ -1,15 +1,19 @@
 //! System calls: the raw `syscall` stub and one typed wrapper per call.
 //!
-//! Every wrapper builds a [`Syscall`], takes its registers from
-//! [`Syscall::encode`] (so unused registers are zero, as the ABI demands)
-//! and turns the result registers into a `Result` with
-//! [`ferrous_abi::decode_result`]. Calls that act on the console or the
+//! Every wrapper takes its call from the ABI's typed constructors
+//! ([`ferrous_abi::calls`], generated from the one `syscalls!` table), so
+//! the registers come from [`Syscall::encode`] (unused ones zero, as the
+//! ABI demands) and the result registers become the call's typed result
+//! ([`CallResult`]). [`make`] is the one place that turns a
+//! [`Call`] into a system call. Calls that act on the console or the
 //! address space use the [`initial`] handles.
 
 use ferrous_abi::{
-    CapInfo, ExitStatus, Grant, Handle, MAX_DEBUG_WRITE, MSG_WORDS, MsgInfo, Perms, RecvInfo,
-    Rights, SysError, Syscall, UserPtr, decode_result, initial,
+    Call, CallResult, CapInfo, ExitStatus, Grant, Handle, MAX_DEBUG_WRITE, MSG_WORDS, MsgInfo,
+    Perms, Rights, SysError, Syscall, UserPtr, calls, initial,
 };
+
+pub use ferrous_abi::Received;
 
 pub use ferrous_abi::WAIT_FOREVER;
 
@@ -96,19 +100,56 @@ pub mod raw {
 /// As for [`raw::syscall`]: `call` must not take away or re-protect memory
 /// that Rust code still uses, and any buffer it names must be valid.
 pub unsafe fn invoke(call: &Syscall) -> Result<u64, SysError> {
-    let (nr, args) = call.encode();
     // SAFETY: the caller's obligations are this function's.
-    let (rax, rdx) = unsafe { raw::syscall(nr, args) };
-    decode_result(rax, rdx)
+    unsafe { make_unchecked(Call::<u64>::new(*call)) }
 }
 
-/// Makes any call that cannot take memory away: everything but
-/// `mem_unmap` and `mem_protect` (which panic here; use
-/// [`mem_unmap`], [`mem_protect`] or [`invoke`]). `debug_write` and
-/// `process_spawn` only read the buffers they name.
+/// Makes a typed call: the registers from [`Syscall::encode`], the result
+/// as the call's type. The IPC calls write the message registers
+/// ([`Syscall::writes_message_registers`], made with
+/// [`raw::syscall_ipc`]); the rest use the cheaper [`raw::syscall`].
+///
+/// # Safety
+///
+/// As for [`raw::syscall`]: the call must not take away or re-protect
+/// memory that Rust code still uses, and any buffer it names must be
+/// valid.
+pub unsafe fn make_unchecked<R: CallResult>(c: Call<R>) -> Result<R, SysError> {
+    let (nr, args) = c.call.encode();
+    let (rax, out) = if c.call.writes_message_registers() {
+        // SAFETY: the caller's obligations are this function's.
+        unsafe { raw::syscall_ipc(nr, args) }
+    } else {
+        // SAFETY: as above.
+        let (rax, rdx) = unsafe { raw::syscall(nr, args) };
+        (rax, [rdx, 0, 0, 0, 0, 0])
+    };
+    Call::<R>::result(rax, out)
+}
+
+/// Makes any typed call that cannot take memory away: everything but
+/// `mem_unmap` and `mem_protect` ([`Syscall::may_take_memory`]; they panic
+/// here; use [`mem_unmap`], [`mem_protect`] or [`make_unchecked`]).
+/// `debug_write` and `process_spawn` only read the buffers they name; the
+/// IPC calls read and write registers only (a transferred capability lands
+/// in a slot, not in memory).
+pub fn make<R: CallResult>(c: Call<R>) -> Result<R, SysError> {
+    assert!(
+        !c.call.may_take_memory(),
+        "sys::make cannot make {}: it may take memory away",
+        c.call
+    );
+    // SAFETY: the call takes no memory away (checked above); any buffer
+    // it names is a borrowed slice that outlives the call.
+    unsafe { make_unchecked(c) }
+}
+
+/// Makes any untyped call that cannot take memory away (the fuzzer's and
+/// the ABI tests' raw calls), returning `rdx` on success. As [`make`],
+/// `mem_unmap` and `mem_protect` panic here.
 pub fn call(call: Syscall) -> Result<u64, SysError> {
     assert!(
-        !matches!(call, Syscall::MemUnmap { .. } | Syscall::MemProtect { .. }),
+        !call.may_take_memory(),
         "sys::call cannot make {call}: it may take memory away"
     );
     // SAFETY: the call is not mem_unmap or mem_protect (callers below pass
@@ -119,16 +160,16 @@ pub fn call(call: Syscall) -> Result<u64, SysError> {
 
 /// For the calls the ABI says cannot fail once encoded correctly: an error
 /// means the kernel broke the ABI, which is worth a loud panic.
-fn infallible(c: Syscall) -> u64 {
-    match call(c) {
+fn infallible<R: CallResult>(c: Call<R>) -> R {
+    match make(c) {
         Ok(v) => v,
-        Err(e) => panic!("the kernel broke the ABI: {c} failed: {e}"),
+        Err(e) => panic!("the kernel broke the ABI: {} failed: {e}", c.call),
     }
 }
 
 /// `abi_version`: the kernel's [`ferrous_abi::ABI_VERSION`].
 pub fn abi_version() -> u32 {
-    infallible(Syscall::AbiVersion) as u32
+    infallible(calls::abi_version())
 }
 
 /// Writes `bytes` to the debug console ([`initial::CONSOLE`]), in pieces of
@@ -141,11 +182,11 @@ pub fn debug_write(bytes: &[u8]) -> Result<(), SysError> {
 /// [`debug_write`] to another console handle.
 pub fn debug_write_to(console: Handle, bytes: &[u8]) -> Result<(), SysError> {
     for chunk in bytes.chunks(MAX_DEBUG_WRITE as usize) {
-        call(Syscall::DebugWrite {
+        make(calls::debug_write(
             console,
-            buf: UserPtr::from_ptr(chunk.as_ptr()),
-            len: chunk.len() as u64,
-        })?;
+            UserPtr::from_ptr(chunk.as_ptr()),
+            chunk.len() as u64,
+        ))?;
     }
     Ok(())
 }
@@ -153,7 +194,7 @@ pub fn debug_write_to(console: Handle, bytes: &[u8]) -> Result<(), SysError> {
 /// Ends the process with `code` (`process_exit`). If the kernel ever
 /// returns from the call, the process traps with `ud2`.
 pub fn exit(code: u32) -> ! {
-    let _ = call(Syscall::ProcessExit { code });
+    let _ = make(calls::process_exit(code));
     // SAFETY: `ud2` only raises #UD; it touches no memory or registers.
     unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
 }
@@ -169,46 +210,41 @@ pub fn spawn(
     args: &[u8],
     grants: &[Grant],
 ) -> Result<Handle, SysError> {
-    let child = call(Syscall::ProcessSpawn {
+    make(calls::process_spawn(
         module,
         memory,
-        args: UserPtr::from_ptr(args.as_ptr()),
-        args_len: args.len() as u64,
-        grants: UserPtr::from_ptr(grants.as_ptr()),
-        grant_count: grants.len() as u64,
-    })?;
-    Ok(Handle(child as u32))
+        UserPtr::from_ptr(args.as_ptr()),
+        args.len() as u64,
+        UserPtr::from_ptr(grants.as_ptr()),
+        grants.len() as u64,
+    ))
 }
 
 /// Waits up to `timeout_ns` for the process to end (0 polls,
 /// [`WAIT_FOREVER`] never times out). `Ok(None)` is a status word that this
 /// version of the ABI does not know (from a newer kernel).
 pub fn wait(process: Handle, timeout_ns: u64) -> Result<Option<ExitStatus>, SysError> {
-    let raw = call(Syscall::ProcessWait {
-        process,
-        timeout_ns,
-    })?;
-    Ok(ExitStatus::from_raw(raw))
+    make(calls::process_wait(process, timeout_ns))
 }
 
 /// Ends a process (`process_kill`; needs control).
 pub fn kill(process: Handle) -> Result<(), SysError> {
-    call(Syscall::ProcessKill { process }).map(|_| ())
+    make(calls::process_kill(process))
 }
 
 /// Lets another thread run (`thread_yield`).
 pub fn yield_now() {
-    infallible(Syscall::ThreadYield);
+    infallible(calls::thread_yield());
 }
 
 /// Sleeps for at least `ns` nanoseconds (`thread_sleep`).
 pub fn sleep_ns(ns: u64) {
-    infallible(Syscall::ThreadSleep { ns });
+    infallible(calls::thread_sleep(ns));
 }
 
 /// Nanoseconds since boot (`clock_monotonic`).
 pub fn clock_monotonic() -> u64 {
-    infallible(Syscall::ClockMonotonic)
+    infallible(calls::clock_monotonic())
 }
 
 /// Maps `len` bytes (a page multiple) of zero-filled memory with `perms`
@@ -216,12 +252,12 @@ pub fn clock_monotonic() -> u64 {
 /// `addr` 0 lets the kernel choose; otherwise the mapping goes exactly there
 /// and never replaces an existing one (`AlreadyMapped`).
 pub fn mem_map(addr: u64, len: u64, perms: Perms) -> Result<u64, SysError> {
-    call(Syscall::MemMap {
-        space: initial::SELF_SPACE,
-        addr: UserPtr::new(addr),
+    make(calls::mem_map(
+        initial::SELF_SPACE,
+        UserPtr::new(addr),
         len,
         perms,
-    })
+    ))
 }
 
 /// Unmaps `[addr, addr + len)` from this process.
@@ -232,13 +268,9 @@ pub fn mem_map(addr: u64, len: u64, perms: Perms) -> Result<u64, SysError> {
 /// image, the stack, the argument bytes, the heap arena, or any live
 /// reference.
 pub unsafe fn mem_unmap(addr: u64, len: u64) -> Result<(), SysError> {
-    let c = Syscall::MemUnmap {
-        space: initial::SELF_SPACE,
-        addr: UserPtr::new(addr),
-        len,
-    };
+    let c = calls::mem_unmap(initial::SELF_SPACE, UserPtr::new(addr), len);
     // SAFETY: the caller guarantees that nothing in use is unmapped.
-    unsafe { invoke(&c) }.map(|_| ())
+    unsafe { make_unchecked(c) }
 }
 
 /// Changes the permissions of `[addr, addr + len)` to `perms`.
@@ -248,62 +280,51 @@ pub unsafe fn mem_unmap(addr: u64, len: u64) -> Result<(), SysError> {
 /// Memory that Rust code still uses must keep the access it needs: data
 /// that is written stays writable, code that runs stays executable.
 pub unsafe fn mem_protect(addr: u64, len: u64, perms: Perms) -> Result<(), SysError> {
-    let c = Syscall::MemProtect {
-        space: initial::SELF_SPACE,
-        addr: UserPtr::new(addr),
-        len,
-        perms,
-    };
+    let c = calls::mem_protect(initial::SELF_SPACE, UserPtr::new(addr), len, perms);
     // SAFETY: the caller guarantees that memory in use keeps its access.
-    unsafe { invoke(&c) }.map(|_| ())
+    unsafe { make_unchecked(c) }
 }
 
 /// Empties a capability slot (`cap_delete`). Deleting the last capability
 /// to a process ends it.
 pub fn cap_delete(slot: Handle) -> Result<(), SysError> {
-    call(Syscall::CapDelete { slot }).map(|_| ())
+    make(calls::cap_delete(slot))
 }
 
 /// A derived copy of `src` into the empty slot `dest` (`cap_copy`).
 pub fn cap_copy(src: Handle, dest: Handle) -> Result<(), SysError> {
-    call(Syscall::CapCopy { src, dest }).map(|_| ())
+    make(calls::cap_copy(src, dest))
 }
 
 /// A derived copy with rights `src & rights` and, if `badge` is not 0,
 /// that badge (`cap_mint`).
 pub fn cap_mint(src: Handle, dest: Handle, rights: Rights, badge: u64) -> Result<(), SysError> {
-    call(Syscall::CapMint {
-        src,
-        dest,
-        rights,
-        badge,
-    })
-    .map(|_| ())
+    make(calls::cap_mint(src, dest, rights, badge))
 }
 
 pub fn cap_move(src: Handle, dest: Handle) -> Result<(), SysError> {
-    call(Syscall::CapMove { src, dest }).map(|_| ())
+    make(calls::cap_move(src, dest))
 }
 
 /// Deletes every capability derived from `slot`, in every process;
 /// returns how many.
 pub fn cap_revoke(slot: Handle) -> Result<u64, SysError> {
-    call(Syscall::CapRevoke { slot })
+    make(calls::cap_revoke(slot))
 }
 
 /// What `slot` holds. `Ok(None)`: a word this ABI version does not know.
 pub fn cap_identify(slot: Handle) -> Result<Option<CapInfo>, SysError> {
-    call(Syscall::CapIdentify { slot }).map(CapInfo::from_raw)
+    make(calls::cap_identify(slot))
 }
 
 /// A new memory capability with `bytes` (whole pages) of `memory`'s budget.
 pub fn memory_split(memory: Handle, bytes: u64) -> Result<Handle, SysError> {
-    call(Syscall::MemorySplit { memory, bytes }).map(|h| Handle(h as u32))
+    make(calls::memory_split(memory, bytes))
 }
 
 /// The unused budget of a memory capability, in bytes.
 pub fn memory_info(memory: Handle) -> Result<u64, SysError> {
-    call(Syscall::MemoryInfo { memory })
+    make(calls::memory_info(memory))
 }
 
 /// Starts a thread in the process of `space` at `entry(arg)` on the stack
@@ -315,25 +336,24 @@ pub fn thread_create(
     stack_top: u64,
     arg: u64,
 ) -> Result<Handle, SysError> {
-    call(Syscall::ThreadCreate {
+    make(calls::thread_create(
         space,
-        entry: UserPtr::new(entry as usize as u64),
-        stack_top: UserPtr::new(stack_top - 8),
+        UserPtr::new(entry as usize as u64),
+        UserPtr::new(stack_top - 8),
         arg,
-    })
-    .map(|h| Handle(h as u32))
+    ))
 }
 
 /// Ends the calling thread; the last thread ends the process with `code`.
 pub fn thread_exit(code: u32) -> ! {
-    let _ = call(Syscall::ThreadExit { code });
+    let _ = make(calls::thread_exit(code));
     // SAFETY: `ud2` only raises #UD; it touches no memory or registers.
     unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
 }
 
 /// Waits for a thread to end and returns its exit code.
 pub fn thread_wait(thread: Handle, timeout_ns: u64) -> Result<u32, SysError> {
-    call(Syscall::ThreadWait { thread, timeout_ns }).map(|c| c as u32)
+    make(calls::thread_wait(thread, timeout_ns))
 }
 
 /// The time-stamp counter, for measurements (user mode may read it:
@@ -346,53 +366,20 @@ pub fn rdtsc() -> u64 {
 
 // ----- IPC -----
 
-/// A message as a receiver sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Received {
-    /// The badge of the capability the sender used (0: unbadged).
-    pub badge: u64,
-    pub info: RecvInfo,
-    pub words: [u64; MSG_WORDS],
-}
-
-fn ipc(call: Syscall) -> Result<Received, SysError> {
-    let (nr, args) = call.encode();
-    // SAFETY: IPC calls read and write registers only (a transferred
-    // capability lands in a slot, not in memory): no memory Rust uses can
-    // change.
-    let (rax, out) = unsafe { raw::syscall_ipc(nr, args) };
-    if rax != 0 {
-        return Err(match decode_result(rax, out[0]) {
-            Err(e) => e,
-            Ok(_) => unreachable!("rax != 0 is an error"),
-        });
-    }
-    Ok(Received {
-        badge: out[0],
-        info: RecvInfo::from_raw(out[2]),
-        words: [out[1], out[3], out[4], out[5]],
-    })
-}
-
 /// A new endpoint made from `memory`.
 pub fn endpoint_create(memory: Handle) -> Result<Handle, SysError> {
-    call(Syscall::EndpointCreate { memory }).map(|h| Handle(h as u32))
+    make(calls::endpoint_create(memory))
 }
 
 /// A new notification made from `memory`.
 pub fn notification_create(memory: Handle) -> Result<Handle, SysError> {
-    call(Syscall::NotificationCreate { memory }).map(|h| Handle(h as u32))
+    make(calls::notification_create(memory))
 }
 
 /// Sends `words` (the first `info.words` of them count) and, if
 /// `info.cap_slot` is not 0, that capability.
 pub fn ipc_send(endpoint: Handle, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<(), SysError> {
-    ipc(Syscall::IpcSend {
-        endpoint,
-        info,
-        words,
-    })
-    .map(|_| ())
+    make(calls::ipc_send(endpoint, info, words))
 }
 
 /// Sends and waits for the reply.
@@ -401,21 +388,17 @@ pub fn ipc_call(
     info: MsgInfo,
     words: [u64; MSG_WORDS],
 ) -> Result<Received, SysError> {
-    ipc(Syscall::IpcCall {
-        endpoint,
-        info,
-        words,
-    })
+    make(calls::ipc_call(endpoint, info, words))
 }
 
 /// Waits for a message; a capability it carries goes to `info.cap_slot`.
 pub fn ipc_recv(endpoint: Handle, info: MsgInfo) -> Result<Received, SysError> {
-    ipc(Syscall::IpcRecv { endpoint, info })
+    make(calls::ipc_recv(endpoint, info))
 }
 
 /// Answers the call this thread received last.
 pub fn ipc_reply(info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<(), SysError> {
-    ipc(Syscall::IpcReply { info, words }).map(|_| ())
+    make(calls::ipc_reply(info, words))
 }
 
 /// Answers the last call, then waits for the next message: a server's
@@ -425,11 +408,7 @@ pub fn ipc_reply_recv(
     info: MsgInfo,
     words: [u64; MSG_WORDS],
 ) -> Result<Received, SysError> {
-    ipc(Syscall::IpcReplyRecv {
-        endpoint,
-        info,
-        words,
-    })
+    make(calls::ipc_reply_recv(endpoint, info, words))
 }
 
 /// A server loop: receives on `endpoint`, answers each call with the words
@@ -454,73 +433,65 @@ pub fn serve(endpoint: Handle, mut handler: impl FnMut(&Received) -> [u64; MSG_W
 }
 
 /// ORs `bits` into the notification's word.
-pub fn notify_signal(notification: Handle, bits: u64) -> Result<(), SysError> {
-    call(Syscall::NotifySignal { notification, bits }).map(|_| ())
+pub fn notification_signal(notification: Handle, bits: u64) -> Result<(), SysError> {
+    make(calls::notification_signal(notification, bits))
 }
 
 /// Waits until the word is not zero and takes it.
-pub fn notify_wait(notification: Handle, timeout_ns: u64) -> Result<u64, SysError> {
-    call(Syscall::NotifyWait {
-        notification,
-        timeout_ns,
-    })
+pub fn notification_wait(notification: Handle, timeout_ns: u64) -> Result<u64, SysError> {
+    make(calls::notification_wait(notification, timeout_ns))
 }
 
 /// Takes the word without waiting.
-pub fn notify_poll(notification: Handle) -> Result<u64, SysError> {
-    call(Syscall::NotifyPoll { notification })
+pub fn notification_poll(notification: Handle) -> Result<u64, SysError> {
+    make(calls::notification_poll(notification))
 }
 
 /// Runs `thread` only on CPU `cpu` ([`ferrous_abi::ANY_CPU`]: anywhere).
 pub fn thread_set_cpu(thread: Handle, cpu: u32) -> Result<(), SysError> {
-    call(Syscall::ThreadSetCpu { thread, cpu }).map(|_| ())
+    make(calls::thread_set_cpu(thread, cpu))
 }
 
 /// Copies trace records of CPU `cpu` from `cursor` on into `buf` (which
 /// starts with the next cursor and the skipped count, see
 /// [`ferrous_abi::TRACE_READ_HEADER`]); returns how many records.
 pub fn trace_read(trace: Handle, cpu: u32, cursor: u64, buf: &mut [u8]) -> Result<u64, SysError> {
-    call(Syscall::TraceRead {
+    make(calls::trace_read(
         trace,
         cpu,
         cursor,
-        buf: UserPtr::from_ptr(buf.as_mut_ptr()),
-        len: buf.len() as u64,
-    })
+        UserPtr::from_ptr(buf.as_mut_ptr()),
+        buf.len() as u64,
+    ))
 }
 
 /// The counters of `object` (a trace or a process capability) into `out`;
 /// returns how many words were written.
 pub fn metrics_read(object: Handle, out: &mut [u64]) -> Result<usize, SysError> {
-    call(Syscall::MetricsRead {
+    make(calls::metrics_read(
         object,
-        buf: UserPtr::from_ptr(out.as_mut_ptr()),
-        len: (out.len() * 8) as u64,
-    })
+        UserPtr::from_ptr(out.as_mut_ptr()),
+        (out.len() * 8) as u64,
+    ))
     .map(|n| n as usize)
 }
 
 /// Which trace categories are recorded from now on; returns the previous
 /// set (bits of `ferrous_trace::Categories`).
 pub fn trace_control(trace: Handle, categories: u32) -> Result<u32, SysError> {
-    call(Syscall::TraceControl { trace, categories }).map(|c| c as u32)
+    make(calls::trace_control(trace, categories))
 }
 
 /// Zeroed pages made from `memory` to share (`frame_create`).
 pub fn frame_create(memory: Handle, bytes: u64) -> Result<Handle, SysError> {
-    call(Syscall::FrameCreate { memory, bytes }).map(|h| Handle(h as u32))
+    make(calls::frame_create(memory, bytes))
 }
 
 /// Maps the whole frame into `space` at `addr` (`frame_map`); returns the
 /// bytes mapped, with [`FRAME_MAP_OWN_SPACE`] set if `space` is the
 /// caller's own address space.
 pub fn frame_map(frame: Handle, space: Handle, addr: u64, perms: Perms) -> Result<u64, SysError> {
-    call(Syscall::FrameMap {
-        frame,
-        space,
-        addr: UserPtr::new(addr),
-        perms,
-    })
+    make(calls::frame_map(frame, space, UserPtr::new(addr), perms))
 }
 
 pub use ferrous_abi::FRAME_MAP_OWN_SPACE;

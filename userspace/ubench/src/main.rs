@@ -187,8 +187,8 @@ fn ipc(module: Handle, suffix: &str) -> i32 {
         return fail("thread_create", e);
     }
     measure("notify-roundtrip", suffix, ROUND_TRIPS, || {
-        let _ = sys::notify_signal(ping, 1);
-        let _ = core::hint::black_box(sys::notify_wait(pong, sys::WAIT_FOREVER));
+        let _ = sys::notification_signal(ping, 1);
+        let _ = core::hint::black_box(sys::notification_wait(pong, sys::WAIT_FOREVER));
     });
 
     // Across CPUs, if there is a second one.
@@ -248,10 +248,10 @@ static PONG: AtomicU32 = AtomicU32::new(0);
 extern "C" fn notify_thread(arg: u64) -> ! {
     let pong = Handle(PONG.load(Ordering::Relaxed));
     loop {
-        if sys::notify_wait(Handle(arg as u32), sys::WAIT_FOREVER).is_err() {
+        if sys::notification_wait(Handle(arg as u32), sys::WAIT_FOREVER).is_err() {
             sys::thread_exit(1);
         }
-        let _ = sys::notify_signal(pong, 1);
+        let _ = sys::notification_signal(pong, 1);
     }
 }
 
