@@ -19,7 +19,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_abi::{CSPACE_SLOTS, CapInfo, DenyReason, Handle, SysError, Sysno};
-use ferrous_caps::{CapError, CapSystem, Capability, ObjectId, ObjectType, Rights, SpaceId};
+use ferrous_caps::{CSpaceId, CapError, CapSystem, Capability, ObjectId, ObjectType, Rights};
 
 /// A kernel object a capability can name.
 #[derive(Clone)]
@@ -141,7 +141,7 @@ pub fn epoch() -> u64 {
     EPOCH.load(Ordering::Acquire)
 }
 
-fn key(space: SpaceId, slot: u32) -> (u32, u32, u32) {
+fn key(space: CSpaceId, slot: u32) -> (u32, u32, u32) {
     (space.index, space.generation, slot)
 }
 
@@ -211,7 +211,7 @@ impl core::fmt::Display for Denial {
 }
 
 /// Turns a refusal into the error for argument `arg` and records it.
-fn deny(st: &State, op: Sysno, space: SpaceId, slot: u32, arg: u8, e: CapError) -> SysError {
+fn deny(st: &State, op: Sysno, space: CSpaceId, slot: u32, arg: u8, e: CapError) -> SysError {
     let (reason, err) = match e {
         CapError::EmptySlot { .. } if st.revoked.contains(&key(space, slot)) => {
             (Denial::Revoked, SysError::EmptySlot { arg })
@@ -239,7 +239,7 @@ fn deny(st: &State, op: Sysno, space: SpaceId, slot: u32, arg: u8, e: CapError) 
         }
         CapError::TableFull => (Denial::TableFull, SysError::TableFull),
         CapError::OutOfMemory => (Denial::OutOfMemory, SysError::OutOfMemory),
-        CapError::NoSuchSpace(_) => (Denial::ProcessEnded, SysError::ObjectGone),
+        CapError::NoSuchCSpace(_) => (Denial::ProcessEnded, SysError::ObjectGone),
         CapError::ObjectExists(o) => {
             log::error!("cap: {o} inserted twice");
             (Denial::OutOfMemory, SysError::OutOfMemory)
@@ -252,7 +252,7 @@ fn deny(st: &State, op: Sysno, space: SpaceId, slot: u32, arg: u8, e: CapError) 
 /// The caller's capability in `handle` (argument `arg` of `op`), if it
 /// names a `kind` object with at least `needed`.
 pub fn lookup(
-    space: SpaceId,
+    space: CSpaceId,
     op: Sysno,
     handle: Handle,
     arg: u8,
@@ -324,7 +324,7 @@ pub mod kind {
 /// (argument `arg` of `op`) with at least `needed`, and the object as the
 /// kind's Rust type.
 pub fn lookup_as<K: Kind>(
-    space: SpaceId,
+    space: CSpaceId,
     op: Sysno,
     handle: Handle,
     arg: u8,
@@ -336,17 +336,17 @@ pub fn lookup_as<K: Kind>(
 }
 
 /// Whether `handle` still names `object` (blocked calls re-check this).
-pub fn still_names(space: SpaceId, handle: Handle, object: ObjectId) -> bool {
+pub fn still_names(space: CSpaceId, handle: Handle, object: ObjectId) -> bool {
     CAPS.lock()
         .sys
         .lookup(space, handle.0, None, Rights::NONE)
         .is_ok_and(|c| c.object == object)
 }
 
-pub fn create_space() -> Result<SpaceId, SysError> {
+pub fn create_cspace() -> Result<CSpaceId, SysError> {
     CAPS.lock()
         .sys
-        .create_space(CSPACE_SLOTS)
+        .create_cspace(CSPACE_SLOTS)
         .map_err(|e| match e {
             CapError::TableFull => SysError::TableFull,
             _ => SysError::OutOfMemory,
@@ -354,15 +354,15 @@ pub fn create_space() -> Result<SpaceId, SysError> {
 }
 
 /// Deletes every capability in the space, then the space.
-pub fn destroy_space(space: SpaceId) {
-    finish(take_space(space), Vec::new());
+pub fn destroy_cspace(space: CSpaceId) {
+    finish(take_cspace(space), Vec::new());
 }
 
 /// Empties and removes the space; returns the objects destroyed.
-fn take_space(space: SpaceId) -> Vec<Object> {
+fn take_cspace(space: CSpaceId) -> Vec<Object> {
     let (gone, frames) = {
         let mut st = CAPS.lock();
-        let destroyed = st.sys.destroy_space(space).unwrap_or_default();
+        let destroyed = st.sys.destroy_cspace(space).unwrap_or_default();
         let gone = take_objects(&mut st, &destroyed);
         st.revoked
             .retain(|&(i, g, _)| (i, g) != (space.index, space.generation));
@@ -405,7 +405,7 @@ fn finish(destroyed: Vec<Object>, touched: Vec<Object>) {
 /// which may end more; a work list, not recursion.
 fn drain(mut ended: Vec<Arc<Process>>) {
     while let Some(p) = ended.pop() {
-        let destroyed = take_space(p.cspace);
+        let destroyed = take_cspace(p.cspace);
         ended.extend(run_destructions(destroyed, Vec::new()));
         p.after_end();
     }
@@ -434,7 +434,7 @@ fn run_destructions(destroyed: Vec<Object>, touched: Vec<Object>) -> Vec<Arc<Pro
 }
 
 /// The lowest empty slot from 1 up (slot 0 is never filled).
-fn free_slot(st: &State, space: SpaceId) -> Result<u32, CapError> {
+fn free_slot(st: &State, space: CSpaceId) -> Result<u32, CapError> {
     st.sys.free_slot(space, 1)
 }
 
@@ -457,7 +457,7 @@ pub enum Parent {
 /// Records `obj` and puts its capability with `rights` into `slot` (or the
 /// lowest free one) of `space`. Returns the slot.
 pub fn insert(
-    space: SpaceId,
+    space: CSpaceId,
     slot: Option<u32>,
     obj: Object,
     rights: Rights,
@@ -500,9 +500,9 @@ pub fn insert(
 /// `mask` into `to_space` at `to_slot`. The source needs grant and derive:
 /// the holder may pass it on, and the copy stays revocable by the source.
 pub fn grant(
-    from_space: SpaceId,
+    from_space: CSpaceId,
     from: Handle,
-    to_space: SpaceId,
+    to_space: CSpaceId,
     to_slot: u32,
     mask: Rights,
     op: Sysno,
@@ -521,7 +521,7 @@ pub fn grant(
 
 /// `cap_copy` and `cap_mint` within one space (`badge` 0: unchanged).
 pub fn mint(
-    space: SpaceId,
+    space: CSpaceId,
     op: Sysno,
     src: Handle,
     dest: Handle,
@@ -552,7 +552,7 @@ pub fn mint(
 }
 
 /// Slot 0 never holds a capability: as a destination it is out of range.
-fn check_dest(st: &State, op: Sysno, space: SpaceId, dest: Handle) -> Result<(), SysError> {
+fn check_dest(st: &State, op: Sysno, space: CSpaceId, dest: Handle) -> Result<(), SysError> {
     if dest == Handle::NULL {
         return Err(deny(
             st,
@@ -576,7 +576,7 @@ fn two_slot_arg(e: &CapError, src: Handle, dest: Handle) -> u8 {
     }
 }
 
-pub fn move_cap(space: SpaceId, src: Handle, dest: Handle) -> Result<(), SysError> {
+pub fn move_cap(space: CSpaceId, src: Handle, dest: Handle) -> Result<(), SysError> {
     let mut st = CAPS.lock();
     st.sys
         .lookup(space, src.0, None, Rights::NONE)
@@ -605,7 +605,7 @@ pub fn move_cap(space: SpaceId, src: Handle, dest: Handle) -> Result<(), SysErro
     Ok(())
 }
 
-pub fn delete(space: SpaceId, slot: Handle) -> Result<(), SysError> {
+pub fn delete(space: CSpaceId, slot: Handle) -> Result<(), SysError> {
     let mut frame = None;
     let (destroyed, touched) = {
         let mut st = CAPS.lock();
@@ -632,8 +632,8 @@ pub fn delete(space: SpaceId, slot: Handle) -> Result<(), SysError> {
 
 /// Deletes everything derived from the capability in `slot` (which needs
 /// derive); returns how many capabilities went.
-pub fn revoke(space: SpaceId, slot: Handle) -> Result<usize, SysError> {
-    let mut frames: Vec<(Arc<crate::frame::FrameObj>, (SpaceId, u32))> = Vec::new();
+pub fn revoke(space: CSpaceId, slot: Handle) -> Result<usize, SysError> {
+    let mut frames: Vec<(Arc<crate::frame::FrameObj>, (CSpaceId, u32))> = Vec::new();
     let (destroyed, touched, n) = {
         let mut st = CAPS.lock();
         st.sys
@@ -678,7 +678,7 @@ pub fn revoke(space: SpaceId, slot: Handle) -> Result<usize, SysError> {
     Ok(n)
 }
 
-pub fn identify(space: SpaceId, slot: Handle) -> Result<CapInfo, SysError> {
+pub fn identify(space: CSpaceId, slot: Handle) -> Result<CapInfo, SysError> {
     let st = CAPS.lock();
     let cap = st
         .sys
@@ -707,7 +707,7 @@ pub fn check_invariants() -> Result<(), &'static str> {
 }
 
 /// `Ok` if the space has an empty slot for a handle a call will return.
-pub fn free_slot_of(space: SpaceId) -> Result<u32, SysError> {
+pub fn free_slot_of(space: CSpaceId) -> Result<u32, SysError> {
     let st = CAPS.lock();
     free_slot(&st, space).map_err(|e| match e {
         CapError::TableFull => SysError::TableFull,
@@ -718,14 +718,14 @@ pub fn free_slot_of(space: SpaceId) -> Result<u32, SysError> {
 /// Deletes the capability in `slot` if it still names `object` (cleanup
 /// after a failed call, which must not delete what another thread put
 /// there meanwhile).
-pub fn delete_if(space: SpaceId, slot: Handle, object: ObjectId) {
+pub fn delete_if(space: CSpaceId, slot: Handle, object: ObjectId) {
     if still_names(space, slot, object) {
         let _ = delete(space, slot);
     }
 }
 
 /// The object id behind `slot`, if any.
-pub fn object_id(space: SpaceId, slot: Handle) -> Option<ObjectId> {
+pub fn object_id(space: CSpaceId, slot: Handle) -> Option<ObjectId> {
     CAPS.lock()
         .sys
         .lookup(space, slot.0, None, Rights::NONE)

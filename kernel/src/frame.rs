@@ -11,7 +11,7 @@ use crate::sync::SpinLock;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use ferrous_abi::{PAGE_SIZE, SysError};
-use ferrous_caps::SpaceId;
+use ferrous_caps::CSpaceId;
 use ferrous_paging::Flags;
 
 /// Most bytes one frame object holds (one call's work stays bounded).
@@ -19,7 +19,7 @@ pub const MAX_FRAME: u64 = 16 << 20;
 
 /// Where one mapping went, and which capability made it.
 struct Mapping {
-    via: (SpaceId, u32),
+    via: (CSpaceId, u32),
     target: Weak<Process>,
     addr: u64,
 }
@@ -73,7 +73,7 @@ impl FrameObj {
     /// in `via`; nothing changes if a page is taken (`AlreadyMapped`).
     pub fn map(
         &self,
-        via: (SpaceId, u32),
+        via: (CSpaceId, u32),
         target: &Arc<Process>,
         addr: u64,
         flags: Flags,
@@ -129,17 +129,17 @@ impl FrameObj {
     }
 
     /// The capability in `via` is gone: so are the mappings it made.
-    pub fn unmap_via(&self, via: (SpaceId, u32)) {
+    pub fn unmap_via(&self, via: (CSpaceId, u32)) {
         self.unmap_where(|m| m.via == via);
     }
 
     /// A capability space is gone: every mapping made through it.
-    pub fn unmap_space(&self, space: SpaceId) {
+    pub fn unmap_space(&self, space: CSpaceId) {
         self.unmap_where(|m| m.via.0 == space);
     }
 
     /// The capability in `from` moved to `to`: its mappings follow.
-    pub fn moved(&self, from: (SpaceId, u32), to: (SpaceId, u32)) {
+    pub fn moved(&self, from: (CSpaceId, u32), to: (CSpaceId, u32)) {
         for m in self.mappings.lock().iter_mut().filter(|m| m.via == from) {
             m.via = to;
         }

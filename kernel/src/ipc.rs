@@ -29,7 +29,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_abi::{Handle, MSG_WORDS, MsgInfo, RecvInfo, Rights, SysError, Sysno};
-use ferrous_caps::{ObjectId, SpaceId};
+use ferrous_caps::{CSpaceId, ObjectId};
 use ferrous_ipc::{
     CausalId, CausalState, Endpoint, IpcError, Notification, RecvOutcome, Replies, SendKind,
     SendOutcome, WaitOutcome,
@@ -44,7 +44,7 @@ pub struct Msg {
     len: u8,
     badge: u64,
     causal: CausalId,
-    cap: Option<(SpaceId, u32)>,
+    cap: Option<(CSpaceId, u32)>,
 }
 
 /// What a woken thread finds.
@@ -67,7 +67,7 @@ enum Waiting {
     },
     Recv {
         endpoint: u64,
-        space: SpaceId,
+        space: CSpaceId,
         slot: u8,
     },
     Reply,
@@ -331,7 +331,7 @@ fn cancel(ipc: &mut Ipc, me: ThreadId) -> bool {
 
 /// The capability a blocked call was made with, to check after wake-ups.
 pub struct Held {
-    space: SpaceId,
+    space: CSpaceId,
     handle: Handle,
     object: ObjectId,
 }
@@ -465,7 +465,7 @@ fn unpack(d: Delivery) -> Received {
 /// Moves the message's capability (if any) into the receiver's slot
 /// (0: it refuses capabilities). Best effort: a failed transfer leaves
 /// `cap_received` clear.
-fn transfer(msg: &Msg, to: Option<(SpaceId, u8)>, op: Sysno) -> bool {
+fn transfer(msg: &Msg, to: Option<(CSpaceId, u8)>, op: Sysno) -> bool {
     match (msg.cap, to) {
         (Some((from_space, from)), Some((space, slot))) if slot != 0 => cap::grant(
             from_space,
@@ -498,7 +498,7 @@ fn message(msg: &Msg, cap_received: bool, is_call: bool) -> Delivery {
 pub struct Target {
     /// The calling process (kernel-internal id).
     pub process: u64,
-    pub space: SpaceId,
+    pub space: CSpaceId,
     pub handle: Handle,
     pub object: ObjectId,
     pub endpoint: u64,
@@ -507,7 +507,7 @@ pub struct Target {
 
 pub fn endpoint_target(
     process: u64,
-    space: SpaceId,
+    space: CSpaceId,
     op: Sysno,
     handle: Handle,
     needed: Rights,
@@ -528,7 +528,7 @@ pub fn endpoint_target(
 fn outgoing(
     ipc: &mut Ipc,
     me: ThreadId,
-    space: SpaceId,
+    space: CSpaceId,
     info: MsgInfo,
     words: [u64; MSG_WORDS],
     badge: u64,
@@ -802,7 +802,7 @@ pub fn reply_recv(
 }
 
 /// `ipc_reply`: the caller this thread owes a reply gets the message.
-pub fn reply(space: SpaceId, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<(), SysError> {
+pub fn reply(space: CSpaceId, info: MsgInfo, words: [u64; MSG_WORDS]) -> Result<(), SysError> {
     let (caller, note) = reply_to(space, info, words)?;
     note.emit();
     thread::unpark(caller);
@@ -826,7 +826,7 @@ impl ReplyNote {
 /// Delivers the reply; returns the caller, still to be woken, and its
 /// trace record.
 fn reply_to(
-    space: SpaceId,
+    space: CSpaceId,
     info: MsgInfo,
     words: [u64; MSG_WORDS],
 ) -> Result<(ThreadId, ReplyNote), SysError> {
@@ -862,7 +862,7 @@ fn reply_to(
 
 /// The caller's notification capability with the rights `needed`.
 pub fn notification_target(
-    space: SpaceId,
+    space: CSpaceId,
     op: Sysno,
     handle: Handle,
     needed: Rights,
@@ -886,8 +886,8 @@ pub fn signal(id: u64, bits: u64) -> Result<(), SysError> {
             Ok(Some((t, word))) => Some(deliver(&mut ipc, t, Delivery::Bits(word))),
         }
     };
-    log::trace!("notify.signal notification={id} bits={bits:#x}");
-    trace::emit(EventType::NotifySignal, [id, bits, 0, 0], 0);
+    log::trace!("ipc.signal notification={id} bits={bits:#x}");
+    trace::emit(EventType::IpcSignal, [id, bits, 0, 0], 0);
     if let Some(t) = woken {
         thread::unpark(t);
     }
@@ -905,7 +905,7 @@ pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError>
             Err(IpcError::Closed) => return Err(SysError::ObjectGone),
             Err(e) => return Err(oom(e)),
             Ok(WaitOutcome::Ready(bits)) => {
-                trace::emit(EventType::NotifyWait, [id, bits, 0, 0], 0);
+                trace::emit(EventType::IpcWait, [id, bits, 0, 0], 0);
                 return Ok(bits);
             }
             Ok(WaitOutcome::Blocked) => {
@@ -915,7 +915,7 @@ pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError>
     }
     match wait(me, deadline, Some(held))? {
         Delivery::Bits(b) => {
-            trace::emit(EventType::NotifyWait, [id, b, 0, 0], 0);
+            trace::emit(EventType::IpcWait, [id, b, 0, 0], 0);
             Ok(b)
         }
         _ => Err(SysError::ObjectGone),

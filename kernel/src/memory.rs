@@ -50,9 +50,9 @@ impl Memory {
             .map_err(|used| {
                 // Resource 1: memory (resource groups will number more).
                 let args = [1, self.size, 0, 0];
-                crate::trace::emit(ferrous_trace::EventType::LimitHit, args, 0);
+                crate::trace::emit(ferrous_trace::EventType::ProcessLimit, args, 0);
                 log::debug!(
-                    "limit.hit memory: charge of {bytes:#x} bytes refused ({:#x} of {:#x} used{})",
+                    "process.limit memory: charge of {bytes:#x} bytes refused ({:#x} of {:#x} used{})",
                     used & !DESTROYED,
                     self.size,
                     if used & DESTROYED != 0 {

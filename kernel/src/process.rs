@@ -19,7 +19,7 @@ use crate::thread::{self, Priority, WaitQueue};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_abi::{ExitStatus, PAGE_SIZE, SysError};
-use ferrous_caps::SpaceId;
+use ferrous_caps::CSpaceId;
 
 const RUNNING: u64 = u64::MAX;
 static NEXT_PROCESS_ID: AtomicU64 = AtomicU64::new(1);
@@ -36,7 +36,7 @@ pub struct Process {
     /// Kernel-internal (never in the ABI): names the process as the owner
     /// of the endpoints it made.
     pub id: u64,
-    pub cspace: SpaceId,
+    pub cspace: CSpaceId,
     /// What everything this process holds is charged to.
     memory: Arc<Memory>,
     /// Bytes charged to `memory` on this process's behalf, refunded when
@@ -353,7 +353,7 @@ pub fn create(
         space.destroy();
         return Err(SpawnError::Sys(e));
     }
-    let cspace = match cap::create_space() {
+    let cspace = match cap::create_cspace() {
         Ok(s) => s,
         Err(e) => {
             space.destroy();
@@ -455,7 +455,11 @@ pub fn add_thread(
         Ok(id) => {
             t.tid.store(thread::id_to_u64(id), Ordering::Release);
             let word = crate::trace::thread_word(Some(id));
-            crate::trace::emit(ferrous_trace::EventType::ThreadSpawn, [word, p.id, 0, 0], 0);
+            crate::trace::emit(
+                ferrous_trace::EventType::ProcessThreadStart,
+                [word, p.id, 0, 0],
+                0,
+            );
             crate::trace::name_thread(id, p.id, p.name);
         }
         Err(e) => {
@@ -550,7 +554,7 @@ pub fn user_fault(f: UserFault) -> ! {
             C::KernelPage
         } as u64;
         let args = [f.addr, f.error_code, f.rip, cause];
-        crate::trace::emit(ferrous_trace::EventType::MemFault, args, 0);
+        crate::trace::emit(ferrous_trace::EventType::FaultPage, args, 0);
     } else {
         let args = [f.vector, f.error_code, f.rip, 0];
         crate::trace::emit(ferrous_trace::EventType::FaultException, args, 0);

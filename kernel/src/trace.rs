@@ -362,9 +362,12 @@ fn sched_record(e: &Event) {
             [w(thread), u64::from(from.0), u64::from(to.0), 0],
             0,
         ),
-        Event::Exit { thread, .. } => {
-            emit_for(EventType::ThreadExit, w(thread), [w(thread), 0, 0, 0], 0)
-        }
+        Event::Exit { thread, .. } => emit_for(
+            EventType::ProcessThreadExit,
+            w(thread),
+            [w(thread), 0, 0, 0],
+            0,
+        ),
     }
 }
 

@@ -8,28 +8,28 @@ use crate::bench;
 use crate::cap::{self, Object, Parent};
 use alloc::vec::Vec;
 use ferrous_abi::{CSPACE_SLOTS, Handle, ObjectType, Sysno};
-use ferrous_caps::{Rights, SpaceId};
+use ferrous_caps::{CSpaceId, Rights};
 
 /// Descendants of the revoked capability in the big-tree measurement.
 const TREE: usize = 1000;
 /// Slots used per space (slot 0 stays empty, the root sits in slot 1).
 const PER_SPACE: usize = (CSPACE_SLOTS - 2) as usize;
 
-fn spaces(n: usize) -> Result<Vec<SpaceId>, &'static str> {
+fn cspaces(n: usize) -> Result<Vec<CSpaceId>, &'static str> {
     (0..n)
-        .map(|_| cap::create_space().map_err(|_| "create_space failed"))
+        .map(|_| cap::create_cspace().map_err(|_| "create_cspace failed"))
         .collect()
 }
 
 /// Where descendant `i` lives: spread over the spaces, from slot 2 up.
-fn place(spaces: &[SpaceId], i: usize) -> (SpaceId, u32) {
+fn place(spaces: &[CSpaceId], i: usize) -> (CSpaceId, u32) {
     (spaces[i / PER_SPACE], (i % PER_SPACE) as u32 + 2)
 }
 
 /// Builds `TREE` descendants under the root in `spaces[0]` slot 1: node
 /// `i`'s parent is node `(i - 1) / 2` (the root for i = 0), a binary tree
 /// about ten levels deep spanning every space.
-fn build(spaces: &[SpaceId]) -> Result<(), &'static str> {
+fn build(spaces: &[CSpaceId]) -> Result<(), &'static str> {
     for i in 0..TREE {
         let (from_space, from) = if i == 0 {
             (spaces[0], 1)
@@ -53,7 +53,7 @@ fn build(spaces: &[SpaceId]) -> Result<(), &'static str> {
 
 pub fn bench(_boot: &crate::Boot) -> Outcome {
     let (caps0, objects0) = cap::counts();
-    let sp = spaces(TREE.div_ceil(PER_SPACE) + 1)?;
+    let sp = cspaces(TREE.div_ceil(PER_SPACE) + 1)?;
     let rights = Rights::WRITE | Rights::GRANT | Rights::DERIVE;
     cap::insert(
         sp[0],
@@ -123,7 +123,7 @@ pub fn bench(_boot: &crate::Boot) -> Outcome {
         cycles[2] / TREE as u64
     );
     for s in sp {
-        cap::destroy_space(s);
+        cap::destroy_cspace(s);
     }
     cap::check_invariants().map_err(|_| "invariants broken at the end")?;
     ensure(

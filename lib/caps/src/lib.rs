@@ -8,9 +8,9 @@
 //! The model:
 //! - A [`Capability`] names an object ([`ObjectId`], chosen by the kernel,
 //!   plus its [`ObjectType`]) with [`Rights`] and a badge (0 = unbadged).
-//! - A capability space ([`SpaceId`], one per process) has a fixed number
+//! - A capability space, a cspace ([`CSpaceId`], one per process), has a fixed number
 //!   of slots; a slot index is what user space calls a handle.
-//! - One derivation tree spans all spaces. The kernel inserts an object's
+//! - One derivation tree spans all cspaces. The kernel inserts an object's
 //!   original capability ([`CapSystem::insert_original`], no parent) or,
 //!   for an object made from memory, a child of the memory
 //!   capability ([`CapSystem::retype`]). [`CapSystem::copy`] and
@@ -18,7 +18,7 @@
 //!   path, and a badge, once set, stays. [`CapSystem::move_cap`] keeps
 //!   the node. [`CapSystem::delete`] re-parents the children to the
 //!   deleted capability's parent; [`CapSystem::revoke`] deletes the whole
-//!   subtree below a capability, in every space.
+//!   subtree below a capability, in every cspace.
 //! - An object is destroyed when its last capability goes; every call that
 //!   deletes returns the objects destroyed, each exactly once, and the
 //!   kernel frees them.
@@ -26,7 +26,7 @@
 //! Guarantees: a failed call changes nothing, and errors say what was
 //! wrong ([`CapError`]). Nothing panics on caller input. Allocation uses
 //! `try_reserve` and fails with [`CapError::OutOfMemory`]; only
-//! [`CapSystem::create_space`], `insert_original`, `retype`, `copy`,
+//! [`CapSystem::create_cspace`], `insert_original`, `retype`, `copy`,
 //! `mint` (a node or the object table may grow) and the calls that return
 //! destroyed objects allocate. Revoke walks the tree through its parent
 //! links, so neither depth nor width uses the Rust stack; deleting one
@@ -93,18 +93,18 @@ impl fmt::Display for Capability {
     }
 }
 
-/// A capability space: an index in the space table plus that entry's
-/// generation, so an id kept after [`CapSystem::destroy_space`] is
+/// A capability space (cspace): an index in the cspace table plus that entry's
+/// generation, so an id kept after [`CapSystem::destroy_cspace`] is
 /// detected as stale rather than naming the entry's next occupant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SpaceId {
+pub struct CSpaceId {
     pub index: u32,
     pub generation: u32,
 }
 
-impl fmt::Display for SpaceId {
+impl fmt::Display for CSpaceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "space {}", self.index)
+        write!(f, "cspace {}", self.index)
     }
 }
 
@@ -112,16 +112,16 @@ impl fmt::Display for SpaceId {
 /// through capability bookkeeping alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Live spaces at once.
-    pub max_spaces: u32,
-    /// Live capabilities at once, over all spaces.
+    /// Live cspaces at once.
+    pub max_cspaces: u32,
+    /// Live capabilities at once, over all cspaces.
     pub max_capabilities: u32,
 }
 
 impl Limits {
     /// As many as the `u32` indices allow.
     pub const UNLIMITED: Limits = Limits {
-        max_spaces: u32::MAX,
+        max_cspaces: u32::MAX,
         max_capabilities: u32::MAX,
     };
 }
@@ -134,7 +134,7 @@ pub struct Revoked {
     /// Where each deleted capability was and what it named, in deletion
     /// order (`deleted` entries): the kernel remembers these slots as
     /// revoked (so a later use is explained) and wakes the objects' waiters.
-    pub emptied: Vec<(SpaceId, u32, ObjectId)>,
+    pub emptied: Vec<(CSpaceId, u32, ObjectId)>,
     /// Objects whose last capability was deleted, each once. Empty unless
     /// the revoked capability is a memory capability with objects made from
     /// it.
@@ -148,7 +148,7 @@ pub struct Revoked {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CapError {
     /// Never created, or destroyed (a stale generation).
-    NoSuchSpace(SpaceId),
+    NoSuchCSpace(CSpaceId),
     SlotOutOfRange {
         slot: u32,
     },
@@ -184,7 +184,7 @@ pub enum CapError {
 impl fmt::Display for CapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::NoSuchSpace(s) => {
+            Self::NoSuchCSpace(s) => {
                 write!(
                     f,
                     "no such capability space {s} (generation {})",

@@ -195,9 +195,9 @@ impl Model {
 }
 
 /// Everything observable through the public API, slot by slot.
-type View = Vec<Result<(Capability, Option<(SpaceId, u32)>), CapError>>;
+type View = Vec<Result<(Capability, Option<(CSpaceId, u32)>), CapError>>;
 
-fn view(cs: &CapSystem, ids: &[SpaceId; SPACES]) -> View {
+fn view(cs: &CapSystem, ids: &[CSpaceId; SPACES]) -> View {
     let mut v = Vec::new();
     for &s in ids {
         for slot in 0..SLOTS {
@@ -215,14 +215,14 @@ fn counts(cs: &CapSystem) -> Vec<usize> {
 struct Harness {
     cs: CapSystem,
     model: Model,
-    ids: [SpaceId; SPACES],
-    stale: Option<SpaceId>,
+    ids: [CSpaceId; SPACES],
+    stale: Option<CSpaceId>,
 }
 
 impl Harness {
     fn new() -> Harness {
         let mut cs = CapSystem::new();
-        let ids = [(); SPACES].map(|_| cs.create_space(SLOTS).unwrap());
+        let ids = [(); SPACES].map(|_| cs.create_cspace(SLOTS).unwrap());
         Harness {
             cs,
             model: Model {
@@ -416,14 +416,14 @@ impl Harness {
             }
             Op::DestroySpace(space) => {
                 let old = ids[space];
-                let got = cs.destroy_space(old);
+                let got = cs.destroy_cspace(old);
                 let mut want = Vec::new();
                 for slot in 0..SLOTS as usize {
                     if let Some(n) = m.slots[space][slot] {
                         want.extend(m.remove(n));
                     }
                 }
-                ids[space] = cs.create_space(SLOTS).unwrap();
+                ids[space] = cs.create_cspace(SLOTS).unwrap();
                 prop_assert_ne!(ids[space], old);
                 *stale = Some(old);
                 (got, Ok(want))
@@ -433,7 +433,7 @@ impl Harness {
                     return Ok(());
                 };
                 let got = cs.copy(sid(at), (old, at.slot));
-                let want = m.occupied(at).and(Err(CapError::NoSuchSpace(old)));
+                let want = m.occupied(at).and(Err(CapError::NoSuchCSpace(old)));
                 prop_assert_eq!(got, want);
                 (got.map(|()| Vec::new()), want.map(|()| Vec::new()))
             }
@@ -530,7 +530,7 @@ proptest! {
         // Tearing everything down destroys every object exactly once.
         let mut destroyed = Vec::new();
         for s in h.ids {
-            destroyed.extend(h.cs.destroy_space(s).unwrap());
+            destroyed.extend(h.cs.destroy_cspace(s).unwrap());
         }
         let unique: BTreeSet<ObjectId> = destroyed.iter().copied().collect();
         prop_assert_eq!(unique.len(), destroyed.len());
@@ -550,7 +550,7 @@ proptest! {
         masks in proptest::collection::vec(rights(), 1..20),
     ) {
         let mut cs = CapSystem::new();
-        let s = cs.create_space(32).unwrap();
+        let s = cs.create_cspace(32).unwrap();
         let root = Rights::from_bits_truncate(start) | Rights::DERIVE;
         cs.insert_original(s, 0, Capability::new(ObjectId(1), ObjectType::Frame, root)).unwrap();
         let mut prev = root;

@@ -9,7 +9,7 @@
 //! counts per object sit in a vector sorted by id (binary search; the
 //! kernel has far fewer objects than the tree has nodes).
 
-use crate::{CapError, Capability, Limits, ObjectId, ObjectType, Revoked, Rights, SpaceId};
+use crate::{CSpaceId, CapError, Capability, Limits, ObjectId, ObjectType, Revoked, Rights};
 use alloc::vec::Vec;
 
 type NodeIdx = u32;
@@ -88,8 +88,8 @@ impl CapSystem {
     // ----- spaces -----
 
     /// A new, empty space with `capacity` slots (`0..capacity`).
-    pub fn create_space(&mut self, capacity: u32) -> Result<SpaceId, CapError> {
-        if self.live_spaces >= self.limits.max_spaces {
+    pub fn create_cspace(&mut self, capacity: u32) -> Result<CSpaceId, CapError> {
+        if self.live_spaces >= self.limits.max_cspaces {
             return Err(CapError::TableFull);
         }
         let mut slots = Vec::new();
@@ -116,7 +116,7 @@ impl CapSystem {
             }
         };
         self.live_spaces += 1;
-        Ok(SpaceId {
+        Ok(CSpaceId {
             index,
             generation: self.spaces[index as usize].generation,
         })
@@ -125,7 +125,7 @@ impl CapSystem {
     /// Deletes every capability in the space (as [`CapSystem::delete`] on
     /// each slot, in slot order; children elsewhere are re-parented), then
     /// the space. Returns the objects destroyed.
-    pub fn destroy_space(&mut self, space: SpaceId) -> Result<Vec<ObjectId>, CapError> {
+    pub fn destroy_cspace(&mut self, space: CSpaceId) -> Result<Vec<ObjectId>, CapError> {
         let used = self.slots(space)?.iter().flatten().count();
         let mut destroyed = Vec::new();
         destroyed
@@ -156,20 +156,20 @@ impl CapSystem {
     }
 
     /// The number of slots, fixed at creation.
-    pub fn capacity(&self, space: SpaceId) -> Result<u32, CapError> {
+    pub fn capacity(&self, space: CSpaceId) -> Result<u32, CapError> {
         Ok(self.slots(space)?.len() as u32)
     }
 
     /// The lowest empty slot at or above `first` (a kernel that never
     /// fills slot 0 passes 1); [`CapError::TableFull`] if there is none.
-    pub fn free_slot(&self, space: SpaceId, first: u32) -> Result<u32, CapError> {
+    pub fn free_slot(&self, space: CSpaceId, first: u32) -> Result<u32, CapError> {
         let slots = self.slots(space)?;
         let at = slots.iter().skip(first as usize).position(Option::is_none);
         at.map(|at| at as u32 + first).ok_or(CapError::TableFull)
     }
 
     /// Live spaces.
-    pub fn spaces(&self) -> usize {
+    pub fn cspaces(&self) -> usize {
         self.live_spaces as usize
     }
 
@@ -179,7 +179,7 @@ impl CapSystem {
     /// the derivation tree) goes into `slot`.
     pub fn insert_original(
         &mut self,
-        space: SpaceId,
+        space: CSpaceId,
         slot: u32,
         cap: Capability,
     ) -> Result<(), CapError> {
@@ -194,8 +194,8 @@ impl CapSystem {
     /// kernel's choice; they are not limited by the memory capability's.
     pub fn retype(
         &mut self,
-        memory: (SpaceId, u32),
-        to: (SpaceId, u32),
+        memory: (CSpaceId, u32),
+        to: (CSpaceId, u32),
         cap: Capability,
     ) -> Result<(), CapError> {
         let parent = self.occupied(memory)?;
@@ -207,7 +207,7 @@ impl CapSystem {
 
     fn insert_node(
         &mut self,
-        at: (SpaceId, u32),
+        at: (CSpaceId, u32),
         cap: Capability,
         parent: Option<NodeIdx>,
     ) -> Result<(), CapError> {
@@ -228,7 +228,7 @@ impl CapSystem {
     /// at least `needed`.
     pub fn lookup(
         &self,
-        space: SpaceId,
+        space: CSpaceId,
         slot: u32,
         kind: Option<ObjectType>,
         needed: Rights,
@@ -239,7 +239,7 @@ impl CapSystem {
 
     /// Where the capability in `slot` was derived from: `None` for an
     /// original, or once every ancestor is deleted.
-    pub fn parent(&self, space: SpaceId, slot: u32) -> Result<Option<(SpaceId, u32)>, CapError> {
+    pub fn parent(&self, space: CSpaceId, slot: u32) -> Result<Option<(CSpaceId, u32)>, CapError> {
         let n = self.occupied((space, slot))?;
         Ok(self.node(n).parent.map(|p| self.location(p)))
     }
@@ -261,7 +261,7 @@ impl CapSystem {
 
     /// A child of the source with the same rights and badge; needs
     /// [`Rights::DERIVE`] on the source.
-    pub fn copy(&mut self, from: (SpaceId, u32), to: (SpaceId, u32)) -> Result<(), CapError> {
+    pub fn copy(&mut self, from: (CSpaceId, u32), to: (CSpaceId, u32)) -> Result<(), CapError> {
         self.mint_inner(from, to, Rights::ALL, None)
     }
 
@@ -271,8 +271,8 @@ impl CapSystem {
     /// [`Rights::DERIVE`] on the source.
     pub fn mint(
         &mut self,
-        from: (SpaceId, u32),
-        to: (SpaceId, u32),
+        from: (CSpaceId, u32),
+        to: (CSpaceId, u32),
         mask: Rights,
         badge: Option<u64>,
     ) -> Result<(), CapError> {
@@ -281,8 +281,8 @@ impl CapSystem {
 
     fn mint_inner(
         &mut self,
-        from: (SpaceId, u32),
-        to: (SpaceId, u32),
+        from: (CSpaceId, u32),
+        to: (CSpaceId, u32),
         mask: Rights,
         badge: Option<u64>,
     ) -> Result<(), CapError> {
@@ -304,7 +304,7 @@ impl CapSystem {
 
     /// Moves the capability, keeping its place in the derivation tree (its
     /// parent and children). Needs no rights.
-    pub fn move_cap(&mut self, from: (SpaceId, u32), to: (SpaceId, u32)) -> Result<(), CapError> {
+    pub fn move_cap(&mut self, from: (CSpaceId, u32), to: (CSpaceId, u32)) -> Result<(), CapError> {
         let n = self.occupied(from)?;
         self.vacant(to)?;
         *self.slot_mut(from) = None;
@@ -319,7 +319,7 @@ impl CapSystem {
 
     /// Deletes one capability; its children move up to its parent (or
     /// become roots). Returns the object if this was its last capability.
-    pub fn delete(&mut self, space: SpaceId, slot: u32) -> Result<Vec<ObjectId>, CapError> {
+    pub fn delete(&mut self, space: CSpaceId, slot: u32) -> Result<Vec<ObjectId>, CapError> {
         let n = self.occupied((space, slot))?;
         let mut destroyed = Vec::new();
         if self.count(self.node(n).cap.object) == 1 {
@@ -331,7 +331,7 @@ impl CapSystem {
 
     /// Deletes every capability derived, transitively, from the one in
     /// `slot`, in every space; that one stays. O(subtree), no recursion.
-    pub fn revoke(&mut self, space: SpaceId, slot: u32) -> Result<Revoked, CapError> {
+    pub fn revoke(&mut self, space: CSpaceId, slot: u32) -> Result<Revoked, CapError> {
         let root = self.occupied((space, slot))?;
         let object = self.node(root).cap.object;
         // Size the result first, so running out of memory changes nothing.
@@ -415,7 +415,7 @@ impl CapSystem {
                 }
             }
         }
-        if live_spaces != self.live_spaces || live_spaces > self.limits.max_spaces {
+        if live_spaces != self.live_spaces || live_spaces > self.limits.max_cspaces {
             return Err("live space count is wrong");
         }
         if free + live_spaces as usize > self.spaces.len() {
@@ -563,27 +563,27 @@ impl CapSystem {
 
     // ----- internals -----
 
-    fn slots(&self, space: SpaceId) -> Result<&Vec<Option<NodeIdx>>, CapError> {
+    fn slots(&self, space: CSpaceId) -> Result<&Vec<Option<NodeIdx>>, CapError> {
         match self.spaces.get(space.index as usize) {
             Some(SpaceEntry {
                 generation,
                 state: SpaceState::Live { slots },
             }) if *generation == space.generation => Ok(slots),
-            _ => Err(CapError::NoSuchSpace(space)),
+            _ => Err(CapError::NoSuchCSpace(space)),
         }
     }
 
-    fn get(&self, (space, slot): (SpaceId, u32)) -> Result<Option<NodeIdx>, CapError> {
+    fn get(&self, (space, slot): (CSpaceId, u32)) -> Result<Option<NodeIdx>, CapError> {
         let slots = self.slots(space)?;
         let entry = slots.get(slot as usize);
         entry.copied().ok_or(CapError::SlotOutOfRange { slot })
     }
 
-    fn occupied(&self, at: (SpaceId, u32)) -> Result<NodeIdx, CapError> {
+    fn occupied(&self, at: (CSpaceId, u32)) -> Result<NodeIdx, CapError> {
         self.get(at)?.ok_or(CapError::EmptySlot { slot: at.1 })
     }
 
-    fn vacant(&self, at: (SpaceId, u32)) -> Result<(), CapError> {
+    fn vacant(&self, at: (CSpaceId, u32)) -> Result<(), CapError> {
         match self.get(at)? {
             None => Ok(()),
             Some(_) => Err(CapError::SlotOccupied { slot: at.1 }),
@@ -591,7 +591,7 @@ impl CapSystem {
     }
 
     /// Only after `get(at)` succeeded.
-    fn slot_mut(&mut self, (space, slot): (SpaceId, u32)) -> &mut Option<NodeIdx> {
+    fn slot_mut(&mut self, (space, slot): (CSpaceId, u32)) -> &mut Option<NodeIdx> {
         match &mut self.spaces[space.index as usize].state {
             SpaceState::Live { slots } => &mut slots[slot as usize],
             SpaceState::Free { .. } => unreachable!("slot_mut on a free space"),
@@ -605,9 +605,9 @@ impl CapSystem {
         }
     }
 
-    fn location(&self, n: NodeIdx) -> (SpaceId, u32) {
+    fn location(&self, n: NodeIdx) -> (CSpaceId, u32) {
         let node = self.node(n);
-        let space = SpaceId {
+        let space = CSpaceId {
             index: node.space,
             generation: self.spaces[node.space as usize].generation,
         };
@@ -666,7 +666,7 @@ impl CapSystem {
 
     /// After `reserve_node`, with `at` vacant and `cap.object` in the
     /// object table.
-    fn add_node(&mut self, at: (SpaceId, u32), cap: Capability, parent: Option<NodeIdx>) {
+    fn add_node(&mut self, at: (CSpaceId, u32), cap: Capability, parent: Option<NodeIdx>) {
         let next = parent.and_then(|p| self.node(p).first_child);
         let node = Node {
             cap,
@@ -743,7 +743,7 @@ impl CapSystem {
                 self.node_mut(a).prev = tail;
             }
         }
-        let space = SpaceId {
+        let space = CSpaceId {
             index: node.space,
             generation: self.spaces[node.space as usize].generation,
         };

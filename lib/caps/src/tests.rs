@@ -17,9 +17,9 @@ fn ep(rights: Rights) -> Capability {
 }
 
 /// A system with one space of `capacity` slots.
-fn one(capacity: u32) -> (CapSystem, SpaceId) {
+fn one(capacity: u32) -> (CapSystem, CSpaceId) {
     let mut cs = CapSystem::new();
-    let s = cs.create_space(capacity).unwrap();
+    let s = cs.create_cspace(capacity).unwrap();
     (cs, s)
 }
 
@@ -96,21 +96,21 @@ fn errors_display_what_went_wrong() {
 #[test]
 fn no_such_space_for_unknown_and_destroyed_spaces() {
     let (mut cs, s) = one(4);
-    let bogus = SpaceId {
+    let bogus = CSpaceId {
         index: 7,
         generation: 0,
     };
     assert_eq!(
         cs.lookup(bogus, 0, None, Rights::NONE),
-        Err(CapError::NoSuchSpace(bogus))
+        Err(CapError::NoSuchCSpace(bogus))
     );
-    cs.destroy_space(s).unwrap();
-    assert_eq!(cs.destroy_space(s), Err(CapError::NoSuchSpace(s)));
+    cs.destroy_cspace(s).unwrap();
+    assert_eq!(cs.destroy_cspace(s), Err(CapError::NoSuchCSpace(s)));
     // The entry is reused with a new generation; the old id stays stale.
-    let s2 = cs.create_space(4).unwrap();
+    let s2 = cs.create_cspace(4).unwrap();
     assert_eq!(s2.index, s.index);
     assert_ne!(s2.generation, s.generation);
-    refused(&mut cs, CapError::NoSuchSpace(s), |cs| {
+    refused(&mut cs, CapError::NoSuchCSpace(s), |cs| {
         cs.insert_original(s, 0, ep(FULL))
     });
     assert_eq!(cs.capacity(s2), Ok(4));
@@ -219,11 +219,11 @@ fn mint_cannot_rebadge() {
 #[test]
 fn table_full_at_the_limits() {
     let mut cs = CapSystem::with_limits(Limits {
-        max_spaces: 1,
+        max_cspaces: 1,
         max_capabilities: 2,
     });
-    let s = cs.create_space(4).unwrap();
-    assert_eq!(cs.create_space(4), Err(CapError::TableFull));
+    let s = cs.create_cspace(4).unwrap();
+    assert_eq!(cs.create_cspace(4), Err(CapError::TableFull));
     cs.insert_original(s, 0, ep(FULL)).unwrap();
     cs.copy((s, 0), (s, 1)).unwrap();
     refused(&mut cs, CapError::TableFull, |cs| cs.copy((s, 0), (s, 2)));
@@ -329,8 +329,8 @@ fn mint_never_adds_rights() {
 #[test]
 fn move_keeps_node_badge_and_children() {
     let mut cs = CapSystem::new();
-    let a = cs.create_space(4).unwrap();
-    let b = cs.create_space(4).unwrap();
+    let a = cs.create_cspace(4).unwrap();
+    let b = cs.create_cspace(4).unwrap();
     cs.insert_original(a, 0, ep(FULL)).unwrap();
     cs.mint((a, 0), (a, 1), FULL, Some(3)).unwrap();
     cs.copy((a, 1), (a, 2)).unwrap();
@@ -415,9 +415,9 @@ fn revoke_keeps_the_capability_and_its_siblings() {
 #[test]
 fn revoke_across_three_spaces() {
     let mut cs = CapSystem::new();
-    let server = cs.create_space(4).unwrap();
-    let a = cs.create_space(4).unwrap();
-    let b = cs.create_space(4).unwrap();
+    let server = cs.create_cspace(4).unwrap();
+    let a = cs.create_cspace(4).unwrap();
+    let b = cs.create_cspace(4).unwrap();
     cs.insert_original(server, 0, ep(FULL)).unwrap();
     cs.mint((server, 0), (a, 0), Rights::SEND | Rights::DERIVE, Some(1))
         .unwrap();
@@ -490,8 +490,8 @@ fn delete_in_a_long_chain_and_wide_fan() {
 #[test]
 fn revoking_memory_destroys_what_was_made_from_it() {
     let mut cs = CapSystem::new();
-    let root = cs.create_space(8).unwrap();
-    let app = cs.create_space(8).unwrap();
+    let root = cs.create_cspace(8).unwrap();
+    let app = cs.create_cspace(8).unwrap();
     cs.insert_original(root, 0, Capability::new(MEM, ObjectType::Memory, FULL))
         .unwrap();
     cs.copy((root, 0), (app, 0)).unwrap();
@@ -517,8 +517,8 @@ fn revoking_memory_destroys_what_was_made_from_it() {
 #[test]
 fn destroy_space_deletes_each_capability() {
     let mut cs = CapSystem::new();
-    let a = cs.create_space(4).unwrap();
-    let b = cs.create_space(4).unwrap();
+    let a = cs.create_cspace(4).unwrap();
+    let b = cs.create_cspace(4).unwrap();
     cs.insert_original(a, 0, ep(FULL)).unwrap();
     cs.copy((a, 0), (a, 1)).unwrap();
     cs.copy((a, 1), (b, 0)).unwrap();
@@ -526,11 +526,11 @@ fn destroy_space_deletes_each_capability() {
         .unwrap();
     cs.copy((a, 2), (a, 3)).unwrap();
     // The frame's two capabilities are both here: destroyed, once.
-    assert_eq!(cs.destroy_space(a), Ok(vec![FRAME]));
+    assert_eq!(cs.destroy_cspace(a), Ok(vec![FRAME]));
     assert_eq!(cs.count(EP), 1);
     assert_eq!(cs.parent(b, 0), Ok(None));
-    assert_eq!(cs.spaces(), 1);
-    assert_eq!(cs.destroy_space(b), Ok(vec![EP]));
+    assert_eq!(cs.cspaces(), 1);
+    assert_eq!(cs.destroy_cspace(b), Ok(vec![EP]));
     assert_eq!(cs.capabilities(), 0);
     cs.check_invariants().unwrap();
 }
@@ -543,7 +543,7 @@ fn zero_capacity_space() {
         cs.insert_original(s, 0, ep(FULL)),
         Err(CapError::SlotOutOfRange { slot: 0 })
     );
-    assert_eq!(cs.destroy_space(s), Ok(Vec::new()));
+    assert_eq!(cs.destroy_cspace(s), Ok(Vec::new()));
 }
 
 #[test]

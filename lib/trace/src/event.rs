@@ -252,9 +252,9 @@ events! {
     /// A reply to the calling thread `to`.
     IpcReply = 35 => "ipc.reply" in Ipc (to: Dec, len: Dec, word0: Hex),
     /// `bits` are signalled on `notification`.
-    NotifySignal = 36 => "notify.signal" in Ipc (notification: Dec, bits: Hex),
+    IpcSignal = 36 => "ipc.signal" in Ipc (notification: Dec, bits: Hex),
     /// A wait on `notification` returns `bits`.
-    NotifyWait = 37 => "notify.wait" in Ipc (notification: Dec, bits: Hex),
+    IpcWait = 37 => "ipc.wait" in Ipc (notification: Dec, bits: Hex),
     /// A capability check failed: slot `slot`, for system call `op`.
     /// `missing` holds the rights that were needed but not held.
     CapDenied = 48 => "cap.denied" in Cap (slot: Dec, op: Sysno, reason: Deny, missing: Hex),
@@ -267,7 +267,7 @@ events! {
     /// Memory is unmapped from address space `space`.
     MemUnmap = 66 => "mem.unmap" in Mem (space: Dec, addr: Hex, len: Hex),
     /// A page fault at `addr` with the hardware `error` code, at `rip`.
-    MemFault = 80 => "mem.fault" in Fault (addr: Hex, error: Hex, rip: Hex, cause: Fault),
+    FaultPage = 80 => "fault.page" in Fault (addr: Hex, error: Hex, rip: Hex, cause: Fault),
     /// Another exception: `vector`, the hardware `error` code, at `rip`.
     FaultException = 81 => "fault.exception" in Fault (vector: Dec, error: Hex, rip: Hex),
     /// An interrupt handler starts.
@@ -279,12 +279,12 @@ events! {
     /// `process` ends with `status`.
     ProcessExit = 113 => "process.exit" in Process (process: Dec, status: Status),
     /// `thread` starts in `process`.
-    ThreadSpawn = 114 => "thread.spawn" in Process (thread: Dec, process: Dec),
+    ProcessThreadStart = 114 => "process.thread_start" in Process (thread: Dec, process: Dec),
     /// `thread` ends.
-    ThreadExit = 115 => "thread.exit" in Process (thread: Dec),
+    ProcessThreadExit = 115 => "process.thread_exit" in Process (thread: Dec),
     /// A request was refused because `resource` is at its `limit`.
     /// Resource codes come with resource groups.
-    LimitHit = 116 => "limit.hit" in Process (resource: Dec, limit: Dec),
+    ProcessLimit = 116 => "process.limit" in Process (resource: Dec, limit: Dec),
     /// `count` records of this CPU were lost since the last `trace.lost`.
     TraceLost = 128 => "trace.lost" in Trace (count: Dec),
     /// The enabled categories changed to `mask`.
@@ -331,7 +331,7 @@ numbered! {
 
 numbered! {
     /// What a page fault was, as the kernel decoded it from the error code
-    /// and the page tables (`mem.fault`).
+    /// and the page tables (`fault.page`).
     pub enum FaultCause: u64 {
         NotPresent = 1 => "not_present",
         /// A write to a read-only page.

@@ -86,22 +86,22 @@
 //! | `ipc.recv`        | ipc      | endpoint, badge, len, word0      |
 //! | `ipc.call`        | ipc      | endpoint, badge, len, word0      |
 //! | `ipc.reply`       | ipc      | to, len, word0                   |
-//! | `notify.signal`   | ipc      | notification, bits               |
-//! | `notify.wait`     | ipc      | notification, bits               |
+//! | `ipc.signal`   | ipc      | notification, bits               |
+//! | `ipc.wait`     | ipc      | notification, bits               |
 //! | `cap.denied`      | cap      | slot, op (syscall), reason ([`DenyReason`]), missing rights |
 //! | `cap.revoke`      | cap      | slot, deleted                    |
 //! | `mem.oom`         | mem      | bytes, who                       |
 //! | `mem.map`         | mem      | space, addr, len, perms          |
 //! | `mem.unmap`       | mem      | space, addr, len                 |
-//! | `mem.fault`       | fault    | addr, error, rip, cause ([`FaultCause`]) |
+//! | `fault.page`       | fault    | addr, error, rip, cause ([`FaultCause`]) |
 //! | `fault.exception` | fault    | vector, error, rip               |
 //! | `irq.enter`       | irq      | vector                           |
 //! | `irq.exit`        | irq      | vector                           |
 //! | `process.spawn`   | process  | process, parent                  |
 //! | `process.exit`    | process  | process, status                  |
-//! | `thread.spawn`    | process  | thread, process                  |
-//! | `thread.exit`     | process  | thread                           |
-//! | `limit.hit`       | process  | resource, limit                  |
+//! | `process.thread_start`    | process  | thread, process                  |
+//! | `process.thread_exit`     | process  | thread                           |
+//! | `process.limit`       | process  | resource, limit                  |
 //! | `trace.lost`      | trace    | count (since the last one)       |
 //! | `trace.filter`    | trace    | mask (the new categories)        |
 //! | `trace.name`      | trace    | thread, process, name0, name1    |

@@ -41,7 +41,7 @@ pub enum ReadyCause {
         by: u64,
     },
     Yielded,
-    /// Created (`thread.spawn`), not yet run.
+    /// Created (`process.thread_start`), not yet run.
     Spawned,
     /// Switched away with no reason recorded.
     Descheduled,
@@ -401,7 +401,7 @@ pub fn build(trace: &Trace) -> Timeline {
                     th.preempt_by = Some(a1);
                 }
             }
-            EventType::ThreadSpawn if a0 != 0 => {
+            EventType::ProcessThreadStart if a0 != 0 => {
                 b.threads
                     .entry(a0)
                     .or_default()
@@ -411,7 +411,7 @@ pub fn build(trace: &Trace) -> Timeline {
                         cause: ReadyCause::Spawned,
                     });
             }
-            EventType::ThreadExit if a0 != 0 => b.exit(a0, ts),
+            EventType::ProcessThreadExit if a0 != 0 => b.exit(a0, ts),
             _ => {}
         }
     }

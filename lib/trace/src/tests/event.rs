@@ -41,10 +41,16 @@ fn zero_is_never_an_event_or_reason() {
 }
 
 #[test]
-fn event_names_are_subsystem_dot_action() {
+fn event_names_are_category_dot_verb() {
     for e in EventType::ALL {
-        let (subsystem, action) = e.name().split_once('.').unwrap();
-        for part in [subsystem, action] {
+        let (category, verb) = e.name().split_once('.').unwrap();
+        // `trace=CATEGORY` shows exactly the events named CATEGORY.*.
+        assert_eq!(
+            category,
+            e.category().name(),
+            "{e} is not named after its category"
+        );
+        for part in [category, verb] {
             assert!(!part.is_empty(), "{e}");
             assert!(
                 part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
@@ -106,18 +112,18 @@ fn the_issue_events_exist() {
         "ipc.recv",
         "ipc.reply",
         "ipc.call",
-        "notify.signal",
-        "notify.wait",
+        "ipc.signal",
+        "ipc.wait",
         "cap.denied",
         "cap.revoke",
-        "mem.fault",
+        "fault.page",
         "mem.oom",
         "irq.enter",
         "process.spawn",
         "process.exit",
-        "thread.spawn",
-        "thread.exit",
-        "limit.hit",
+        "process.thread_start",
+        "process.thread_exit",
+        "process.limit",
         "trace.lost",
     ] {
         assert!(EventType::from_name(name).is_some(), "{name} missing");

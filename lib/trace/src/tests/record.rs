@@ -177,10 +177,10 @@ fn describe_names_event_arguments_and_reasons() {
     );
     assert_eq!(
         described(
-            EventType::MemFault,
+            EventType::FaultPage,
             [0x1000, 6, 0x40_0000, FaultCause::NotPresent as u64]
         ),
-        "mem.fault thread=0 addr=0x1000 error=0x6 rip=0x400000 cause=not_present"
+        "fault.page thread=0 addr=0x1000 error=0x6 rip=0x400000 cause=not_present"
     );
     assert_eq!(
         described(

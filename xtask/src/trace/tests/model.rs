@@ -137,7 +137,7 @@ fn wake_racing_block_and_missing_wake() {
         .rec(10, 0, a, E::SchedBlock, 0, [3, 0, 0, 0])
         .switch(11, 0, a, 0, 2)
         .switch(30, 0, 0, a, 0)
-        .rec(40, 0, a, E::ThreadExit, 0, [a, 0, 0, 0])
+        .rec(40, 0, a, E::ProcessThreadExit, 0, [a, 0, 0, 0])
         .switch(41, 0, a, 0, 4);
     let tl = build(&s.decode());
     assert_eq!(
