@@ -18,6 +18,7 @@ use crate::sync::SpinLock;
 use crate::thread::{self, Priority, WaitQueue};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
+use ferrous_abi::metrics::{PROCESS_METRICS, ProcessMetric};
 use ferrous_abi::{ExitStatus, PAGE_SIZE, SysError};
 use ferrous_caps::CSpaceId;
 
@@ -53,15 +54,16 @@ pub struct Process {
     threads: AtomicU64,
 }
 
-/// Per-process counters, in this order in `metrics_read` (followed by the
-/// memory charged, see [`Process::metrics`]).
+/// Per-process counters: the first [`ProcessMetric`]s of the
+/// `metrics_read` layout (the CPU time adds the live threads', and the
+/// memory charged follows, see [`Process::metrics`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stat {
-    Syscalls = 0,
-    IpcSent = 1,
-    Faults = 2,
+    Syscalls = ProcessMetric::Syscalls as isize,
+    IpcSent = ProcessMetric::IpcSent as isize,
+    Faults = ProcessMetric::Faults as isize,
     /// CPU time of threads that have left, in ns.
-    CpuNsDone = 3,
+    CpuNsDone = ProcessMetric::CpuNs as isize,
 }
 const STATS: usize = 4;
 
@@ -114,21 +116,26 @@ impl Process {
         self.stats[s as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// `[syscalls, IPC messages sent, faults, CPU ns, memory charged]`,
-    /// CPU time including its live threads'.
-    pub fn metrics(&self) -> [u64; 5] {
+    /// The `metrics_read` words, one per [`ProcessMetric`], CPU time
+    /// including its live threads'.
+    pub fn metrics(&self) -> [u64; PROCESS_METRICS] {
         let live: u64 = thread::threads_of(self)
             .into_iter()
             .filter_map(thread::stats)
             .map(|s| s.runtime_ns)
             .sum();
-        [
-            self.stats[0].load(Ordering::Relaxed),
-            self.stats[1].load(Ordering::Relaxed),
-            self.stats[2].load(Ordering::Relaxed),
-            self.stats[3].load(Ordering::Relaxed) + live,
-            self.charged.load(Ordering::Relaxed),
-        ]
+        let stat = |s: Stat| self.stats[s as usize].load(Ordering::Relaxed);
+        let mut words = [0; PROCESS_METRICS];
+        for m in ProcessMetric::ALL {
+            words[*m as usize] = match m {
+                ProcessMetric::Syscalls => stat(Stat::Syscalls),
+                ProcessMetric::IpcSent => stat(Stat::IpcSent),
+                ProcessMetric::Faults => stat(Stat::Faults),
+                ProcessMetric::CpuNs => stat(Stat::CpuNsDone) + live,
+                ProcessMetric::MemoryCharged => self.charged.load(Ordering::Relaxed),
+            };
+        }
+        words
     }
 
     pub fn is_running(&self) -> bool {
@@ -240,14 +247,15 @@ impl Process {
             // `metrics` scans the thread table: only when it is printed.
             if log::log_enabled!(log::Level::Debug) {
                 let m = self.metrics();
+                let get = |w: ProcessMetric| m[w as usize];
                 log::debug!(
                     "metrics: process {} syscalls={} ipc={} faults={} cpu_us={} memory_charged={}",
                     self.name,
-                    m[0],
-                    m[1],
-                    m[2],
-                    m[3] / 1000,
-                    m[4]
+                    get(ProcessMetric::Syscalls),
+                    get(ProcessMetric::IpcSent),
+                    get(ProcessMetric::Faults),
+                    get(ProcessMetric::CpuNs) / 1000,
+                    get(ProcessMetric::MemoryCharged)
                 );
             }
             self.close();

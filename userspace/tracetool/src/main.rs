@@ -23,7 +23,8 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use ferrous_rt::abi::{Handle, MsgInfo, Perms, SysError, TRACE_READ_HEADER, initial};
+use ferrous_rt::abi::metrics::{self, CpuCounter, KernelMetrics};
+use ferrous_rt::abi::{Handle, MsgInfo, Perms, SysError, Sysno, TRACE_READ_HEADER, initial};
 use ferrous_rt::checks::Checks;
 use ferrous_rt::{println, sys};
 use ferrous_trace::{BlockReason, Categories, EventType, Record};
@@ -157,15 +158,28 @@ fn main() -> i32 {
     let mut m = [0u64; 512];
     match sys::metrics_read(initial::TRACE, &mut m) {
         Ok(n) => {
-            let cpus = m[0] as usize;
+            let k = KernelMetrics(&m[..n]);
+            let cpu0 = |c| k.cpu(0, c).unwrap_or(0);
+            let (switches, syscalls, ipc) = (
+                cpu0(CpuCounter::Switches),
+                cpu0(CpuCounter::Syscalls),
+                cpu0(CpuCounter::IpcMessages),
+            );
             println!(
-                "tracetool: metrics: {} words, {cpus} CPUs, cpu0 switches={} syscalls={} ipc={}",
-                n, m[1], m[2], m[3]
+                "tracetool: metrics: {n} words, {} CPUs, cpu0 switches={switches} \
+                 syscalls={syscalls} ipc={ipc}",
+                k.cpus().unwrap_or(0)
             );
             c.check(
                 "metrics count system calls and IPC messages",
-                n > 5 && m[2] > 10 && m[3] >= 20,
-                (m[1], m[2], m[3]),
+                n == metrics::kernel_words(k.cpus().unwrap_or(0)) && syscalls > 10 && ipc >= 20,
+                (switches, syscalls, ipc),
+            );
+            let calls = k.syscall(Sysno::IpcCall as u64).unwrap_or(0);
+            c.check(
+                "metrics count the ten ipc_calls by number",
+                calls >= 10,
+                calls,
             );
         }
         Err(e) => c.check("metrics_read", false, e),
