@@ -23,6 +23,29 @@ fn run(boot: &Boot, name: &'static str, is_init: bool) -> Result<ExitStatus, &'s
         .map_err(|_| "wait returned without a status")
 }
 
+/// Waits until the exited threads have left their CPUs and been reaped,
+/// so that their stacks and address spaces are back: until the user
+/// frames and kernel stacks are as `before`, or the attempts run out (a
+/// real leak). Polls instead of sleeping a fixed time, which a loaded
+/// host can outlast (the guest clock follows the host's).
+fn settle(before: &frames::Stats) -> frames::Stats {
+    let same = |a: &frames::Stats| {
+        [frames::FrameKind::User, frames::FrameKind::KernelStack]
+            .into_iter()
+            .all(|k| a.allocated(k) == before.allocated(k))
+    };
+    let mut after = frames::stats();
+    for _ in 0..500 {
+        crate::thread::reap_detached();
+        after = frames::stats();
+        if same(&after) {
+            break;
+        }
+        crate::thread::sleep_ns(10_000_000);
+    }
+    after
+}
+
 /// hello prints through debug_write and exits 0; its address space and
 /// stacks come back.
 pub fn hello(boot: &Boot) -> Outcome {
@@ -33,10 +56,7 @@ pub fn hello(boot: &Boot) -> Outcome {
         status == ExitStatus::Exited { code: 0 },
         "hello did not exit 0",
     )?;
-    // Give the exited thread a moment to leave its CPU, then reap it.
-    crate::thread::sleep_ns(20_000_000);
-    crate::thread::reap_detached();
-    let after = frames::stats();
+    let after = settle(&before);
     log::info!(
         "user: user frames {} -> {}",
         before.allocated(frames::FrameKind::User),
@@ -69,9 +89,7 @@ pub fn init_runs_programs(boot: &Boot) -> Outcome {
     let before = frames::stats();
     let caps_before = crate::cap::counts();
     let status = crate::start_init(boot).ok_or("init did not run")?;
-    crate::thread::sleep_ns(20_000_000);
-    crate::thread::reap_detached();
-    let after = frames::stats();
+    let after = settle(&before);
     log::info!(
         "user: after init: user frames {} -> {}, kernel stacks {} -> {}",
         before.allocated(frames::FrameKind::User),

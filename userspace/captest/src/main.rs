@@ -597,16 +597,28 @@ fn memory(c: &mut Checks) {
         after_split == Ok(before - SPLIT),
         (before, after_split),
     );
+    // The child signals this notification once it has mapped and printed:
+    // waiting for it, not for a fixed time, keeps the check independent
+    // of how fast the host runs the guest.
+    let Some(ready) = c.ok("notification_create", sys::notification_create(MEMORY)) else {
+        return;
+    };
     let grants = [
         Grant::new(CONSOLE, Rights::WRITE),
         Grant::child_space(Rights::READ | Rights::WRITE),
         Grant::new(mem, Rights::READ),
+        Grant::new(ready, Rights::SIGNAL),
     ];
     let child = c.ok(
         "spawn a child that maps memory",
         sys::spawn(MODULE, mem, b"map-and-sleep", &grants),
     );
-    sys::sleep_ns(100_000_000);
+    let signalled = sys::notification_wait(ready, sys::WAIT_FOREVER);
+    c.check(
+        "the child has mapped its memory",
+        signalled == Ok(1),
+        signalled,
+    );
     let used = sys::memory_info(mem).map(|left| SPLIT - left);
     c.check(
         "the child's image and mappings are charged to the split",
@@ -629,10 +641,11 @@ fn memory(c: &mut Checks) {
         );
     }
     c.ok("cap_delete the split", sys::cap_delete(mem));
+    c.ok("cap_delete the notification", sys::cap_delete(ready));
     // The unused part comes back at once, the child's pages as its killed
     // thread leaves (at its next return towards user mode): wait for that.
     let mut after = sys::memory_info(MEMORY);
-    for _ in 0..100 {
+    for _ in 0..1000 {
         if after == Ok(before) {
             break;
         }
@@ -699,6 +712,8 @@ fn map_and_sleep() -> i32 {
     println!(
         "captest: child mapped 1 MiB: {ok}, beyond its budget refused with QuotaExceeded: {refused}"
     );
+    // Slot 4: the parent's notification (the fourth grant).
+    let _ = sys::notification_signal(Handle(4), 1);
     loop {
         sys::sleep_ns(1_000_000_000);
     }
