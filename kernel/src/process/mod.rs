@@ -9,6 +9,12 @@
 //! mode; the last one to leave frees the address space and refunds the
 //! memory charged for it.
 
+mod boot;
+mod fault;
+
+pub use boot::{Initial, spawn_from_kernel};
+pub use fault::{UserFault, user_fault};
+
 use crate::arch;
 use crate::cap;
 use crate::exec::{self, LoadError};
@@ -523,74 +529,6 @@ pub fn check_return_to_user() {
     }
 }
 
-/// A CPU exception in user mode, decoded by the arch layer.
-pub struct UserFault {
-    pub vector: u64,
-    pub mnemonic: &'static str,
-    pub name: &'static str,
-    pub error_code: u64,
-    pub rip: u64,
-    pub rsp: u64,
-    /// The faulting address of a page fault.
-    pub addr: u64,
-    /// (access, reason) of a page fault.
-    pub detail: Option<(&'static str, &'static str)>,
-}
-
-/// Reports a user-mode fault and ends only the faulting process.
-pub fn user_fault(f: UserFault) -> ! {
-    let name = thread::current_process().map_or("?", |p| p.name);
-    crate::metrics::count(crate::metrics::Counter::Faults);
-    if let Some(p) = thread::current_process() {
-        p.count(Stat::Faults);
-    }
-    if f.vector == 14 {
-        // The page-fault error code: P (bit 0), W (1), U (2), RSVD (3),
-        // I/D (4). A user access to a present page it may not touch is a
-        // kernel page unless it wrote a read-only one or fetched from NX.
-        use ferrous_trace::FaultCause as C;
-        let e = f.error_code;
-        let cause = if e & 1 == 0 {
-            C::NotPresent
-        } else if e & 8 != 0 {
-            C::ReservedBit
-        } else if e & 16 != 0 {
-            C::NoExecute
-        } else if e & 2 != 0 && f.addr < ferrous_abi::USER_END {
-            C::WriteProtected
-        } else {
-            C::KernelPage
-        } as u64;
-        let args = [f.addr, f.error_code, f.rip, cause];
-        crate::trace::emit(ferrous_trace::EventType::FaultPage, args, 0);
-    } else {
-        let args = [f.vector, f.error_code, f.rip, 0];
-        crate::trace::emit(ferrous_trace::EventType::FaultException, args, 0);
-    }
-    match f.detail {
-        Some((access, why)) => log::warn!(
-            "process {name} killed: {} {} at rip {:#x}: user {access} of {:#x}, {why}",
-            f.mnemonic,
-            f.name,
-            f.rip,
-            f.addr
-        ),
-        None => log::warn!(
-            "process {name} killed: {} {} (vector {}, error code {:#x}) at rip {:#x}, rsp {:#x}",
-            f.mnemonic,
-            f.name,
-            f.vector,
-            f.error_code,
-            f.rip,
-            f.rsp
-        ),
-    }
-    arch::cpu::enable_interrupts();
-    exit_current(ExitStatus::Faulted {
-        vector: f.vector as u8,
-    })
-}
-
 /// Wakes the threads blocked on `o` (waiting for a process or thread),
 /// after one of its capabilities was deleted: each re-checks its own.
 pub fn wake_waiters(o: &cap::Object) {
@@ -605,103 +543,6 @@ pub fn wake_waiters(o: &cap::Object) {
         cap::Object::Notification(n) => crate::ipc::wake_waiters(n.id()),
         _ => {}
     }
-}
-
-/// Which initial capabilities a process the kernel starts gets.
-pub enum Initial {
-    /// Init: everything (`ferrous_abi::initial`), with these boot modules.
-    Init { modules: usize },
-    /// A kernel test program: the console and its own address space.
-    Test,
-}
-
-/// Starts a process from the kernel (init, kernel tests) with a memory
-/// budget of all free memory and its initial capabilities.
-pub fn spawn_from_kernel(
-    name: &'static str,
-    elf: &[u8],
-    args: &[u8],
-    initial: Initial,
-) -> Result<Arc<Process>, SpawnError> {
-    use cap::{Object, Parent};
-    use ferrous_abi::{Sysno, initial as slot};
-    use ferrous_caps::Rights as R;
-    let free = crate::mm::frames::stats().free * PAGE_SIZE;
-    let memory = Memory::root(free);
-    let (p, start_at) = create(name, elf, args, memory.clone())?;
-    let s = p.cspace;
-    let pass = R::GRANT | R::DERIVE;
-    let fill = || -> Result<(), SysError> {
-        let op = Sysno::ProcessSpawn;
-        cap::insert(
-            s,
-            Some(slot::CONSOLE.0),
-            Object::Console,
-            R::WRITE | pass,
-            Parent::None,
-            op,
-        )?;
-        let space_rights = R::READ | R::WRITE | R::EXECUTE | R::CONTROL | pass;
-        let space = Object::AddressSpace(p.clone());
-        cap::insert(
-            s,
-            Some(slot::SELF_SPACE.0),
-            space,
-            space_rights,
-            Parent::None,
-            op,
-        )?;
-        if let Initial::Init { modules, .. } = initial {
-            let mem = Object::Memory(memory.clone());
-            cap::insert(
-                s,
-                Some(slot::MEMORY.0),
-                mem,
-                R::READ | R::WRITE | pass,
-                Parent::None,
-                op,
-            )?;
-            let irqs = Object::IrqLines {
-                first: 0,
-                count: 24,
-            };
-            cap::insert(s, Some(slot::IRQ_LINES.0), irqs, R::ALL, Parent::None, op)?;
-            let ports = Object::IoPorts {
-                base: 0,
-                count: 0x1_0000,
-            };
-            cap::insert(s, Some(slot::IO_PORTS.0), ports, R::ALL, Parent::None, op)?;
-            // The whole physical address space; mapping it (phase 3) will
-            // refuse RAM.
-            let mmio = Object::Mmio {
-                base: 0,
-                len: 1 << 46,
-            };
-            cap::insert(s, Some(slot::MMIO.0), mmio, R::ALL, Parent::None, op)?;
-            let trace_rights = R::READ | R::CONTROL | pass;
-            cap::insert(
-                s,
-                Some(slot::TRACE.0),
-                Object::Trace,
-                trace_rights,
-                Parent::None,
-                op,
-            )?;
-            let room = (ferrous_abi::CSPACE_SLOTS - slot::FIRST_MODULE.0) as usize;
-            for i in 0..modules.min(room) {
-                let at = slot::FIRST_MODULE.0 + i as u32;
-                let rights = R::READ | R::EXECUTE | pass;
-                cap::insert(s, Some(at), Object::Module(i), rights, Parent::None, op)?;
-            }
-        }
-        Ok(())
-    };
-    if let Err(e) = fill() {
-        abandon(&p);
-        return Err(SpawnError::Sys(e));
-    }
-    start(&p, start_at)?;
-    Ok(p)
 }
 
 /// Takes apart a process made by [`create`] that never got a thread.

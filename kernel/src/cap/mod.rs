@@ -10,112 +10,21 @@
 //! call, the slot and the reason, including "revoked" for a slot that was
 //! emptied by a revocation.
 
-use crate::memory::Memory;
-use crate::process::{Process, UserThread};
+mod deny;
+mod object;
+
+pub use deny::Denial;
+pub use object::{Kind, Object, kind};
+
+use crate::process::Process;
 use crate::sync::IrqMutex;
 use crate::trace;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
-use ferrous_abi::{CSPACE_SLOTS, CapInfo, DenyReason, Handle, SysError, Sysno};
+use ferrous_abi::{CSPACE_SLOTS, CapInfo, Handle, SysError, Sysno};
 use ferrous_caps::{CSpaceId, CapError, CapSystem, Capability, ObjectId, ObjectType, Rights};
-
-/// A kernel object a capability can name.
-#[derive(Clone)]
-pub enum Object {
-    Memory(Arc<Memory>),
-    /// A process's address space (the object is distinct from the process:
-    /// it grants mapping and thread creation, not waiting or killing).
-    AddressSpace(Arc<Process>),
-    Process(Arc<Process>),
-    Thread(Arc<UserThread>),
-    Console,
-    /// Boot module `i`.
-    Module(usize),
-    /// IRQ lines `first..first + count` (phase 3 gives them operations).
-    IrqLines {
-        first: u32,
-        count: u32,
-    },
-    /// I/O ports `base..base + count`.
-    IoPorts {
-        base: u32,
-        count: u32,
-    },
-    /// Physical addresses `base..base + len` that are not RAM.
-    Mmio {
-        base: u64,
-        len: u64,
-    },
-    Endpoint(Arc<crate::ipc::EndpointObj>),
-    Notification(Arc<crate::ipc::NotificationObj>),
-    /// The kernel's trace rings and metrics.
-    Trace,
-    Frame(Arc<crate::frame::FrameObj>),
-}
-
-impl Object {
-    pub fn kind(&self) -> ObjectType {
-        match self {
-            Object::Memory(_) => ObjectType::Memory,
-            Object::AddressSpace(_) => ObjectType::AddressSpace,
-            Object::Process(_) => ObjectType::Process,
-            Object::Thread(_) => ObjectType::Thread,
-            Object::Console => ObjectType::Console,
-            Object::Module(_) => ObjectType::Module,
-            Object::IrqLines { .. } => ObjectType::IrqLine,
-            Object::IoPorts { .. } => ObjectType::IoPorts,
-            Object::Mmio { .. } => ObjectType::MmioRegion,
-            Object::Endpoint(_) => ObjectType::Endpoint,
-            Object::Notification(_) => ObjectType::Notification,
-            Object::Trace => ObjectType::Trace,
-            Object::Frame(_) => ObjectType::Frame,
-        }
-    }
-
-    /// For traces: the type and what distinguishes the object.
-    pub fn describe(&self) -> impl core::fmt::Display + '_ {
-        Described(self)
-    }
-
-    /// What happens when the last capability to the object is gone (also
-    /// how a call undoes an object it made but could not hand out).
-    pub fn destroyed(self) {
-        match self {
-            Object::Memory(m) => m.destroy(),
-            // Ended by `run_destructions` without recursion.
-            Object::Process(_) => {}
-            // Every thread queued on it wakes with ObjectGone.
-            Object::Endpoint(e) => crate::ipc::close_endpoint(e.id()),
-            Object::Notification(n) => crate::ipc::close_notification(n.id()),
-            Object::Frame(f) => f.unmap_all(),
-            // An address space lives as long as its process; a thread until
-            // it exits. Losing the capability only loses the authority.
-            _ => {}
-        }
-    }
-}
-
-struct Described<'a>(&'a Object);
-
-impl core::fmt::Display for Described<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let kind = self.0.kind();
-        match self.0 {
-            Object::Memory(m) => write!(f, "{kind} ({:#x} bytes free)", m.available()),
-            Object::AddressSpace(p) | Object::Process(p) => write!(f, "{kind} of {}", p.name),
-            Object::Module(i) => write!(f, "{kind} {i}"),
-            Object::IrqLines { first, count } => write!(f, "{kind} {first}+{count}"),
-            Object::IoPorts { base, count } => write!(f, "{kind} {base:#x}+{count:#x}"),
-            Object::Mmio { base, len } => write!(f, "{kind} {base:#x}+{len:#x}"),
-            Object::Endpoint(e) => write!(f, "{kind} {}", e.id()),
-            Object::Notification(n) => write!(f, "{kind} {}", n.id()),
-            Object::Frame(fr) => write!(f, "{kind} ({:#x} bytes)", fr.len()),
-            Object::Thread(_) | Object::Console | Object::Trace => write!(f, "{kind}"),
-        }
-    }
-}
 
 struct State {
     sys: CapSystem,
@@ -143,71 +52,6 @@ pub fn epoch() -> u64 {
 
 fn key(space: CSpaceId, slot: u32) -> (u32, u32, u32) {
     (space.index, space.generation, slot)
-}
-
-/// Why a capability operation was refused, with what the trace and the log
-/// say about it: the ABI's [`DenyReason`] plus the types or rights
-/// involved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Denial {
-    EmptySlot,
-    Revoked,
-    SlotOutOfRange,
-    WrongType {
-        expected: ObjectType,
-        found: ObjectType,
-    },
-    MissingRight(Rights),
-    SlotOccupied,
-    BadgeAlreadySet,
-    TableFull,
-    OutOfMemory,
-    ProcessEnded,
-}
-
-impl Denial {
-    /// The reason code `cap.denied` records carry.
-    pub fn reason(self) -> DenyReason {
-        match self {
-            Denial::EmptySlot => DenyReason::EmptySlot,
-            Denial::Revoked => DenyReason::Revoked,
-            Denial::SlotOutOfRange => DenyReason::SlotOutOfRange,
-            Denial::WrongType { .. } => DenyReason::WrongType,
-            Denial::MissingRight(_) => DenyReason::MissingRight,
-            Denial::SlotOccupied => DenyReason::SlotOccupied,
-            Denial::BadgeAlreadySet => DenyReason::BadgeAlreadySet,
-            Denial::TableFull => DenyReason::TableFull,
-            Denial::OutOfMemory => DenyReason::OutOfMemory,
-            Denial::ProcessEnded => DenyReason::ProcessEnded,
-        }
-    }
-
-    /// The rights that were missing (none for the other reasons).
-    pub fn missing(self) -> Rights {
-        match self {
-            Denial::MissingRight(r) => r,
-            _ => Rights::NONE,
-        }
-    }
-}
-
-impl core::fmt::Display for Denial {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Denial::WrongType { expected, found } => {
-                write!(f, "wrong type: {found}, needs {expected}")
-            }
-            Denial::MissingRight(r) => write!(f, "missing right {}", r.names()),
-            Denial::EmptySlot => f.write_str("empty slot"),
-            Denial::Revoked => f.write_str("revoked"),
-            Denial::SlotOutOfRange => f.write_str("slot out of range"),
-            Denial::SlotOccupied => f.write_str("destination occupied"),
-            Denial::BadgeAlreadySet => f.write_str("already badged"),
-            Denial::TableFull => f.write_str("capability table full"),
-            Denial::OutOfMemory => f.write_str("out of memory"),
-            Denial::ProcessEnded => f.write_str("process ended"),
-        }
-    }
 }
 
 /// Turns a refusal into the error for argument `arg` and records it.
@@ -270,54 +114,6 @@ pub fn lookup(
         .cloned()
         .ok_or(SysError::ObjectGone)?;
     Ok((obj, cap))
-}
-
-/// An object type as a Rust type, for [`lookup_as`]: the type the
-/// capability must name and what the caller gets from the object.
-pub trait Kind {
-    const TYPE: ObjectType;
-    type Ref;
-    /// `None` only if the table disagrees with the capability (never).
-    fn from_object(o: Object) -> Option<Self::Ref>;
-}
-
-/// The object kinds [`lookup_as`] takes, one marker type each.
-pub mod kind {
-    use super::{Kind, Object};
-    use alloc::sync::Arc;
-    use ferrous_abi::ObjectType;
-
-    macro_rules! kinds {
-        ($( $marker:ident: $ty:ident => $pat:pat => $val:expr, $ref:ty; )*) => {
-            $(
-                #[derive(Debug)]
-                pub struct $marker;
-                impl Kind for $marker {
-                    const TYPE: ObjectType = ObjectType::$ty;
-                    type Ref = $ref;
-                    fn from_object(o: Object) -> Option<$ref> {
-                        match o {
-                            $pat => Some($val),
-                            _ => None,
-                        }
-                    }
-                }
-            )*
-        };
-    }
-
-    kinds! {
-        Memory: Memory => Object::Memory(m) => m, Arc<crate::memory::Memory>;
-        AddressSpace: AddressSpace => Object::AddressSpace(p) => p, Arc<crate::process::Process>;
-        Process: Process => Object::Process(p) => p, Arc<crate::process::Process>;
-        Thread: Thread => Object::Thread(t) => t, Arc<crate::process::UserThread>;
-        Console: Console => Object::Console => (), ();
-        Module: Module => Object::Module(i) => i, usize;
-        Endpoint: Endpoint => Object::Endpoint(e) => e, Arc<crate::ipc::EndpointObj>;
-        Notification: Notification => Object::Notification(n) => n, Arc<crate::ipc::NotificationObj>;
-        Trace: Trace => Object::Trace => (), ();
-        Frame: Frame => Object::Frame(f) => f, Arc<crate::frame::FrameObj>;
-    }
 }
 
 /// [`lookup`] for one object type: the caller's capability in `handle`
