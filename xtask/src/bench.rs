@@ -10,11 +10,11 @@
 //! The table, JSON and SVG come from bench_report.rs. Nothing here ever
 //! fails on a timing: only on a guest that does not run its benchmarks.
 
-use crate::Options;
 use crate::bench_linux::{self, LinuxGuest};
 use crate::bench_parse::{self, Metric};
 use crate::bench_report::{self, BootRecord, Config, Report, RunRecord, Side};
 use crate::build::{self, Artifacts};
+use crate::cli::Bench;
 use crate::esp::{self, EspTweaks};
 use crate::qemu::{self, LinuxMachine, Machine, RunEnd, Serial, Tools};
 use crate::scenario;
@@ -217,7 +217,7 @@ fn ferrous_run(
 fn linux_run(
     tools: &Tools,
     guest: &LinuxGuest,
-    opts: &Options,
+    opts: &Bench,
     log_path: &Path,
     round: u32,
 ) -> Result<(RunRecord, Vec<String>, String), String> {
@@ -358,7 +358,7 @@ fn host_cpu() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-pub fn run(opts: &Options) -> Result<(), String> {
+pub fn run(opts: &Bench) -> Result<(), String> {
     let started = Instant::now();
     let rounds = opts.rounds.unwrap_or(if opts.quick { 1 } else { 3 });
     let mode = if opts.icount { "icount" } else { "tcg" };

@@ -136,7 +136,8 @@ mod tests {
     /// (lib/bootinfo: at most 48 bytes, no path separator, one word).
     #[test]
     fn user_program_names_are_valid_module_names() {
-        for (package, name) in crate::build::USER_PROGRAMS {
+        for p in crate::build::user_programs().unwrap() {
+            let (package, name) = (&p.package, &p.name);
             assert!(package.starts_with("ferrous-"), "{package}");
             assert!(!name.is_empty() && name.len() <= 48, "{name}");
             assert!(

@@ -1,8 +1,8 @@
 //! Finding (or installing) QEMU and OVMF, and running Ferrous under them.
 //! TCG only: KVM on these machines cannot run OVMF (see docs/adr/0001).
 
-use crate::Options;
 use crate::build::{self, Artifacts};
+use crate::cli::{Gdb, Guest, Run};
 use crate::esp::{self, EspTweaks};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -325,27 +325,32 @@ pub fn kill(child: &mut Child) {
 }
 
 /// Builds and lays out the ESP for an interactive run under target/qemu/NAME.
-fn prepare_interactive(opts: &Options, name: &str) -> Result<(Tools, Artifacts, PathBuf), String> {
+fn prepare_interactive(
+    release: bool,
+    cmdline: &[String],
+    name: &str,
+) -> Result<(Tools, Artifacts, PathBuf), String> {
     let tools = ensure_tools()?;
-    let art = build::build_all(opts.release)?;
+    let art = build::build_all(release)?;
     let dir = build::target_dir().join("qemu").join(name);
     esp::prepare(
         &dir.join("esp"),
         &art,
-        &opts.rest.join(" "),
+        &cmdline.join(" "),
         &EspTweaks::default(),
     )?;
     Ok((tools, art, dir))
 }
 
-pub fn run_interactive(opts: &Options) -> Result<(), String> {
-    let (tools, _art, dir) = prepare_interactive(opts, "run")?;
+pub fn run_interactive(opts: &Run) -> Result<(), String> {
+    let (tools, _art, dir) = prepare_interactive(opts.release, &opts.cmdline, "run")?;
+    let Guest { smp, mem } = &opts.guest;
     let esp = dir.join("esp");
     let mut cmd = command(
         &tools,
         &Machine {
-            smp: opts.smp,
-            mem: &opts.mem,
+            smp: *smp,
+            mem,
             esp: &esp,
             run_dir: &dir,
             serial: Serial::Terminal,
@@ -370,17 +375,18 @@ pub fn run_interactive(opts: &Options) -> Result<(), String> {
     }
 }
 
-pub fn run_gdb(opts: &Options) -> Result<(), String> {
-    let (tools, art, dir) = prepare_interactive(opts, "gdb")?;
+pub fn run_gdb(opts: &Gdb) -> Result<(), String> {
+    let (tools, art, dir) = prepare_interactive(opts.release, &opts.cmdline, "gdb")?;
+    let Guest { smp, mem } = &opts.guest;
     let esp = dir.join("esp");
     let log = dir.join("serial.log");
     let gdb_cmd = format!("gdb -q {} -ex 'target remote :1234'", art.kernel.display());
-    let launch = opts.launch_gdb;
+    let launch = opts.launch;
     let mut cmd = command(
         &tools,
         &Machine {
-            smp: opts.smp,
-            mem: &opts.mem,
+            smp: *smp,
+            mem,
             esp: &esp,
             run_dir: &dir,
             serial: if launch {

@@ -1,8 +1,8 @@
 //! `cargo xtask test`: the one test command. Lints, host tests, then every
 //! QEMU scenario in tests/scenarios.toml; ends with `N passed, N failed`.
 
-use crate::Options;
-use crate::build::{self, Artifacts};
+use crate::build::{self, Artifacts, UserProgram};
+use crate::cli::Test;
 use crate::esp::{self, EspTweaks};
 use crate::qemu::{self, Machine, RunEnd, Serial, Tools};
 use crate::scenario::{self, Scenario};
@@ -30,19 +30,19 @@ impl Tally {
     }
 }
 
-pub fn run(opts: &Options) -> Result<(), String> {
+pub fn run(opts: &Test) -> Result<(), String> {
     let started = Instant::now();
     let mut tally = Tally::default();
     let tools = qemu::ensure_tools()?;
     if !opts.scenarios_only {
-        lint_and_host_tests(&mut tally);
+        lint_and_host_tests(&build::user_programs()?, &mut tally);
     }
     println!("==> building kernel, loader and user programs");
     match build::build_all(opts.release) {
         Ok(art) => {
             run_scenarios(opts, &tools, &art, &mut tally)?;
             // Only on a full run: naming scenarios selects just those.
-            if opts.rest.is_empty() {
+            if opts.scenarios.is_empty() {
                 bench_smoke(&tools, &art, &mut tally);
             }
         }
@@ -93,10 +93,10 @@ fn check(tally: &mut Tally, name: &str, cmd: &mut Command) -> Option<String> {
 
 /// Packages that build only for a bare-metal target: left out of the host
 /// clippy and test steps, and linted each with its own target below.
-fn bare_metal() -> impl Iterator<Item = &'static str> {
+fn bare_metal(programs: &[UserProgram]) -> impl Iterator<Item = &str> {
     ["ferrous-kernel", "ferrous-boot", USER_RT]
         .into_iter()
-        .chain(build::USER_PROGRAMS.iter().map(|&(package, _)| package))
+        .chain(programs.iter().map(|p| p.package.as_str()))
 }
 
 /// The user runtime, linted together with the user programs.
@@ -104,17 +104,17 @@ const USER_RT: &str = "ferrous-rt";
 
 /// `cargo clippy -p ferrous-rt -p <each user program> --target
 /// x86_64-unknown-none -- -D warnings`.
-fn user_clippy() -> std::process::Command {
+fn user_clippy(programs: &[UserProgram]) -> std::process::Command {
     let mut cmd = build::cargo();
     cmd.args(["clippy", "-p", USER_RT]);
-    for (package, _) in build::USER_PROGRAMS {
-        cmd.args(["-p", package]);
+    for p in programs {
+        cmd.args(["-p", &p.package]);
     }
     cmd.args(["--target", build::USER_TARGET, "--", "-D", "warnings"]);
     cmd
 }
 
-fn lint_and_host_tests(tally: &mut Tally) {
+fn lint_and_host_tests(programs: &[UserProgram], tally: &mut Tally) {
     println!("==> lints");
     check(
         tally,
@@ -123,7 +123,7 @@ fn lint_and_host_tests(tally: &mut Tally) {
     );
     let mut host = build::cargo();
     host.args(["clippy", "--workspace", "--all-targets"]);
-    for p in bare_metal() {
+    for p in bare_metal(programs) {
         host.args(["--exclude", p]);
     }
     host.args(["--", "-D", "warnings"]);
@@ -160,13 +160,13 @@ fn lint_and_host_tests(tally: &mut Tally) {
     check(
         tally,
         "clippy (user space, x86_64-unknown-none)",
-        &mut user_clippy(),
+        &mut user_clippy(programs),
     );
 
     println!("==> host tests");
     let mut cmd = build::cargo();
     cmd.args(["test", "--workspace"]);
-    for p in bare_metal() {
+    for p in bare_metal(programs) {
         cmd.args(["--exclude", p]);
     }
     let t = Instant::now();
@@ -221,7 +221,7 @@ pub fn count_cargo_tests(output: &str) -> (usize, usize) {
 }
 
 fn run_scenarios(
-    opts: &Options,
+    opts: &Test,
     tools: &Tools,
     art: &Artifacts,
     tally: &mut Tally,
@@ -229,10 +229,10 @@ fn run_scenarios(
     let scenarios = load_scenarios()?;
     let selected: Vec<&Scenario> = scenarios
         .iter()
-        .filter(|s| opts.rest.is_empty() || opts.rest.contains(&s.name))
+        .filter(|s| opts.scenarios.is_empty() || opts.scenarios.contains(&s.name))
         .collect();
     if selected.is_empty() {
-        return Err(format!("no scenario matches {:?}", opts.rest));
+        return Err(format!("no scenario matches {:?}", opts.scenarios));
     }
     println!(
         "==> QEMU scenarios ({} of {})",
@@ -400,20 +400,25 @@ mod tests {
 
     #[test]
     fn user_packages_are_linted_for_their_target_and_kept_off_the_host() {
-        let args: Vec<String> = user_clippy()
+        let programs = build::user_programs().unwrap();
+        let args: Vec<String> = user_clippy(&programs)
             .get_args()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         let args = args.join(" ");
         assert!(args.starts_with("clippy -p ferrous-rt -p ferrous-init -p ferrous-hello"));
-        for (package, _) in build::USER_PROGRAMS {
-            assert!(args.contains(&format!(" -p {package} ")), "{package}");
+        for p in &programs {
+            assert!(
+                args.contains(&format!(" -p {} ", p.package)),
+                "{}",
+                p.package
+            );
         }
         assert!(args.ends_with("--target x86_64-unknown-none -- -D warnings"));
-        let excluded: Vec<&str> = bare_metal().collect();
+        let excluded: Vec<&str> = bare_metal(&programs).collect();
         for p in ["ferrous-kernel", "ferrous-boot", "ferrous-rt"]
             .into_iter()
-            .chain(build::USER_PROGRAMS.iter().map(|&(p, _)| p))
+            .chain(programs.iter().map(|p| p.package.as_str()))
         {
             assert!(excluded.contains(&p), "{p}");
         }

@@ -19,22 +19,51 @@ pub fn spec_for(categories: Option<&str>, scenario: Option<&str>) -> String {
     categories.or(scenario).unwrap_or(DEFAULT_SPEC).to_string()
 }
 
-pub const USAGE: &str = "\
-usage: cargo xtask trace <SCENARIO> [--categories SPEC] [--release] [options]
-       cargo xtask trace --file <trace.bin> [options]
-options: --explain THREAD [--from US] [--to US]   (THREAD: T<n>, T<n>.g<g> or a name)
-         --out DIR                                 (default target/trace)";
-
-#[derive(Debug, Clone, Default, PartialEq)]
+/// `cargo xtask trace`: `SCENARIO` or `--file`, and what to do with the
+/// trace.
+#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
 pub struct Args {
+    /// The scenario to run (a name from tests/scenarios.toml)
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
     pub scenario: Option<String>,
+    /// Decode this capture instead of running a scenario
+    #[arg(long, value_name = "TRACE.BIN")]
     pub file: Option<PathBuf>,
+    /// Categories to trace, e.g. sched,ipc or -mem [default: the
+    /// scenario's own, else all]
+    #[arg(long, value_name = "SPEC", conflicts_with = "file",
+          allow_hyphen_values = true, value_parser = parse_categories)]
     pub categories: Option<String>,
-    pub explain: Option<String>,
-    pub from: Option<f64>,
-    pub to: Option<f64>,
-    pub out: Option<PathBuf>,
+    /// Build and boot the release profile
+    #[arg(long, conflicts_with = "file")]
     pub release: bool,
+    /// Explain where this thread's time went: T<n>, T<n>.g<g> or a name
+    #[arg(long, value_name = "THREAD")]
+    pub explain: Option<String>,
+    /// With --explain: from this time (microseconds since boot)
+    #[arg(long, value_name = "US", requires = "explain",
+          allow_hyphen_values = true, value_parser = parse_us)]
+    pub from: Option<f64>,
+    /// With --explain: up to this time (microseconds since boot)
+    #[arg(long, value_name = "US", requires = "explain",
+          allow_hyphen_values = true, value_parser = parse_us)]
+    pub to: Option<f64>,
+    /// Folder for the outputs [default: target/trace]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+impl Args {
+    /// What clap's attributes cannot say: the window must not end before
+    /// it starts.
+    pub fn check(&self) -> Result<(), String> {
+        if let (Some(f), Some(t)) = (self.from, self.to)
+            && f > t
+        {
+            return Err(format!("--from {f} is after --to {t}"));
+        }
+        Ok(())
+    }
 }
 
 /// Checks a `trace=` value before it goes on a command line: it must
@@ -48,53 +77,17 @@ pub fn check_spec(spec: &str) -> Result<(), String> {
         .map_err(|e| format!("trace spec `{spec}`: {e}"))
 }
 
-pub fn parse_args(args: &[String]) -> Result<Args, String> {
-    let mut a = Args::default();
-    let mut it = args.iter();
-    let number = |flag: &str, v: Option<&String>| -> Result<f64, String> {
-        let v = v.ok_or(format!("{flag} needs microseconds"))?;
-        v.parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or(format!("{flag} {v}: expected microseconds since boot"))
-    };
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--release" => a.release = true,
-            "--file" => a.file = Some(it.next().ok_or("--file needs a path")?.into()),
-            "--categories" => {
-                let spec = it
-                    .next()
-                    .ok_or("--categories needs a spec such as sched,ipc")?;
-                check_spec(spec)?;
-                a.categories = Some(spec.clone());
-            }
-            "--explain" => a.explain = Some(it.next().ok_or("--explain needs a thread")?.clone()),
-            "--from" => a.from = Some(number("--from", it.next())?),
-            "--to" => a.to = Some(number("--to", it.next())?),
-            "--out" => a.out = Some(it.next().ok_or("--out needs a folder")?.into()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
-            s if a.scenario.is_none() => a.scenario = Some(s.to_string()),
-            s => return Err(format!("one scenario at a time (`{s}`)")),
-        }
-    }
-    match (&a.scenario, &a.file) {
-        (None, None) => return Err("name a scenario or give --file".into()),
-        (Some(_), Some(_)) => return Err("a scenario or --file, not both".into()),
-        (None, Some(_)) if a.categories.is_some() || a.release => {
-            return Err("--categories and --release need a scenario to run".into());
-        }
-        _ => {}
-    }
-    if a.explain.is_none() && (a.from.is_some() || a.to.is_some()) {
-        return Err("--from and --to go with --explain".into());
-    }
-    if let (Some(f), Some(t)) = (a.from, a.to)
-        && f > t
-    {
-        return Err(format!("--from {f} is after --to {t}"));
-    }
-    Ok(a)
+/// `--categories`.
+fn parse_categories(spec: &str) -> Result<String, String> {
+    check_spec(spec).map(|()| spec.to_string())
+}
+
+/// `--from` and `--to`.
+fn parse_us(v: &str) -> Result<f64, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or("expected microseconds since boot".into())
 }
 
 /// The name outputs are written under for a capture file: its stem, or
@@ -145,16 +138,15 @@ pub fn write_outputs(trace: &Trace, dir: &Path, name: &str) -> Result<Outputs, S
 }
 
 /// `cargo xtask trace ...`.
-pub fn run(args: &[String]) -> Result<(), String> {
-    let a = parse_args(args).map_err(|e| format!("{e}\n\n{USAGE}"))?;
+pub fn run(a: &Args) -> Result<(), String> {
     let (bin, name, verdict) = match (&a.scenario, &a.file) {
         (Some(name), _) => {
-            let ok = run_scenario(name, &a)?;
+            let ok = run_scenario(name, a)?;
             let dir = build::target_dir().join("qemu").join(name);
             (qemu::trace_path(&dir), name.clone(), ok)
         }
         (None, Some(file)) => (file.clone(), name_for(file), true),
-        (None, None) => unreachable!("parse_args requires one"),
+        (None, None) => unreachable!("the command line requires one"),
     };
     let trace = Trace::read(&bin)?;
     let out_dir = a
@@ -202,23 +194,35 @@ fn run_scenario(name: &str, a: &Args) -> Result<bool, String> {
 mod tests {
     use super::*;
 
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(String::from).collect()
+    fn parse_args(s: &str) -> Result<Args, clap::Error> {
+        let line = std::iter::once("xtask")
+            .chain(std::iter::once("trace"))
+            .chain(s.split_whitespace());
+        match crate::cli::parse(line)? {
+            crate::cli::Cli::Trace(a) => Ok(a),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn parses_scenario_and_file_forms() {
-        let a = parse_args(&args(
-            "ipc-chain --categories sched,ipc --explain T3 --from 10 --to 20.5",
-        ))
-        .unwrap();
+        let a = parse_args("ipc-chain --categories sched,ipc --explain T3 --from 10 --to 20.5")
+            .unwrap();
         assert_eq!(a.scenario.as_deref(), Some("ipc-chain"));
         assert_eq!(a.categories.as_deref(), Some("sched,ipc"));
         assert_eq!(a.explain.as_deref(), Some("T3"));
         assert_eq!((a.from, a.to), (Some(10.0), Some(20.5)));
-        let f = parse_args(&args("--file x/trace.bin --out o")).unwrap();
+        assert!(!a.release);
+        let f = parse_args("--file x/trace.bin --out o").unwrap();
         assert_eq!(f.file, Some(PathBuf::from("x/trace.bin")));
         assert_eq!(f.out, Some(PathBuf::from("o")));
+        assert_eq!(f.scenario, None);
+        // Values that start with a dash: a category spec that removes
+        // one, a time before the first record.
+        let a = parse_args("boot --release --categories -mem --explain init --from -5").unwrap();
+        assert_eq!(a.categories.as_deref(), Some("-mem"));
+        assert_eq!(a.from, Some(-5.0));
+        assert!(a.release);
     }
 
     #[test]
@@ -228,14 +232,20 @@ mod tests {
             "a b",
             "a --file f",
             "--file f --categories all",
+            "--file f --release",
             "a --categories bogus",
             "a --from 3",
             "a --explain T1 --from 5 --to 1",
             "a --explain T1 --to x",
+            "a --explain T1 --to inf",
             "a --frobnicate",
         ] {
-            assert!(parse_args(&args(bad)).is_err(), "{bad}");
+            assert!(parse_args(bad).is_err(), "{bad}");
         }
+        let e = parse_args("a --explain T1 --from 5 --to 1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--from 5 is after --to 1"), "{e}");
         assert!(check_spec("sched, ipc").is_err());
         assert!(check_spec("-mem").is_ok());
     }
