@@ -1,8 +1,9 @@
 //! System-call numbers.
 
 numbered! {
-    /// A system-call number, passed in `rax`. Numbers are stable and never
-    /// reused; 0 is never assigned. Arguments are listed in register order
+    /// A system-call number, passed in `rax`. Numbers are stable and, since
+    /// version 2 (which gave 12 to `cap_delete`), never reused; 0 is never
+    /// assigned. Arguments are listed in register order
     /// (`rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9`); the rest must be zero.
     /// Every call that acts on an object names it by a capability
     /// ([`crate::Handle`]) and needs the rights docs/ABI.md lists.
