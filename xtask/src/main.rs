@@ -18,6 +18,7 @@ mod bench_linux;
 mod bench_parse;
 mod bench_report;
 mod build;
+mod docs;
 mod esp;
 mod qemu;
 mod scenario;
