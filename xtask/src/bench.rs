@@ -93,8 +93,9 @@ fn millis(d: Duration) -> u64 {
 
 /// The kernel's benchmark tests: every `test=NAME` with NAME ending in
 /// `-bench` that a one-CPU scenario of tests/scenarios.toml runs (today
-/// `mm-bench` and `sched-bench`), so a new benchmark test with a scenario
-/// is picked up without a change here.
+/// `mm-bench`, `sched-bench`, `user-bench`, `cap-bench` and `ipc-bench`),
+/// so a new benchmark test with a scenario is picked up without a change
+/// here.
 pub fn ferrous_bench_tests(scenarios_toml: &str) -> Result<Vec<String>, String> {
     let mut tests: Vec<String> = Vec::new();
     for s in scenario::parse(scenarios_toml)? {

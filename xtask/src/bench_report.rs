@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Metrics with the same meaning on both sides. A Ferrous name that no
-/// benchmark produces yet (null syscall, IPC, ...) shows "—" until one does;
-/// these are the names the kernel's future benchmarks should print.
+/// Metrics with the same meaning on both sides. A side whose benchmark
+/// printed no such name shows "—" (today every Ferrous name here is
+/// printed: by the kernel's `*-bench` tests, `ubench` or xtask).
 pub struct Pair {
     pub label: &'static str,
     pub ferrous: &'static str,

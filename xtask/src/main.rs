@@ -22,6 +22,7 @@ mod bench_parse;
 mod bench_report;
 mod build;
 mod cli;
+mod docs;
 mod esp;
 mod qemu;
 mod scenario;

@@ -1,7 +1,8 @@
 //! The system-call ABI: the one definition of the boundary between user
 //! programs and the kernel, compiled into both so they cannot disagree.
 //!
-//! - [`Sysno`]: the call numbers. Stable, never reused; 0 is never
+//! - [`Sysno`]: the call numbers. Stable since version 2, never reused
+//!   since (version 2 gave number 12 to `cap_delete`); 0 is never
 //!   assigned, so a zeroed `rax` is an [`SysError::UnknownSyscall`].
 //! - [`Syscall`]: a call with typed arguments. [`Syscall::decode`] is the
 //!   kernel's first step on every system call. It checks everything that can
@@ -51,7 +52,10 @@ pub use syscalls::{Syscall, Sysno, calls};
 /// Returned by [`Sysno::AbiVersion`]. The ABI only grows: new calls, new
 /// error codes, meanings for registers and bits that must be zero today.
 /// Each addition increments the version, so a program that needs one
-/// checks `abi_version() >= N`; nothing is ever removed or renumbered.
+/// checks `abi_version() >= N`. Since version 2 nothing is removed or
+/// renumbered; version 2 was the one break (number 12 went from
+/// `handle_close` to `cap_delete`, `process_spawn` gained arguments and
+/// error code 49 was retired; docs/ABI.md, "Versions").
 /// Version 4 added the trace calls ([`Sysno::TraceRead`],
 /// [`Sysno::MetricsRead`], [`Sysno::TraceControl`]) and
 /// [`initial::TRACE`]; version 5 the shared-memory calls

@@ -31,8 +31,9 @@ macro_rules! syscalls {
         )*
     ) => {
         numbered! {
-            /// A system-call number, passed in `rax`. Numbers are stable; 0
-            /// is never assigned. The table in `syscalls.rs` documents each
+            /// A system-call number, passed in `rax`. Numbers are stable and,
+            /// since version 2 (which gave 12 to `cap_delete`), never reused;
+            /// 0 is never assigned. The table in `syscalls.rs` documents each
             /// call; docs/ABI.md says the same for readers.
             pub enum Sysno {
                 $( $(#[$doc])* $variant = $num => stringify!($name), )*

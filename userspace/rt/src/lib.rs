@@ -36,7 +36,9 @@
 //!   after checking them against the ABI's limits ([`args`]);
 //! - the allocator: the `unsafe impl GlobalAlloc`, `Sync` for the arena,
 //!   `Heap::init` over the arena and `Heap::deallocate`;
-//! - reading the time-stamp counter ([`sys::rdtsc`]).
+//! - reading the time-stamp counter ([`sys::rdtsc`]);
+//! - volatile byte reads and writes of memory shared with another process
+//!   ([`sys::SharedBuf`]), which is never reached through a Rust reference.
 //!
 //! System calls that can take memory away from the program (`mem_unmap`,
 //! `mem_protect`, [`sys::invoke`] for any call, and the raw stub) are
