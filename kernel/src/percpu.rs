@@ -57,6 +57,7 @@ impl<T> PerCpu<T> {
 /// cache line apart, so CPUs do not share lines through it.
 #[repr(align(64))]
 pub struct CpuBlock {
+    pub thread: crate::thread::CpuState,
     pub trace: crate::trace::CpuTrace,
     pub metrics: crate::metrics::CpuCounters,
     pub irq: crate::irq::CpuTicks,
@@ -65,6 +66,7 @@ pub struct CpuBlock {
 
 impl CpuLocal for CpuBlock {
     const INIT: Self = CpuBlock {
+        thread: crate::thread::CpuState::new(),
         trace: crate::trace::CpuTrace::new(),
         metrics: crate::metrics::CpuCounters::new(),
         irq: crate::irq::CpuTicks::new(),

@@ -12,11 +12,12 @@
 
 use crate::arch::{self, context::ThreadContext, percpu::MAX_CPUS};
 use crate::mm::stacks::{self, KernelStack};
+use crate::percpu;
 use crate::sync::IrqMutex;
 use crate::trace;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use ferrous_sched::waitq::WaitQueue as Waiters;
 pub use ferrous_sched::{BlockReason, CpuId, Priority, ThreadId, WakeReason};
 use ferrous_sched::{Config, Event, Scheduler};
@@ -82,23 +83,52 @@ struct Threads {
 }
 
 static THREADS: IrqMutex<Option<Threads>> = IrqMutex::new(None);
-static NEED_RESCHED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 static ONLINE: AtomicU64 = AtomicU64::new(0);
 /// Bit `i` set once CPU `i` runs its idle loop (IPIs go only to these).
 static ONLINE_MASK: AtomicU64 = AtomicU64::new(0);
-/// Name of the thread each CPU runs, for fault reports (written only by
-/// that CPU, in `schedule`, so a report on the same CPU never waits).
-static RUNNING_NAME: [spin::Mutex<&'static str>; MAX_CPUS] =
-    [const { spin::Mutex::new("main") }; MAX_CPUS];
-/// What each CPU runs, set by `schedule` (under THREADS) and read without
-/// THREADS on the system-call path: the thread's id (`u64::MAX` for none)
-/// and its user-thread object.
-static CURRENT_ID: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(u64::MAX) }; MAX_CPUS];
-static CURRENT_USER: [spin::Mutex<Option<Arc<crate::process::UserThread>>>; MAX_CPUS] =
-    [const { spin::Mutex::new(None) }; MAX_CPUS];
+
+/// One CPU's thread state outside THREADS (its `percpu::CpuBlock::thread`):
+/// what the CPU runs, for readers that must not take THREADS, and its
+/// preemption state. The running and idle contexts are `Cpu`, under
+/// THREADS.
+pub struct CpuState {
+    /// A switch was asked for (by the tick or a wake-up).
+    need_resched: AtomicBool,
+    /// `preempt_disable` nesting depth; no preemption while above zero.
+    preempt_off: AtomicU32,
+    /// The running thread's id (`u64::MAX` for none), set by `schedule`
+    /// (under THREADS) and read without THREADS on the system-call path.
+    current_id: AtomicU64,
+    /// Name of the running thread, for fault reports (written only by this
+    /// CPU, in `schedule`, so a report on the same CPU never waits).
+    running_name: spin::Mutex<&'static str>,
+    /// The running thread's user-thread object (as `current_id`).
+    current_user: spin::Mutex<Option<Arc<crate::process::UserThread>>>,
+    /// A user-thread reference replaced in `schedule`, dropped after the
+    /// switch (dropping the last reference must not happen under THREADS).
+    parked_user: spin::Mutex<Option<Option<Arc<crate::process::UserThread>>>>,
+}
+
+impl CpuState {
+    pub const fn new() -> Self {
+        CpuState {
+            need_resched: AtomicBool::new(false),
+            preempt_off: AtomicU32::new(0),
+            current_id: AtomicU64::new(u64::MAX),
+            running_name: spin::Mutex::new("main"),
+            current_user: spin::Mutex::new(None),
+            parked_user: spin::Mutex::new(None),
+        }
+    }
+}
 
 fn cpu() -> usize {
     arch::percpu::index()
+}
+
+/// This CPU's `CpuState`.
+fn here() -> &'static CpuState {
+    &percpu::this_cpu().thread
 }
 
 fn now() -> u64 {
@@ -225,7 +255,8 @@ pub fn run_idle() -> ! {
 /// be off. Returns when the caller's context is resumed.
 pub fn schedule() {
     let c = cpu();
-    NEED_RESCHED[c].store(false, Ordering::Relaxed);
+    let here = here();
+    here.need_resched.store(false, Ordering::Relaxed);
     let (from, to) = {
         let mut g = THREADS.lock();
         let Some(t) = g.as_mut() else { return };
@@ -247,14 +278,15 @@ pub fn schedule() {
             return;
         }
         t.cpus[c].running = Some(to.clone());
-        *RUNNING_NAME[c].lock() = name;
-        CURRENT_ID[c].store(next.map_or(u64::MAX, id_to_u64), Ordering::Relaxed);
+        *here.running_name.lock() = name;
+        here.current_id
+            .store(next.map_or(u64::MAX, id_to_u64), Ordering::Relaxed);
         let user = next
             .and_then(|id| t.table.get(&id))
             .and_then(|r| r.user.clone());
         // The old value is dropped after the switch (not under THREADS).
-        let old_user = core::mem::replace(&mut *CURRENT_USER[c].lock(), user);
-        PARKED_USER[c].lock().replace(old_user);
+        let old_user = core::mem::replace(&mut *here.current_user.lock(), user);
+        here.parked_user.lock().replace(old_user);
         // The address space and kernel stack of what runs next: a user
         // thread's own; anything else runs on the kernel's tables.
         let (root, kstack) = switch_to.unwrap_or((None, 0));
@@ -274,15 +306,16 @@ pub fn schedule() {
 /// Drops the user-thread reference the last `schedule` on this CPU
 /// replaced (runs right after every switch lands).
 fn drop_parked_user() {
-    let parked = arch::cpu::without_interrupts(|| PARKED_USER[cpu()].lock().take());
+    let parked = arch::cpu::without_interrupts(|| here().parked_user.lock().take());
     drop(parked);
 }
 
 /// Called at the end of every interrupt: switch if the tick or a wake-up
 /// asked for it.
 pub fn preempt_if_needed() {
-    let c = cpu();
-    if PREEMPT_OFF[c].load(Ordering::Relaxed) == 0 && NEED_RESCHED[c].swap(false, Ordering::Relaxed)
+    let here = here();
+    if here.preempt_off.load(Ordering::Relaxed) == 0
+        && here.need_resched.swap(false, Ordering::Relaxed)
     {
         schedule();
     }
@@ -291,10 +324,10 @@ pub fn preempt_if_needed() {
 /// Marks CPU `target` for rescheduling, by IPI if it is another CPU.
 fn kick(target: CpuId) {
     let target = target.0 as usize;
-    if target >= MAX_CPUS {
+    let Some(block) = percpu::cpu(target) else {
         return;
-    }
-    NEED_RESCHED[target].store(true, Ordering::Relaxed);
+    };
+    block.thread.need_resched.store(true, Ordering::Relaxed);
     // A CPU not yet online picks its work up when it starts.
     if target != cpu() && ONLINE_MASK.load(Ordering::SeqCst) & (1 << target) != 0 {
         arch::apic::send_ipi(
@@ -314,7 +347,7 @@ pub fn timer_tick() {
         let Some(t) = g.as_mut() else { return };
         let now = now();
         if t.sched.tick(CpuId(c as u16), now, &mut sink) {
-            NEED_RESCHED[c].store(true, Ordering::Relaxed);
+            here().need_resched.store(true, Ordering::Relaxed);
         }
         // Load balancing every BALANCE_TICKS on the bootstrap CPU; CPUs that
         // received work are kicked below.
@@ -471,7 +504,7 @@ pub fn current_process() -> Option<Arc<crate::process::Process>> {
 /// this CPU's record of what it runs (interrupts off, so the thread cannot
 /// move to another CPU between the two reads), not the thread table.
 pub fn current_user_thread() -> Option<Arc<crate::process::UserThread>> {
-    arch::cpu::without_interrupts(|| CURRENT_USER[cpu()].lock().clone())
+    arch::cpu::without_interrupts(|| here().current_user.lock().clone())
 }
 
 /// The live threads of `p`.
@@ -580,7 +613,7 @@ extern "C" fn thread_entry(raw: u64) -> ! {
 
 /// The running thread's name, without waiting for locks (fault reports).
 pub fn current_name() -> Option<&'static str> {
-    RUNNING_NAME[cpu()].try_lock().map(|n| *n)
+    here().running_name.try_lock().map(|n| *n)
 }
 
 /// Ends the running thread with `code`, waking its joiners.
@@ -715,14 +748,11 @@ pub fn check_invariants() -> Result<(), &'static str> {
         .map_or(Err("threads not started"), |t| t.sched.check_invariants())
 }
 
-static PREEMPT_OFF: [core::sync::atomic::AtomicU32; MAX_CPUS] =
-    [const { core::sync::atomic::AtomicU32::new(0) }; MAX_CPUS];
-
 /// Holds off preemption on this CPU (nests). Used by `SpinLock`.
 pub fn preempt_disable() {
     // Interrupts off so the CPU cannot change between reading the index and
     // the increment; once it is counted, this thread stays here.
-    arch::cpu::without_interrupts(|| PREEMPT_OFF[cpu()].fetch_add(1, Ordering::Relaxed));
+    arch::cpu::without_interrupts(|| here().preempt_off.fetch_add(1, Ordering::Relaxed));
 }
 
 /// Ends a `preempt_disable`; reschedules if a switch was asked for
@@ -730,8 +760,7 @@ pub fn preempt_disable() {
 pub fn preempt_enable() {
     let were_enabled = arch::cpu::interrupts_enabled();
     arch::cpu::disable_interrupts();
-    let c = cpu();
-    if PREEMPT_OFF[c].fetch_sub(1, Ordering::Relaxed) == 1 && were_enabled {
+    if here().preempt_off.fetch_sub(1, Ordering::Relaxed) == 1 && were_enabled {
         preempt_if_needed();
     }
     if were_enabled {
@@ -847,20 +876,15 @@ fn ending(t: &Threads, id: ThreadId) -> bool {
 
 /// The id of what CPU `cpu` runs (call with interrupts off, on `cpu`).
 pub fn current_id_on(cpu: usize) -> Option<ThreadId> {
-    let raw = CURRENT_ID.get(cpu)?.load(Ordering::Relaxed);
+    let raw = percpu::cpu(cpu)?.thread.current_id.load(Ordering::Relaxed);
     (raw != u64::MAX).then(|| id_from_u64(raw))
 }
 
 /// The running thread's id (this CPU's record, as above).
 pub fn current_id() -> Option<ThreadId> {
-    let raw = arch::cpu::without_interrupts(|| CURRENT_ID[cpu()].load(Ordering::Relaxed));
+    let raw = arch::cpu::without_interrupts(|| here().current_id.load(Ordering::Relaxed));
     (raw != u64::MAX).then(|| id_from_u64(raw))
 }
-
-/// A user-thread reference replaced in `schedule`, dropped after the
-/// switch (dropping the last reference must not happen under THREADS).
-static PARKED_USER: [spin::Mutex<Option<Option<Arc<crate::process::UserThread>>>>; MAX_CPUS] =
-    [const { spin::Mutex::new(None) }; MAX_CPUS];
 
 /// Blocks the running thread (reason `Ipc`) until [`unpark`] names it, the
 /// clock passes `deadline` (ns; `u64::MAX` for never), or its process is
