@@ -2,16 +2,29 @@
 //! lines routed through the I/O APIC, and spurious interrupts. Every
 //! interrupt ends with a chance to reschedule.
 
-use crate::arch::percpu::MAX_CPUS;
 use crate::arch::{self, apic};
+use crate::percpu;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-static TICKS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+/// One CPU's timer ticks (its `percpu::CpuBlock::irq`).
+pub struct CpuTicks {
+    ticks: AtomicU64,
+    /// TSC when this CPU's last tick arrived (for latency measurements).
+    last_tick_tsc: AtomicU64,
+}
+
+impl CpuTicks {
+    pub const fn new() -> Self {
+        CpuTicks {
+            ticks: AtomicU64::new(0),
+            last_tick_tsc: AtomicU64::new(0),
+        }
+    }
+}
+
 static ISA: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
 static SPURIOUS: AtomicU64 = AtomicU64::new(0);
 static UNEXPECTED: AtomicU64 = AtomicU64::new(0);
-/// TSC when this CPU's last tick arrived (for latency measurements).
-static LAST_TICK_TSC: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 
 pub fn interrupt(vector: u8) {
     let cpu = arch::percpu::index();
@@ -23,8 +36,10 @@ pub fn interrupt(vector: u8) {
     );
     match vector {
         apic::VECTOR_TIMER => {
-            LAST_TICK_TSC[cpu].store(arch::cpu::tsc(), Ordering::Relaxed);
-            TICKS[cpu].fetch_add(1, Ordering::Relaxed);
+            let here = &percpu::this_cpu().irq;
+            here.last_tick_tsc
+                .store(arch::cpu::tsc(), Ordering::Relaxed);
+            here.ticks.fetch_add(1, Ordering::Relaxed);
             apic::eoi();
             crate::thread::timer_tick();
         }
@@ -59,7 +74,7 @@ pub fn interrupt(vector: u8) {
 }
 
 pub fn ticks(cpu: usize) -> u64 {
-    TICKS[cpu].load(Ordering::Relaxed)
+    percpu::cpu(cpu).map_or(0, |c| c.irq.ticks.load(Ordering::Relaxed))
 }
 
 pub fn isa_count(irq: u8) -> u64 {
@@ -67,5 +82,5 @@ pub fn isa_count(irq: u8) -> u64 {
 }
 
 pub fn last_tick_tsc(cpu: usize) -> u64 {
-    LAST_TICK_TSC[cpu].load(Ordering::Relaxed)
+    percpu::cpu(cpu).map_or(0, |c| c.irq.last_tick_tsc.load(Ordering::Relaxed))
 }

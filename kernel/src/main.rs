@@ -27,6 +27,7 @@ mod memory;
 mod metrics;
 mod mm;
 mod panic;
+mod percpu;
 mod platform;
 mod process;
 mod smp;

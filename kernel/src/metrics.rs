@@ -4,7 +4,7 @@
 //! a trace capability (`metrics_read`); kernel tests print them at the end
 //! (`metrics:` lines).
 
-use crate::arch::{self, percpu::MAX_CPUS};
+use crate::percpu;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// What each CPU counts, in this order in `metrics_read`.
@@ -22,14 +22,24 @@ pub const COUNTERS: usize = 5;
 /// System-call numbers counted one by one (the rest share the last slot).
 pub const SYSCALLS: usize = 64;
 
-static PER_CPU: [[AtomicU64; COUNTERS]; MAX_CPUS] =
-    [const { [const { AtomicU64::new(0) }; COUNTERS] }; MAX_CPUS];
+/// One CPU's counters (its `percpu::CpuBlock::metrics`), by [`Counter`].
+pub struct CpuCounters {
+    counters: [AtomicU64; COUNTERS],
+}
+
+impl CpuCounters {
+    pub const fn new() -> Self {
+        CpuCounters {
+            counters: [const { AtomicU64::new(0) }; COUNTERS],
+        }
+    }
+}
+
 static BY_SYSCALL: [AtomicU64; SYSCALLS] = [const { AtomicU64::new(0) }; SYSCALLS];
 
 /// Counts one `c` on this CPU.
 pub fn count(c: Counter) {
-    let cpu = arch::percpu::index();
-    PER_CPU[cpu][c as usize].fetch_add(1, Ordering::Relaxed);
+    percpu::this_cpu().metrics.counters[c as usize].fetch_add(1, Ordering::Relaxed);
 }
 
 pub fn syscall(nr: u64) {
@@ -44,8 +54,13 @@ pub fn syscall(nr: u64) {
 pub fn snapshot(out: &mut alloc::vec::Vec<u64>) {
     let n = crate::thread::cpus_online() as usize;
     out.push(n as u64);
-    for row in PER_CPU.iter().take(n) {
-        out.extend(row.iter().map(|c| c.load(Ordering::Relaxed)));
+    for cpu in percpu::all().take(n) {
+        out.extend(
+            cpu.metrics
+                .counters
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed)),
+        );
     }
     out.extend(BY_SYSCALL.iter().map(|a| a.load(Ordering::Relaxed)));
     out.push(crate::trace::lost());
@@ -54,7 +69,8 @@ pub fn snapshot(out: &mut alloc::vec::Vec<u64>) {
 /// Prints every counter (kernel tests, at the end).
 pub fn report() {
     let n = crate::thread::cpus_online() as usize;
-    for (cpu, counters) in PER_CPU.iter().enumerate().take(n) {
+    for (cpu, block) in percpu::all().enumerate().take(n) {
+        let counters = &block.metrics.counters;
         let row: [u64; COUNTERS] = core::array::from_fn(|c| counters[c].load(Ordering::Relaxed));
         log::info!(
             "metrics: cpu{cpu} switches={} syscalls={} ipc={} faults={} irqs={}",

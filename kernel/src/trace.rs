@@ -82,7 +82,8 @@ pub fn denials() -> u64 {
 
 // ----- the binary trace (ferrous-trace): per-CPU rings, COM2 stream -----
 
-use crate::arch::{self, percpu::MAX_CPUS};
+use crate::arch;
+use crate::percpu;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use ferrous_trace::{Categories, EventType, Filter, Policy, Record, Ring};
 
@@ -90,16 +91,53 @@ use ferrous_trace::{Categories, EventType, Filter, Policy, Record, Ring};
 /// record plus a sequence word each: 288 KiB per CPU).
 const DEFAULT_RING: usize = 4096;
 
-static RINGS: [spin::Once<Ring>; MAX_CPUS] = [const { spin::Once::new() }; MAX_CPUS];
+/// One CPU's tracing state (its `percpu::CpuBlock::trace`).
+pub struct CpuTrace {
+    /// The CPU's ring, made when the CPU comes online.
+    ring: spin::Once<Ring>,
+    /// The ring's loss count already reported as `trace.lost`.
+    lost_seen: AtomicU64,
+    /// What the next `sched.block` of this CPU is about (set by IPC just
+    /// before it parks): `(reason << 56) | object`, or 0.
+    block_detail: AtomicU64,
+    /// A handoff is being decided (its block and wake are folded into one
+    /// `sched.handoff`); the block's `(reason, object)` once seen.
+    handoff: AtomicU64,
+    /// The causal ID of the message a coming handoff delivers (the
+    /// `sched.handoff` record carries it, standing in for `ipc.recv` or
+    /// `ipc.reply`), and the thread that handoff ran, until it takes the
+    /// note.
+    handoff_causal: AtomicU64,
+    handed_to: AtomicU64,
+}
+
+impl CpuTrace {
+    pub const fn new() -> Self {
+        CpuTrace {
+            ring: spin::Once::new(),
+            lost_seen: AtomicU64::new(0),
+            block_detail: AtomicU64::new(0),
+            handoff: AtomicU64::new(0),
+            handoff_causal: AtomicU64::new(0),
+            handed_to: AtomicU64::new(0),
+        }
+    }
+}
+
+/// This CPU's tracing state.
+fn here() -> &'static CpuTrace {
+    &percpu::this_cpu().trace
+}
+
+/// CPU `cpu`'s ring, once it has one.
+fn ring_of(cpu: usize) -> Option<&'static Ring> {
+    percpu::cpu(cpu).and_then(|c| c.trace.ring.get())
+}
+
 static RING_SIZE: AtomicU64 = AtomicU64::new(DEFAULT_RING as u64);
 /// Which categories are recorded; `trace=` sets it at boot.
 pub static FILTER: Filter = Filter::new(Categories::DEFAULT);
 static TO_SERIAL: AtomicBool = AtomicBool::new(false);
-/// Per CPU: the ring's loss count already reported as `trace.lost`.
-static LOST_SEEN: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
-/// Per CPU: what the next `sched.block` of this CPU is about (set by IPC
-/// just before it parks): `(reason << 56) | object`, or 0.
-static BLOCK_DETAIL: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 static WRITTEN: AtomicU64 = AtomicU64::new(0);
 static LOST_TOTAL: AtomicU64 = AtomicU64::new(0);
 /// Serialises writers of the COM2 stream.
@@ -148,9 +186,9 @@ pub fn init(opts: &ferrous_cmdline::KernelOptions<'_>) {
 
 /// Gives CPU `index` its ring (when it comes online; allocates).
 pub fn init_cpu(index: usize) {
-    if index < MAX_CPUS {
+    if let Some(cpu) = percpu::cpu(index) {
         let size = RING_SIZE.load(Ordering::Relaxed) as usize;
-        RINGS[index].call_once(|| {
+        cpu.trace.ring.call_once(|| {
             Ring::new(size, Policy::Overwrite).unwrap_or_else(|_| {
                 // Out of memory at boot: a minimal ring keeps tracing safe.
                 Ring::new(8, Policy::Overwrite).expect("an 8-record ring")
@@ -197,7 +235,7 @@ fn push(event: EventType, thread: Option<u64>, args: [u64; 4], causal: u64) {
         // CPU's ring, interrupts off, so the exclusive (cheaper) push.
         let c = arch::percpu::index();
         let thread = thread.unwrap_or_else(|| thread_word(crate::thread::current_id_on(c)));
-        if let Some(ring) = RINGS.get(c).and_then(spin::Once::get) {
+        if let Some(ring) = ring_of(c) {
             ring.push_exclusive(&record(event, c, thread, args, causal));
         }
         return;
@@ -214,7 +252,7 @@ fn push(event: EventType, thread: Option<u64>, args: [u64; 4], causal: u64) {
             break (c, t);
         }
     };
-    if let Some(ring) = RINGS.get(c).and_then(spin::Once::get) {
+    if let Some(ring) = ring_of(c) {
         ring.push(&record(event, c, thread, args, causal));
     }
 }
@@ -230,42 +268,30 @@ fn record(event: EventType, cpu: usize, thread: u64, args: [u64; 4], causal: u64
 
 /// The next `sched.block` on this CPU is about `reason` and `object`.
 pub fn block_detail(reason: ferrous_trace::BlockReason, object: u64) {
-    let c = arch::cpu::without_interrupts(arch::percpu::index);
-    BLOCK_DETAIL[c].store(
-        (reason as u64) << 56 | (object & ((1 << 56) - 1)),
-        Ordering::Relaxed,
-    );
+    let d = (reason as u64) << 56 | (object & ((1 << 56) - 1));
+    arch::cpu::without_interrupts(|| here().block_detail.store(d, Ordering::Relaxed));
 }
 
 fn take_block_detail() -> Option<(u64, u64)> {
-    let c = arch::percpu::index();
-    let d = BLOCK_DETAIL[c].swap(0, Ordering::Relaxed);
+    let d = here().block_detail.swap(0, Ordering::Relaxed);
     (d != 0).then_some((d >> 56, d & ((1 << 56) - 1)))
 }
 
-/// Per CPU: a handoff is being decided (its block and wake are folded
-/// into one `sched.handoff`); the block's `(reason, object)` once seen.
-static HANDOFF: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+/// In `CpuTrace::handoff`: a handoff is being decided.
 const HANDOFF_ON: u64 = 1 << 63;
-
-/// Per CPU: the causal ID of the message a coming handoff delivers (the
-/// `sched.handoff` record carries it, standing in for `ipc.recv` or
-/// `ipc.reply`), and the thread that handoff ran, until it takes the note.
-static HANDOFF_CAUSAL: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
-static HANDED_TO: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 
 /// The next handoff on this CPU delivers a message with `causal` (0:
 /// none, or the handoff did not happen).
 pub fn handoff_causal(causal: u64) {
-    let c = arch::cpu::without_interrupts(arch::percpu::index);
-    HANDOFF_CAUSAL[c].store(causal, Ordering::Relaxed);
+    arch::cpu::without_interrupts(|| here().handoff_causal.store(causal, Ordering::Relaxed));
 }
 
 /// Whether the running thread `me` was just run by a handoff that
 /// recorded its message (so its own `ipc.recv` would repeat it).
 pub fn take_handed_to(me: u64) -> bool {
     arch::cpu::without_interrupts(|| {
-        HANDED_TO[arch::percpu::index()]
+        here()
+            .handed_to
             .compare_exchange(me, 0, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     })
@@ -274,11 +300,11 @@ pub fn take_handed_to(me: u64) -> bool {
 /// Called by the scheduler glue around `Scheduler::handoff` (THREADS
 /// held, interrupts off).
 pub fn handoff_begin() {
-    HANDOFF[arch::percpu::index()].store(HANDOFF_ON, Ordering::Relaxed);
+    here().handoff.store(HANDOFF_ON, Ordering::Relaxed);
 }
 
 pub fn handoff_end() {
-    HANDOFF[arch::percpu::index()].store(0, Ordering::Relaxed);
+    here().handoff.store(0, Ordering::Relaxed);
 }
 
 /// The scheduler's decisions as trace records (called from its event
@@ -287,31 +313,30 @@ fn sched_record(e: &Event) {
     use ferrous_sched::{BlockReason as B, PickReason, PreemptReason, WakeReason};
     use ferrous_trace::BlockReason as TB;
     let w = |t: ferrous_sched::ThreadId| thread_word(Some(t));
+    // Under the scheduler lock, interrupts off: this CPU's throughout.
+    let here = here();
     match *e {
         Event::Pick {
             thread,
             reason: PickReason::Handoff { from },
             ..
-        } if HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) & HANDOFF_ON != 0 => {
+        } if here.handoff.load(Ordering::Relaxed) & HANDOFF_ON != 0 => {
             crate::metrics::count(crate::metrics::Counter::Switches);
-            let d = HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) & !HANDOFF_ON;
+            let d = here.handoff.load(Ordering::Relaxed) & !HANDOFF_ON;
             let (code, object) = (d >> 56, d & ((1 << 56) - 1));
             let args = [w(from), w(thread), code, object];
-            let c = arch::percpu::index();
-            let causal = HANDOFF_CAUSAL[c].swap(0, Ordering::Relaxed);
+            let causal = here.handoff_causal.swap(0, Ordering::Relaxed);
             if causal != 0 && enabled(EventType::SchedHandoff) {
-                HANDED_TO[c].store(w(thread), Ordering::Relaxed);
+                here.handed_to.store(w(thread), Ordering::Relaxed);
             }
             emit_for(EventType::SchedHandoff, w(from), args, causal);
         }
         // Folded into the `sched.handoff` above.
-        Event::Wake { .. } if HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) != 0 => {}
-        Event::Block { reason: B::Ipc, .. }
-            if HANDOFF[arch::percpu::index()].load(Ordering::Relaxed) != 0 =>
-        {
+        Event::Wake { .. } if here.handoff.load(Ordering::Relaxed) != 0 => {}
+        Event::Block { reason: B::Ipc, .. } if here.handoff.load(Ordering::Relaxed) != 0 => {
             let (code, object) = take_block_detail().unwrap_or((TB::Reply as u64, 0));
             let d = HANDOFF_ON | code << 56 | (object & ((1 << 56) - 1));
-            HANDOFF[arch::percpu::index()].store(d, Ordering::Relaxed);
+            here.handoff.store(d, Ordering::Relaxed);
         }
         Event::Pick { thread, reason, .. } => {
             crate::metrics::count(crate::metrics::Counter::Switches);
@@ -406,8 +431,10 @@ pub fn drain() {
         arch::serial::write_com2(&h);
     }
     let mut buf = [Record::default(); 64];
-    for (c, ring) in RINGS.iter().enumerate() {
-        let Some(ring) = ring.get() else { continue };
+    for (c, cpu) in percpu::all().enumerate() {
+        let Some(ring) = cpu.trace.ring.get() else {
+            continue;
+        };
         loop {
             let got = ring.drain(&mut buf);
             for r in &buf[..got.records] {
@@ -419,7 +446,7 @@ pub fn drain() {
             }
         }
         let lost = ring.lost();
-        let seen = LOST_SEEN[c].swap(lost, Ordering::AcqRel);
+        let seen = cpu.trace.lost_seen.swap(lost, Ordering::AcqRel);
         if lost > seen {
             let mut r = Record::new(EventType::TraceLost, [lost - seen, 0, 0, 0]);
             r.timestamp = arch::cpu::tsc();
@@ -480,10 +507,7 @@ pub fn read(
     max: usize,
 ) -> Result<(alloc::vec::Vec<Record>, u64, u64), ferrous_abi::SysError> {
     use ferrous_abi::SysError;
-    let ring = RINGS
-        .get(cpu)
-        .and_then(spin::Once::get)
-        .ok_or(SysError::NoSuchCpu)?;
+    let ring = ring_of(cpu).ok_or(SysError::NoSuchCpu)?;
     let mut buf = alloc::vec::Vec::new();
     buf.try_reserve_exact(max.min(ring.capacity()))
         .map_err(|_| SysError::OutOfMemory)?;
@@ -495,9 +519,8 @@ pub fn read(
 
 /// Records lost so far, over all CPUs (metrics).
 pub fn lost() -> u64 {
-    RINGS
-        .iter()
-        .filter_map(spin::Once::get)
+    percpu::all()
+        .filter_map(|c| c.trace.ring.get())
         .map(Ring::lost)
         .sum()
 }

@@ -12,7 +12,6 @@
 //! pointer saved": a CPU about to resume a thread waits until the CPU that
 //! ran it has finished saving it.
 
-use super::percpu::MAX_CPUS;
 use alloc::sync::Arc;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
@@ -106,14 +105,21 @@ impl ThreadContext {
 
 /// References handed from a switch to whatever runs next on the CPU, which
 /// drops them in [`finish_switch`]; a thread that exits never returns from
-/// its switch, so it could not drop its own.
-type Handover = (AtomicPtr<ThreadContext>, AtomicPtr<ThreadContext>);
-static HANDOVER: [Handover; MAX_CPUS] = [const {
-    (
-        AtomicPtr::new(ptr::null_mut()),
-        AtomicPtr::new(ptr::null_mut()),
-    )
-}; MAX_CPUS];
+/// its switch, so it could not drop its own. One per CPU, in its per-CPU
+/// slot (`percpu::handover`).
+pub(super) struct Handover {
+    from: AtomicPtr<ThreadContext>,
+    to: AtomicPtr<ThreadContext>,
+}
+
+impl Handover {
+    pub(super) const fn new() -> Self {
+        Handover {
+            from: AtomicPtr::new(ptr::null_mut()),
+            to: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
 
 /// Switches from the running context `from` to `to`. Interrupts must be
 /// disabled. Returns when something switches back to `from`.
@@ -128,16 +134,16 @@ pub fn switch(from: Arc<ThreadContext>, to: Arc<ThreadContext>) {
     }
     let to_rsp = to.rsp.load(Ordering::Acquire);
     let from = Arc::into_raw(from);
-    let slot = &HANDOVER[super::percpu::index()];
-    slot.0.store(from.cast_mut(), Ordering::Relaxed);
-    slot.1
+    let slot = super::percpu::handover();
+    slot.from.store(from.cast_mut(), Ordering::Relaxed);
+    slot.to
         .store(Arc::into_raw(to).cast_mut(), Ordering::Relaxed);
     // SAFETY: `to_rsp` is a stack pointer saved by `ferrous_switch` or built
     // by `ThreadContext::new` (the only ways to make one), on a stack that
     // stays allocated while the context exists; we own `to` now (on_cpu was
     // clear). `from` is the context we are running on (kept alive by the
-    // reference parked in HANDOVER), so saving into it is sound; its atomics
-    // are written through raw pointers only by the switch itself.
+    // reference parked in this CPU's handover), so saving into it is sound;
+    // its atomics are written through raw pointers only by the switch itself.
     unsafe {
         let from = &*from;
         ferrous_switch(from.rsp.as_ptr(), to_rsp, from.on_cpu.as_ptr())
@@ -148,10 +154,10 @@ pub fn switch(from: Arc<ThreadContext>, to: Arc<ThreadContext>) {
 /// Drops the references the last switch on this CPU handed over. Runs right
 /// after every switch lands, including as a new thread's first step.
 pub fn finish_switch() {
-    let slot = &HANDOVER[super::percpu::index()];
+    let slot = super::percpu::handover();
     let parked = [
-        slot.0.swap(ptr::null_mut(), Ordering::Relaxed),
-        slot.1.swap(ptr::null_mut(), Ordering::Relaxed),
+        slot.from.swap(ptr::null_mut(), Ordering::Relaxed),
+        slot.to.swap(ptr::null_mut(), Ordering::Relaxed),
     ];
     for p in parked {
         if !p.is_null() {

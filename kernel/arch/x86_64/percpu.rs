@@ -1,5 +1,9 @@
 //! Per-CPU data reached through the GS base: each CPU's slot holds its
-//! logical index and APIC id. GS is set before anything else runs on a CPU.
+//! logical index and APIC id, what the SYSCALL entry needs, and the context
+//! switch's handover. GS is set before anything else runs on a CPU.
+//!
+//! The portable kernel's per-CPU state is `crate::percpu` (indexed by
+//! [`index`]); this slot holds only what the arch layer itself uses.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use x86_64::VirtAddr;
@@ -20,6 +24,8 @@ struct Slot {
     kernel_rsp: AtomicU64,
     /// This CPU's TSS, whose RSP0 must track `kernel_rsp`.
     tss: AtomicU64,
+    /// The references the last context switch on this CPU handed over.
+    handover: super::context::Handover,
 }
 
 static SLOTS: [Slot; MAX_CPUS] = [const {
@@ -30,6 +36,7 @@ static SLOTS: [Slot; MAX_CPUS] = [const {
         user_rsp: AtomicU64::new(0),
         kernel_rsp: AtomicU64::new(0),
         tss: AtomicU64::new(0),
+        handover: super::context::Handover::new(),
     }
 }; MAX_CPUS];
 
@@ -59,6 +66,11 @@ pub fn set_kernel_stack(top: u64) {
                 .write_unaligned(VirtAddr::new(top))
         };
     }
+}
+
+/// This CPU's context-switch handover (`context::switch`).
+pub(super) fn handover() -> &'static super::context::Handover {
+    &SLOTS[index()].handover
 }
 
 /// Points this CPU's GS base at slot `index`.

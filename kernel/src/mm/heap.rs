@@ -5,6 +5,7 @@
 
 use super::frames::{self, FrameKind};
 use super::{HEAP_BASE, HEAP_MAX, KERNEL_DATA, kspace};
+use core::sync::atomic::{AtomicBool, Ordering};
 use ferrous_heap::{Backend, KernelHeap};
 use ferrous_paging::PageSize;
 
@@ -60,23 +61,37 @@ impl Backend for MapFrames {
     fn enter(&self) {
         let were = crate::arch::cpu::interrupts_enabled();
         crate::arch::cpu::disable_interrupts();
-        HEAP_IRQS_WERE_ON[crate::arch::percpu::index()]
-            .store(were, core::sync::atomic::Ordering::Relaxed);
+        crate::percpu::this_cpu()
+            .heap
+            .irqs_were_on
+            .store(were, Ordering::Relaxed);
     }
 
     fn exit(&self) {
-        if HEAP_IRQS_WERE_ON[crate::arch::percpu::index()]
-            .load(core::sync::atomic::Ordering::Relaxed)
+        if crate::percpu::this_cpu()
+            .heap
+            .irqs_were_on
+            .load(Ordering::Relaxed)
         {
             crate::arch::cpu::enable_interrupts();
         }
     }
 }
 
-/// Interrupt state saved by `enter` (no migration while interrupts are off,
-/// and the heap lock does not nest).
-static HEAP_IRQS_WERE_ON: [core::sync::atomic::AtomicBool; crate::arch::percpu::MAX_CPUS] =
-    [const { core::sync::atomic::AtomicBool::new(false) }; crate::arch::percpu::MAX_CPUS];
+/// One CPU's heap state (its `percpu::CpuBlock::heap`).
+pub struct CpuHeap {
+    /// Interrupt state saved by `enter` (no migration while interrupts are
+    /// off, and the heap lock does not nest).
+    irqs_were_on: AtomicBool,
+}
+
+impl CpuHeap {
+    pub const fn new() -> Self {
+        CpuHeap {
+            irqs_were_on: AtomicBool::new(false),
+        }
+    }
+}
 
 #[global_allocator]
 static HEAP: KernelHeap<MapFrames> = KernelHeap::new(HEAP_BASE as usize, MapFrames);
