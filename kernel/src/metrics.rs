@@ -7,20 +7,13 @@
 use crate::percpu;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// What each CPU counts, in this order in `metrics_read`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Counter {
-    Switches = 0,
-    Syscalls = 1,
-    IpcMessages = 2,
-    /// Exceptions in user mode (page faults and the rest).
-    Faults = 3,
-    Interrupts = 4,
-}
+/// What each CPU counts: the ABI's names, in their `metrics_read` order
+/// (`ferrous_abi::metrics`).
+pub use ferrous_abi::metrics::CpuCounter as Counter;
 
-pub const COUNTERS: usize = 5;
+pub const COUNTERS: usize = ferrous_abi::metrics::CPU_COUNTERS;
 /// System-call numbers counted one by one (the rest share the last slot).
-pub const SYSCALLS: usize = 64;
+pub const SYSCALLS: usize = ferrous_abi::metrics::SYSCALL_SLOTS;
 
 /// One CPU's counters (its `percpu::CpuBlock::metrics`), by [`Counter`].
 pub struct CpuCounters {
@@ -48,9 +41,9 @@ pub fn syscall(nr: u64) {
     BY_SYSCALL[i].fetch_add(1, Ordering::Relaxed);
 }
 
-/// The `metrics_read` layout, in `u64` words: the number of CPUs `n`,
-/// then `n` rows of [`COUNTERS`] counters, then [`SYSCALLS`] per-call
-/// counts, then the trace records lost so far.
+/// The `metrics_read` layout of `ferrous_abi::metrics`, in `u64` words:
+/// the number of CPUs `n`, then `n` rows of [`COUNTERS`] counters, then
+/// [`SYSCALLS`] per-call counts, then the trace records lost so far.
 pub fn snapshot(out: &mut alloc::vec::Vec<u64>) {
     let n = crate::thread::cpus_online() as usize;
     out.push(n as u64);
