@@ -2,44 +2,31 @@
 
 use super::*;
 
-/// The calls whose argument 1 is a [`MsgInfo`].
-const INFO_CALLS: [Sysno; 5] = [
-    Sysno::IpcSend,
-    Sysno::IpcRecv,
-    Sysno::IpcCall,
-    Sysno::IpcReply,
-    Sysno::IpcReplyRecv,
-];
-
+/// Every [`MsgInfo`] argument: argument 1 of the IPC calls.
 #[test]
 fn message_calls_refuse_bad_info() {
-    for nr in INFO_CALLS {
-        let (_, args) = sample(nr).encode();
-        let with = |info: u64| {
-            let mut a = args;
-            a[1] = info;
-            decode(nr, a)
-        };
-        let reserved = Err(SysError::ReservedBitsSet { arg: 1 });
+    for (s, i, kind) in args_where(|k| matches!(k, Kind::Info | Kind::ReplyInfo)) {
+        let (nr, sample) = (s.nr(), s.regs[i]);
+        let with = |info: u64| s.decode_with(i, info);
+        let reserved = Err(SysError::ReservedBitsSet { arg: i as u8 });
         // Every reserved bit, alone and next to valid fields.
         for bit in (3..4).chain(5..8).chain(16..32) {
             assert_eq!(with(1 << bit), reserved, "{nr} bit {bit}");
-            assert_eq!(with(args[1] | 1 << bit), reserved, "{nr} bit {bit}");
+            assert_eq!(with(sample | 1 << bit), reserved, "{nr} bit {bit}");
         }
         assert_eq!(with(u64::MAX), reserved, "{nr}");
         // More words than a message has.
         for words in 5..8 {
             assert_eq!(with(words), reserved, "{nr} {words} words");
-            assert_eq!(with(args[1] & !7 | words), reserved, "{nr} {words} words");
+            assert_eq!(with(sample & !7 | words), reserved, "{nr} {words} words");
         }
         // Every defined field at its extremes (a reply's capability slot
         // stays 0: replies carry none).
-        let slot = if nr == Sysno::IpcReply { 0 } else { 0xff };
+        let slot = if kind == Kind::ReplyInfo { 0 } else { 0xff };
         for words in 0..=MSG_WORDS as u64 {
             let max = words | 1 << 4 | slot << 8 | 0xffff_ffff << 32;
             for info in [words, max] {
-                let call = with(info).unwrap_or_else(|e| panic!("{nr} {info:#x}: {e}"));
-                assert_eq!(call.encode().1[1], info, "{nr}");
+                s.takes(i, info);
             }
         }
     }
@@ -49,26 +36,19 @@ fn message_calls_refuse_bad_info() {
 /// included; decode neither checks nor clears them.
 #[test]
 fn message_words_take_any_bits() {
-    for nr in [
-        Sysno::IpcSend,
-        Sysno::IpcCall,
-        Sysno::IpcReply,
-        Sysno::IpcReplyRecv,
-    ] {
-        let endpoint = if nr == Sysno::IpcReply { 0 } else { 7 };
+    for s in SAMPLES.iter().filter(|s| s.args.contains(&Kind::Word)) {
+        let nr = s.nr();
+        let is_info = |k: &Kind| matches!(k, Kind::Info | Kind::ReplyInfo);
+        let info = s.args.iter().position(is_info).unwrap();
+        let first = s.args.iter().position(|&k| k == Kind::Word).unwrap();
         for words in [[0; 4], [u64::MAX; 4], [1 << 63, 1 << 32, 1, USER_END]] {
             for count in [0, 4] {
-                let args = [endpoint, count, words[0], words[1], words[2], words[3]];
+                let mut args = s.with(info, count);
+                args[first..first + MSG_WORDS].copy_from_slice(&words);
                 let call = decode(nr, args).unwrap();
                 assert_eq!(call.encode(), (nr as u64, args), "{call}");
-                let got = match call {
-                    Syscall::IpcSend { words, .. }
-                    | Syscall::IpcCall { words, .. }
-                    | Syscall::IpcReply { words, .. }
-                    | Syscall::IpcReplyRecv { words, .. } => words,
-                    _ => unreachable!(),
-                };
-                assert_eq!(got, words, "{nr}");
+                let shown = format!("words={words:x?})");
+                assert!(call.to_string().ends_with(&shown), "{call}");
             }
         }
     }

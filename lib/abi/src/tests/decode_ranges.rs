@@ -3,39 +3,25 @@
 
 use super::*;
 
-/// `(call, pointer argument)` for every user address that is not a `mem_*`
-/// page address.
-const BYTE_POINTERS: [(Sysno, usize); 7] = [
-    (Sysno::DebugWrite, 1),
-    (Sysno::ProcessSpawn, 2),
-    (Sysno::ProcessSpawn, 4),
-    (Sysno::ThreadCreate, 1),
-    (Sysno::ThreadCreate, 2),
-    (Sysno::TraceRead, 3),
-    (Sysno::MetricsRead, 1),
-];
-
-/// The sample of `nr` with every byte range empty, so only pointers count.
-fn with_empty_ranges(nr: Sysno) -> [u64; 6] {
-    let (_, mut args) = sample(nr).encode();
-    match nr {
-        Sysno::DebugWrite => args[2] = 0,
-        Sysno::ProcessSpawn => {
-            args[3] = 0;
-            args[5] = 0;
+/// The sample's registers with every byte range empty, so only pointers
+/// count.
+fn with_empty_ranges(s: &Sample) -> [u64; 6] {
+    let mut args = s.regs;
+    for (i, kind) in s.args.iter().enumerate() {
+        if matches!(kind, Kind::Bytes(_) | Kind::Grants) {
+            args[i] = 0;
         }
-        Sysno::TraceRead => args[4] = 0,
-        Sysno::MetricsRead => args[2] = 0,
-        _ => {}
     }
     args
 }
 
+/// Every user address that is not a page address.
 #[test]
 fn pointers_must_be_canonical_user_addresses() {
-    for (nr, i) in BYTE_POINTERS {
+    for (s, i, _) in args_where(|k| k == Kind::Ptr) {
+        let nr = s.nr();
         let at = |p: u64| {
-            let mut args = with_empty_ranges(nr);
+            let mut args = with_empty_ranges(s);
             args[i] = p;
             decode(nr, args)
         };
@@ -62,19 +48,20 @@ fn pointers_must_be_canonical_user_addresses() {
     }
 }
 
+/// Every byte length, with its pointer in the register before.
 #[test]
 fn byte_lengths_checked_against_limit_wrap_and_user_end() {
-    for (nr, ptr, len, max) in [
-        (Sysno::DebugWrite, 1, 2, MAX_DEBUG_WRITE),
-        (Sysno::ProcessSpawn, 2, 3, MAX_SPAWN_ARGS),
-        (Sysno::TraceRead, 3, 4, MAX_TRACE_READ),
-        (Sysno::MetricsRead, 1, 2, MAX_TRACE_READ),
-    ] {
+    for (s, len, kind) in args_where(|k| matches!(k, Kind::Bytes(_))) {
+        let Kind::Bytes(max) = kind else {
+            unreachable!()
+        };
+        let ptr = len - 1;
+        assert_eq!(s.args[ptr], Kind::Ptr, "{}", s.call);
         let with = |p: u64, n: u64| {
-            let mut args = with_empty_ranges(nr);
+            let mut args = with_empty_ranges(s);
             args[ptr] = p;
             args[len] = n;
-            decode(nr, args)
+            decode(s.nr(), args)
         };
         let arg = len as u8;
         assert!(with(0x1000, 0).is_ok());
@@ -173,46 +160,55 @@ fn grant_counts_are_checked_as_their_byte_range() {
     );
 }
 
+/// The `mem_*` calls: every page range, with its address in the register
+/// before its length.
 #[test]
 fn mem_ranges_are_whole_user_pages() {
     let page = PAGE_SIZE;
-    for nr in [Sysno::MemMap, Sysno::MemUnmap, Sysno::MemProtect] {
-        let perms = if nr == Sysno::MemUnmap { 0 } else { 1 };
-        let with = |addr: u64, len: u64| decode(nr, [2, addr, len, perms, 0, 0]);
+    for (s, len, _) in args_where(|k| k == Kind::PageLen) {
+        let addr = len - 1;
+        assert_eq!(s.args[addr], Kind::PagePtr, "{}", s.call);
+        let with = |a: u64, n: u64| {
+            let mut args = s.regs;
+            args[addr] = a;
+            args[len] = n;
+            decode(s.nr(), args)
+        };
+        let (a, l) = (addr as u8, len as u8);
         assert!(with(page, page).is_ok());
         assert!(with(0, USER_MAP_END).is_ok());
         assert!(with(USER_MAP_END - page, page).is_ok());
         // The top user page is never mapped.
         assert_eq!(
             with(USER_MAP_END, page),
-            Err(SysError::RangeOutsideUser { arg: 2 })
+            Err(SysError::RangeOutsideUser { arg: l })
         );
         assert_eq!(
             with(0, USER_END),
-            Err(SysError::RangeOutsideUser { arg: 2 })
+            Err(SysError::RangeOutsideUser { arg: l })
         );
-        assert_eq!(with(page + 1, page), Err(SysError::Misaligned { arg: 1 }));
-        assert_eq!(with(page, page + 1), Err(SysError::Misaligned { arg: 2 }));
-        assert_eq!(with(page, 0), Err(SysError::ZeroLength { arg: 2 }));
+        assert_eq!(with(page + 1, page), Err(SysError::Misaligned { arg: a }));
+        assert_eq!(with(page, page + 1), Err(SysError::Misaligned { arg: l }));
+        assert_eq!(with(page, 0), Err(SysError::ZeroLength { arg: l }));
         assert_eq!(
             with(page, u64::MAX - page + 1),
-            Err(SysError::LengthWraps { arg: 2 })
+            Err(SysError::LengthWraps { arg: l })
         );
         assert_eq!(
             with(USER_MAP_END - page, 2 * page),
-            Err(SysError::RangeOutsideUser { arg: 2 })
+            Err(SysError::RangeOutsideUser { arg: l })
         );
         assert_eq!(
             with(0, USER_END + page),
-            Err(SysError::RangeOutsideUser { arg: 2 })
+            Err(SysError::RangeOutsideUser { arg: l })
         );
         assert_eq!(
             with(USER_END, page),
-            Err(SysError::NonCanonicalPointer { arg: 1 })
+            Err(SysError::NonCanonicalPointer { arg: a })
         );
         assert_eq!(
             with(0xffff_8000_0000_0000, page),
-            Err(SysError::KernelPointer { arg: 1 })
+            Err(SysError::KernelPointer { arg: a })
         );
     }
 }
@@ -222,8 +218,8 @@ fn mem_ranges_are_whole_user_pages() {
 /// is the largest frame (16 MiB today, `LengthTooLarge` on argument 1).
 #[test]
 fn memory_split_and_frame_create_take_whole_pages() {
-    for nr in [Sysno::MemorySplit, Sysno::FrameCreate] {
-        let with = |bytes: u64| decode(nr, [3, bytes, 0, 0, 0, 0]);
+    for (s, i, _) in args_where(|k| k == Kind::Pages) {
+        let nr = s.nr();
         for ok in [
             PAGE_SIZE,
             2 * PAGE_SIZE,
@@ -232,66 +228,64 @@ fn memory_split_and_frame_create_take_whole_pages() {
             USER_END,
             u64::MAX - (PAGE_SIZE - 1),
         ] {
-            let want = match nr {
-                Sysno::MemorySplit => Syscall::MemorySplit {
-                    memory: initial::MEMORY,
-                    bytes: ok,
-                },
-                _ => Syscall::FrameCreate {
-                    memory: initial::MEMORY,
-                    bytes: ok,
-                },
-            };
-            assert_eq!(with(ok), Ok(want), "{nr} {ok:#x}");
+            s.takes(i, ok);
         }
-        assert_eq!(with(0), Err(SysError::ZeroLength { arg: 1 }), "{nr}");
+        let arg = i as u8;
+        assert_eq!(
+            s.decode_with(i, 0),
+            Err(SysError::ZeroLength { arg }),
+            "{nr}"
+        );
         for bad in [1, PAGE_SIZE - 1, PAGE_SIZE + 1, 1 << 63 | 1, u64::MAX] {
             assert_eq!(
-                with(bad),
-                Err(SysError::Misaligned { arg: 1 }),
+                s.decode_with(i, bad),
+                Err(SysError::Misaligned { arg }),
                 "{nr} {bad:#x}"
             );
         }
     }
 }
 
-/// `frame_map`'s address is checked like a `mem_*` address (canonical,
-/// user, page-aligned); it has no length, so whether the frame fits below
-/// `USER_MAP_END` (`RangeOutsideUser` on argument 2) and address 0
-/// (`AddressSpaceFull`: the kernel never picks one for a frame) are the
-/// kernel's to refuse.
+/// `frame_map`'s address (a page address with no length after it) is
+/// checked like a `mem_*` address (canonical, user, page-aligned); it has
+/// no length, so whether the frame fits below `USER_MAP_END`
+/// (`RangeOutsideUser` on argument 2) and address 0 (`AddressSpaceFull`:
+/// the kernel never picks one for a frame) are the kernel's to refuse.
 #[test]
 fn frame_map_addresses_are_user_pages() {
-    let at = |addr: u64| decode(Sysno::FrameMap, [7, 2, addr, 3, 0, 0]);
-    for ok in [
-        0,
-        PAGE_SIZE,
-        0x7000_0000,
-        USER_MAP_END - PAGE_SIZE,
-        USER_MAP_END,
-    ] {
-        assert_eq!(
-            at(ok),
-            Ok(Syscall::FrameMap {
-                frame: H,
-                space: initial::SELF_SPACE,
-                addr: UserPtr::new(ok),
-                perms: Perms::READ_WRITE
-            }),
-            "{ok:#x}"
-        );
-    }
-    for bad in [1, PAGE_SIZE - 1, PAGE_SIZE + 8, USER_END - 1] {
-        assert_eq!(at(bad), Err(SysError::Misaligned { arg: 2 }), "{bad:#x}");
-    }
-    for bad in [USER_END, 0x1234_0000_0000_0000, 0xffff_7fff_ffff_f000] {
-        assert_eq!(
-            at(bad),
-            Err(SysError::NonCanonicalPointer { arg: 2 }),
-            "{bad:#x}"
-        );
-    }
-    for bad in [0xffff_8000_0000_0000, u64::MAX - (PAGE_SIZE - 1)] {
-        assert_eq!(at(bad), Err(SysError::KernelPointer { arg: 2 }), "{bad:#x}");
+    let lone = args_where(|k| k == Kind::PagePtr)
+        .filter(|&(s, i, _)| s.args.get(i + 1) != Some(&Kind::PageLen));
+    for (s, i, _) in lone {
+        let arg = i as u8;
+        for ok in [
+            0,
+            PAGE_SIZE,
+            0x7000_0000,
+            USER_MAP_END - PAGE_SIZE,
+            USER_MAP_END,
+        ] {
+            s.takes(i, ok);
+        }
+        for bad in [1, PAGE_SIZE - 1, PAGE_SIZE + 8, USER_END - 1] {
+            assert_eq!(
+                s.decode_with(i, bad),
+                Err(SysError::Misaligned { arg }),
+                "{bad:#x}"
+            );
+        }
+        for bad in [USER_END, 0x1234_0000_0000_0000, 0xffff_7fff_ffff_f000] {
+            assert_eq!(
+                s.decode_with(i, bad),
+                Err(SysError::NonCanonicalPointer { arg }),
+                "{bad:#x}"
+            );
+        }
+        for bad in [0xffff_8000_0000_0000, u64::MAX - (PAGE_SIZE - 1)] {
+            assert_eq!(
+                s.decode_with(i, bad),
+                Err(SysError::KernelPointer { arg }),
+                "{bad:#x}"
+            );
+        }
     }
 }

@@ -1,6 +1,35 @@
-//! Host tests of the ABI crate, one concept per file: the published
-//! numbers, round trips of the sample calls, each decode check, the error
-//! and result words, docs/ABI.md, then property tests.
+//! Host tests of the ABI crate.
+//!
+//! # Test layout (every `lib/` crate)
+//!
+//! Host tests live in `src/tests/`, declared once from `lib.rs` as
+//! `#[cfg(test)] mod tests;`: no `#[path]`, no test modules inside the
+//! crate's own modules.
+//!
+//! - `tests/mod.rs`: what the tests cover, the `mod` lines, and the helpers
+//!   more than one file uses.
+//! - `tests/<topic>.rs`: the unit tests of one concept, opening with a line
+//!   that says which; under about 600 lines.
+//! - `tests/props.rs` (or `props_<topic>.rs`): the property tests and their
+//!   strategies.
+//!
+//! A crate whose unit tests fit in one file has just `mod.rs` (and
+//! `props.rs`). A test that needs a private item gets it made
+//! `pub(crate)`. Cases that repeat a test with other values are rows of a
+//! table, or are generated from the crate's own lists (`ALL`), not copies.
+//!
+//! # This crate
+//!
+//! `samples.rs` has one row per system call: its `calls::` constructor,
+//! what each argument register holds ([`Kind`]), the registers and the
+//! trace line. Encode, decode and `Display` (`round_trip`), each kind's
+//! decode checks at every argument position (`decode_*`) and the property
+//! tests (`props`, which also hold decode to a model built from the kinds)
+//! run over those rows, so a new call needs its row there, its line in
+//! `numbers.rs`'s list of stable numbers and its rows in docs/ABI.md
+//! (`docs`), and no new test code. The rest: error and result words
+//! (`errors`, `values`, `props_words`) and docs/ABI.md (`docs`,
+//! `docs_calls`).
 
 use super::*;
 
@@ -15,12 +44,13 @@ mod numbers;
 mod props;
 mod props_words;
 mod round_trip;
+mod samples;
 mod values;
 
+use samples::*;
+
 const H: Handle = Handle(7);
-
 const BUF: UserPtr = UserPtr::new(0x40_0000);
-
 const GRANTS: UserPtr = UserPtr::new(0x40_1000);
 
 /// Where the sample `frame_map` puts its frame: page-aligned.
@@ -128,160 +158,6 @@ fn make_error(code: ErrorCode, arg: u8, missing: Rights, word: u64) -> SysError 
         ErrorCode::CallerGone => CallerGone,
         ErrorCode::NoSuchCpu => NoSuchCpu,
     }
-}
-
-/// One of each call, with ordinary arguments.
-fn samples() -> Vec<Syscall> {
-    vec![
-        Syscall::AbiVersion {},
-        Syscall::DebugWrite {
-            console: initial::CONSOLE,
-            buf: BUF,
-            len: 12,
-        },
-        Syscall::ProcessExit { code: 3 },
-        Syscall::ProcessSpawn {
-            module: initial::FIRST_MODULE,
-            memory: initial::MEMORY,
-            args: BUF,
-            args_len: 100,
-            grants: GRANTS,
-            grant_count: 2,
-        },
-        Syscall::ProcessWait {
-            process: H,
-            timeout_ns: WAIT_FOREVER,
-        },
-        Syscall::ThreadYield {},
-        Syscall::ThreadSleep { ns: 1_000_000 },
-        Syscall::ClockMonotonic {},
-        Syscall::MemMap {
-            space: initial::SELF_SPACE,
-            addr: UserPtr::NULL,
-            len: 2 * PAGE_SIZE,
-            perms: Perms::READ_WRITE,
-        },
-        Syscall::MemUnmap {
-            space: initial::SELF_SPACE,
-            addr: BUF,
-            len: PAGE_SIZE,
-        },
-        Syscall::MemProtect {
-            space: initial::SELF_SPACE,
-            addr: BUF,
-            len: PAGE_SIZE,
-            perms: Perms::READ_EXECUTE,
-        },
-        Syscall::CapDelete { slot: H },
-        Syscall::CapCopy {
-            src: H,
-            dest: Handle(8),
-        },
-        Syscall::CapMint {
-            src: H,
-            dest: Handle(8),
-            rights: Rights::READ | Rights::WRITE | Rights::DERIVE,
-            badge: 0x2a,
-        },
-        Syscall::CapMove {
-            src: H,
-            dest: Handle(9),
-        },
-        Syscall::CapRevoke { slot: H },
-        Syscall::CapIdentify { slot: H },
-        Syscall::MemorySplit {
-            memory: initial::MEMORY,
-            bytes: 4 * PAGE_SIZE,
-        },
-        Syscall::MemoryInfo {
-            memory: initial::MEMORY,
-        },
-        Syscall::ThreadCreate {
-            space: initial::SELF_SPACE,
-            entry: UserPtr::new(0x40_1234),
-            stack_top: UserPtr::new(0x80_0000),
-            arg: 0x1234,
-        },
-        Syscall::ThreadExit { code: 4 },
-        Syscall::ThreadWait {
-            thread: H,
-            timeout_ns: 0,
-        },
-        Syscall::ProcessKill { process: H },
-        Syscall::EndpointCreate {
-            memory: initial::MEMORY,
-        },
-        Syscall::NotificationCreate {
-            memory: initial::MEMORY,
-        },
-        Syscall::IpcSend {
-            endpoint: H,
-            info: SEND_INFO,
-            words: [1, 2, 0, 0],
-        },
-        Syscall::IpcRecv {
-            endpoint: H,
-            info: RECV_INFO,
-        },
-        Syscall::IpcCall {
-            endpoint: H,
-            info: MsgInfo {
-                timeout_us: 1000,
-                ..MsgInfo::words(4)
-            },
-            words: [0x10, 0x20, 0x30, 0x40],
-        },
-        Syscall::IpcReply {
-            info: MsgInfo::words(1),
-            words: [0x2a, 0, 0, 0],
-        },
-        Syscall::IpcReplyRecv {
-            endpoint: H,
-            info: REPLY_RECV_INFO,
-            words: [5, 6, 7, 0],
-        },
-        Syscall::NotificationSignal {
-            notification: H,
-            bits: 0b101,
-        },
-        Syscall::NotificationWait {
-            notification: H,
-            timeout_ns: WAIT_FOREVER,
-        },
-        Syscall::NotificationPoll { notification: H },
-        Syscall::ThreadSetCpu { thread: H, cpu: 1 },
-        Syscall::TraceRead {
-            trace: initial::TRACE,
-            cpu: 1,
-            cursor: 0x40,
-            buf: BUF,
-            len: TRACE_READ_HEADER + 4 * TRACE_RECORD,
-        },
-        Syscall::MetricsRead {
-            object: initial::TRACE,
-            buf: BUF,
-            len: 8 * kernel_metrics_words(1),
-        },
-        Syscall::TraceControl {
-            trace: initial::TRACE,
-            categories: 0x1bd,
-        },
-        Syscall::FrameCreate {
-            memory: initial::MEMORY,
-            bytes: 2 * PAGE_SIZE,
-        },
-        Syscall::FrameMap {
-            frame: H,
-            space: initial::SELF_SPACE,
-            addr: SHARED_AT,
-            perms: Perms::READ_WRITE,
-        },
-    ]
-}
-
-/// The sample of call `nr`.
-fn sample(nr: Sysno) -> Syscall {
-    samples().into_iter().find(|c| c.sysno() == nr).unwrap()
 }
 
 fn decode(nr: Sysno, args: [u64; 6]) -> Result<Syscall, SysError> {
