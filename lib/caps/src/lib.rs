@@ -218,6 +218,4 @@ impl fmt::Display for CapError {
 impl core::error::Error for CapError {}
 
 #[cfg(test)]
-mod proptests;
-#[cfg(test)]
 mod tests;

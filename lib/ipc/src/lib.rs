@@ -112,6 +112,4 @@ impl fmt::Display for IpcError {
 impl core::error::Error for IpcError {}
 
 #[cfg(test)]
-mod proptests;
-#[cfg(test)]
 mod tests;

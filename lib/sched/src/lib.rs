@@ -343,6 +343,4 @@ impl core::error::Error for HandoffError {
 }
 
 #[cfg(test)]
-mod proptests;
-#[cfg(test)]
 mod tests;

@@ -398,7 +398,3 @@ impl ArgKind {
         }
     }
 }
-
-#[cfg(test)]
-#[path = "tests/event.rs"]
-mod tests;

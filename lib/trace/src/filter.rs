@@ -123,7 +123,3 @@ pub fn parse_spec(spec: &str) -> Result<Categories, SpecError<'_>> {
     }
     Ok(set)
 }
-
-#[cfg(test)]
-#[path = "tests/filter.rs"]
-mod tests;

@@ -127,4 +127,4 @@ pub use record::{BYTES, DecodeError, Describe, FORMAT_VERSION, Header, Record, W
 pub use ring::{Policy, ReadResult, Ring, RingError};
 
 #[cfg(test)]
-mod proptests;
+mod tests;

@@ -241,7 +241,3 @@ impl fmt::Display for Describe<'_> {
         Ok(())
     }
 }
-
-#[cfg(test)]
-#[path = "tests/record.rs"]
-mod tests;

@@ -341,7 +341,3 @@ impl fmt::Debug for Ring {
             .finish()
     }
 }
-
-#[cfg(test)]
-#[path = "tests/ring.rs"]
-pub(crate) mod tests;

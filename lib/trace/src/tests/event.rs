@@ -1,7 +1,7 @@
 //! The catalogue: numbers and names are unique and round-trip, every
 //! event's arguments are named, and the crate docs list every event.
 
-use super::*;
+use crate::event::*;
 use std::collections::BTreeSet;
 use std::string::{String, ToString};
 use std::vec::Vec;

@@ -1,6 +1,7 @@
 //! `trace=` values and the run-time switch.
 
-use super::*;
+use crate::event::{Categories, Category};
+use crate::filter::*;
 use std::string::ToString;
 
 fn cats(list: &[Category]) -> Categories {

@@ -1,7 +1,9 @@
 //! The record layout word by word, every decode error, and `describe`.
 
-use super::*;
-use crate::event::{BlockReason, Category, DenyReason, FaultCause, SwitchReason};
+use crate::event::{
+    BlockReason, Category, DenyReason, EventType, FaultCause, MAX_ARGS, SwitchReason,
+};
+use crate::record::*;
 use ferrous_abi::{ErrorCode, ExitStatus, Perms, Sysno};
 use std::string::{String, ToString};
 

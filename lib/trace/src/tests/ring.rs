@@ -1,8 +1,9 @@
 //! The ring alone and under concurrency. Test records are derived from a
 //! number `i` in every word, so a torn or mixed record is recognisable.
 
-use super::*;
 use crate::event::EventType;
+use crate::record::Record;
+use crate::ring::*;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -10,7 +11,7 @@ use std::vec;
 use std::vec::Vec;
 
 /// Record number `i`: every field a different function of `i`.
-pub(crate) fn numbered(i: u64) -> Record {
+pub(super) fn numbered(i: u64) -> Record {
     Record {
         timestamp: i,
         cpu: (i % 7) as u16,

@@ -12,7 +12,7 @@
 //!   blocked is queued or owed a reply (no lost wake-ups), and every call
 //!   ends exactly once.
 
-use super::*;
+use crate::*;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::vec::Vec;

@@ -6,7 +6,7 @@
 //! space, objects are reported destroyed exactly when their count reaches
 //! 0, and a failed call left the system byte-for-byte unchanged.
 
-use super::*;
+use crate::*;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::format;

@@ -3,7 +3,7 @@
 //! after every step; then round-robin fairness (also with threads passing
 //! the CPU by direct handoff) and budget enforcement.
 
-use super::*;
+use crate::*;
 use proptest::prelude::*;
 use std::vec::Vec;
 

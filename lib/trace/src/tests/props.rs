@@ -2,7 +2,8 @@
 //! sets round-trip through their names; and random sequences of pushes,
 //! reads and drains on a ring agree with a simple model.
 
-use super::*;
+use super::ring::numbered;
+use crate::*;
 use proptest::prelude::*;
 use std::string::ToString;
 use std::vec;
@@ -174,12 +175,6 @@ proptest! {
         }
     }
 }
-
-fn numbered(i: u64) -> Record {
-    ring_tests::numbered(i)
-}
-
-use crate::ring::tests as ring_tests;
 
 proptest! {
     /// With one producer, `push_exclusive` stores exactly what `push`
