@@ -134,8 +134,8 @@ impl FrameObj {
     }
 
     /// A capability space is gone: every mapping made through it.
-    pub fn unmap_space(&self, space: CSpaceId) {
-        self.unmap_where(|m| m.via.0 == space);
+    pub fn unmap_cspace(&self, cspace: CSpaceId) {
+        self.unmap_where(|m| m.via.0 == cspace);
     }
 
     /// The capability in `from` moved to `to`: its mappings follow.

@@ -34,7 +34,7 @@ pub const PAIRS: &[Pair] = &[
     },
     Pair {
         label: "notification round trip",
-        ferrous: "notify-roundtrip",
+        ferrous: "notification-roundtrip",
         linux: "futex-roundtrip",
     },
     Pair {

@@ -30,7 +30,7 @@ struct State {
     sys: CapSystem,
     objects: BTreeMap<ObjectId, Object>,
     next_id: u64,
-    /// Slots emptied by a revocation and not filled since: (space index,
+    /// Slots emptied by a revocation and not filled since: (cspace index,
     /// generation, slot). Only explains refusals.
     revoked: BTreeSet<(u32, u32, u32)>,
 }
@@ -50,14 +50,14 @@ pub fn epoch() -> u64 {
     EPOCH.load(Ordering::Acquire)
 }
 
-fn key(space: CSpaceId, slot: u32) -> (u32, u32, u32) {
-    (space.index, space.generation, slot)
+fn key(cspace: CSpaceId, slot: u32) -> (u32, u32, u32) {
+    (cspace.index, cspace.generation, slot)
 }
 
 /// Turns a refusal into the error for argument `arg` and records it.
-fn deny(st: &State, op: Sysno, space: CSpaceId, slot: u32, arg: u8, e: CapError) -> SysError {
+fn deny(st: &State, op: Sysno, cspace: CSpaceId, slot: u32, arg: u8, e: CapError) -> SysError {
     let (reason, err) = match e {
-        CapError::EmptySlot { .. } if st.revoked.contains(&key(space, slot)) => {
+        CapError::EmptySlot { .. } if st.revoked.contains(&key(cspace, slot)) => {
             (Denial::Revoked, SysError::EmptySlot { arg })
         }
         CapError::EmptySlot { .. } => (Denial::EmptySlot, SysError::EmptySlot { arg }),
@@ -96,7 +96,7 @@ fn deny(st: &State, op: Sysno, space: CSpaceId, slot: u32, arg: u8, e: CapError)
 /// The caller's capability in `handle` (argument `arg` of `op`), if it
 /// names a `kind` object with at least `needed`.
 pub fn lookup(
-    space: CSpaceId,
+    cspace: CSpaceId,
     op: Sysno,
     handle: Handle,
     arg: u8,
@@ -106,8 +106,8 @@ pub fn lookup(
     let st = CAPS.lock();
     let cap = st
         .sys
-        .lookup(space, handle.0, kind, needed)
-        .map_err(|e| deny(&st, op, space, handle.0, arg, e))?;
+        .lookup(cspace, handle.0, kind, needed)
+        .map_err(|e| deny(&st, op, cspace, handle.0, arg, e))?;
     let obj = st
         .objects
         .get(&cap.object)
@@ -120,22 +120,22 @@ pub fn lookup(
 /// (argument `arg` of `op`) with at least `needed`, and the object as the
 /// kind's Rust type.
 pub fn lookup_as<K: Kind>(
-    space: CSpaceId,
+    cspace: CSpaceId,
     op: Sysno,
     handle: Handle,
     arg: u8,
     needed: Rights,
 ) -> Result<(K::Ref, Capability), SysError> {
-    let (obj, cap) = lookup(space, op, handle, arg, Some(K::TYPE), needed)?;
+    let (obj, cap) = lookup(cspace, op, handle, arg, Some(K::TYPE), needed)?;
     let r = K::from_object(obj).ok_or(SysError::ObjectGone)?;
     Ok((r, cap))
 }
 
 /// Whether `handle` still names `object` (blocked calls re-check this).
-pub fn still_names(space: CSpaceId, handle: Handle, object: ObjectId) -> bool {
+pub fn still_names(cspace: CSpaceId, handle: Handle, object: ObjectId) -> bool {
     CAPS.lock()
         .sys
-        .lookup(space, handle.0, None, Rights::NONE)
+        .lookup(cspace, handle.0, None, Rights::NONE)
         .is_ok_and(|c| c.object == object)
 }
 
@@ -149,19 +149,19 @@ pub fn create_cspace() -> Result<CSpaceId, SysError> {
         })
 }
 
-/// Deletes every capability in the space, then the space.
-pub fn destroy_cspace(space: CSpaceId) {
-    finish(take_cspace(space), Vec::new());
+/// Deletes every capability in the cspace, then the cspace.
+pub fn destroy_cspace(cspace: CSpaceId) {
+    finish(take_cspace(cspace), Vec::new());
 }
 
-/// Empties and removes the space; returns the objects destroyed.
-fn take_cspace(space: CSpaceId) -> Vec<Object> {
+/// Empties and removes the cspace; returns the objects destroyed.
+fn take_cspace(cspace: CSpaceId) -> Vec<Object> {
     let (gone, frames) = {
         let mut st = CAPS.lock();
-        let destroyed = st.sys.destroy_cspace(space).unwrap_or_default();
+        let destroyed = st.sys.destroy_cspace(cspace).unwrap_or_default();
         let gone = take_objects(&mut st, &destroyed);
         st.revoked
-            .retain(|&(i, g, _)| (i, g) != (space.index, space.generation));
+            .retain(|&(i, g, _)| (i, g) != (cspace.index, cspace.generation));
         let frames: Vec<Arc<crate::frame::FrameObj>> = st
             .objects
             .values()
@@ -172,9 +172,9 @@ fn take_cspace(space: CSpaceId) -> Vec<Object> {
             .collect();
         (gone, frames)
     };
-    // Mappings made through the space's frame capabilities go with it.
+    // Mappings made through the cspace's frame capabilities go with it.
     for f in frames {
-        f.unmap_space(space);
+        f.unmap_cspace(cspace);
     }
     gone
 }
@@ -230,8 +230,8 @@ fn run_destructions(destroyed: Vec<Object>, touched: Vec<Object>) -> Vec<Arc<Pro
 }
 
 /// The lowest empty slot from 1 up (slot 0 is never filled).
-fn free_slot(st: &State, space: CSpaceId) -> Result<u32, CapError> {
-    st.sys.free_slot(space, 1)
+fn free_slot(st: &State, cspace: CSpaceId) -> Result<u32, CapError> {
+    st.sys.free_slot(cspace, 1)
 }
 
 fn new_id(st: &mut State) -> ObjectId {
@@ -244,16 +244,16 @@ fn new_id(st: &mut State) -> ObjectId {
 pub enum Parent {
     /// An original (a root of the derivation tree).
     None,
-    /// Made from the memory capability in this slot of the same space, as
+    /// Made from the memory capability in this slot of the same cspace, as
     /// long as it still names this object (it was looked up earlier):
     /// revoking that capability destroys the object.
     Memory(Handle, ObjectId),
 }
 
 /// Records `obj` and puts its capability with `rights` into `slot` (or the
-/// lowest free one) of `space`. Returns the slot.
+/// lowest free one) of `cspace`. Returns the slot.
 pub fn insert(
-    space: CSpaceId,
+    cspace: CSpaceId,
     slot: Option<u32>,
     obj: Object,
     rights: Rights,
@@ -263,7 +263,7 @@ pub fn insert(
     let mut st = CAPS.lock();
     let slot = match slot {
         Some(s) => s,
-        None => free_slot(&st, space).map_err(|e| deny(&st, op, space, 0, 0, e))?,
+        None => free_slot(&st, cspace).map_err(|e| deny(&st, op, cspace, 0, 0, e))?,
     };
     let id = new_id(&mut st);
     log::trace!(
@@ -273,32 +273,32 @@ pub fn insert(
     );
     let cap = Capability::new(id, obj.kind(), rights);
     let result = match parent {
-        Parent::None => st.sys.insert_original(space, slot, cap),
+        Parent::None => st.sys.insert_original(cspace, slot, cap),
         Parent::Memory(m, expected) => {
-            match st.sys.lookup(space, m.0, None, Rights::NONE) {
+            match st.sys.lookup(cspace, m.0, None, Rights::NONE) {
                 Ok(c) if c.object == expected => {}
                 // Moved or replaced since it was looked up: the object
                 // must hang under the memory that paid for it.
                 _ => return Err(SysError::ObjectGone),
             }
-            st.sys.retype((space, m.0), (space, slot), cap)
+            st.sys.retype((cspace, m.0), (cspace, slot), cap)
         }
     };
-    result.map_err(|e| deny(&st, op, space, slot, 0, e))?;
+    result.map_err(|e| deny(&st, op, cspace, slot, 0, e))?;
     if st.objects.insert(id, obj).is_some() {
         log::error!("cap: object id {id} reused");
     }
-    st.revoked.remove(&key(space, slot));
+    st.revoked.remove(&key(cspace, slot));
     Ok(slot)
 }
 
-/// Puts a derived copy of `from` (in `from_space`) with rights masked by
-/// `mask` into `to_space` at `to_slot`. The source needs grant and derive:
+/// Puts a derived copy of `from` (in `from_cspace`) with rights masked by
+/// `mask` into `to_cspace` at `to_slot`. The source needs grant and derive:
 /// the holder may pass it on, and the copy stays revocable by the source.
 pub fn grant(
-    from_space: CSpaceId,
+    from_cspace: CSpaceId,
     from: Handle,
-    to_space: CSpaceId,
+    to_cspace: CSpaceId,
     to_slot: u32,
     mask: Rights,
     op: Sysno,
@@ -306,18 +306,18 @@ pub fn grant(
 ) -> Result<(), SysError> {
     let mut st = CAPS.lock();
     st.sys
-        .lookup(from_space, from.0, None, Rights::GRANT | Rights::DERIVE)
-        .map_err(|e| deny(&st, op, from_space, from.0, arg, e))?;
+        .lookup(from_cspace, from.0, None, Rights::GRANT | Rights::DERIVE)
+        .map_err(|e| deny(&st, op, from_cspace, from.0, arg, e))?;
     st.sys
-        .mint((from_space, from.0), (to_space, to_slot), mask, None)
-        .map_err(|e| deny(&st, op, from_space, from.0, arg, e))?;
-    st.revoked.remove(&key(to_space, to_slot));
+        .mint((from_cspace, from.0), (to_cspace, to_slot), mask, None)
+        .map_err(|e| deny(&st, op, from_cspace, from.0, arg, e))?;
+    st.revoked.remove(&key(to_cspace, to_slot));
     Ok(())
 }
 
-/// `cap_copy` and `cap_mint` within one space (`badge` 0: unchanged).
+/// `cap_copy` and `cap_mint` within one cspace (`badge` 0: unchanged).
 pub fn mint(
-    space: CSpaceId,
+    cspace: CSpaceId,
     op: Sysno,
     src: Handle,
     dest: Handle,
@@ -326,34 +326,34 @@ pub fn mint(
 ) -> Result<(), SysError> {
     let mut st = CAPS.lock();
     st.sys
-        .lookup(space, src.0, None, Rights::NONE)
-        .map_err(|e| deny(&st, op, space, src.0, 0, e))?;
-    check_dest(&st, op, space, dest)?;
+        .lookup(cspace, src.0, None, Rights::NONE)
+        .map_err(|e| deny(&st, op, cspace, src.0, 0, e))?;
+    check_dest(&st, op, cspace, dest)?;
     let badge = (badge != 0).then_some(badge);
     st.sys
-        .mint((space, src.0), (space, dest.0), mask, badge)
+        .mint((cspace, src.0), (cspace, dest.0), mask, badge)
         .map_err(|e| {
             let arg = two_slot_arg(&e, src, dest);
             deny(
                 &st,
                 op,
-                space,
+                cspace,
                 if arg == 0 { src.0 } else { dest.0 },
                 arg,
                 e,
             )
         })?;
-    st.revoked.remove(&key(space, dest.0));
+    st.revoked.remove(&key(cspace, dest.0));
     Ok(())
 }
 
 /// Slot 0 never holds a capability: as a destination it is out of range.
-fn check_dest(st: &State, op: Sysno, space: CSpaceId, dest: Handle) -> Result<(), SysError> {
+fn check_dest(st: &State, op: Sysno, cspace: CSpaceId, dest: Handle) -> Result<(), SysError> {
     if dest == Handle::NULL {
         return Err(deny(
             st,
             op,
-            space,
+            cspace,
             0,
             1,
             CapError::SlotOutOfRange { slot: 0 },
@@ -372,23 +372,23 @@ fn two_slot_arg(e: &CapError, src: Handle, dest: Handle) -> u8 {
     }
 }
 
-pub fn move_cap(space: CSpaceId, src: Handle, dest: Handle) -> Result<(), SysError> {
+pub fn move_cap(cspace: CSpaceId, src: Handle, dest: Handle) -> Result<(), SysError> {
     let mut st = CAPS.lock();
     st.sys
-        .lookup(space, src.0, None, Rights::NONE)
-        .map_err(|e| deny(&st, Sysno::CapMove, space, src.0, 0, e))?;
-    check_dest(&st, Sysno::CapMove, space, dest)?;
+        .lookup(cspace, src.0, None, Rights::NONE)
+        .map_err(|e| deny(&st, Sysno::CapMove, cspace, src.0, 0, e))?;
+    check_dest(&st, Sysno::CapMove, cspace, dest)?;
     st.sys
-        .move_cap((space, src.0), (space, dest.0))
+        .move_cap((cspace, src.0), (cspace, dest.0))
         .map_err(|e| {
             let arg = two_slot_arg(&e, src, dest);
             let slot = if arg == 0 { src.0 } else { dest.0 };
-            deny(&st, Sysno::CapMove, space, slot, arg, e)
+            deny(&st, Sysno::CapMove, cspace, slot, arg, e)
         })?;
-    st.revoked.remove(&key(space, dest.0));
+    st.revoked.remove(&key(cspace, dest.0));
     let moved = st
         .sys
-        .lookup(space, dest.0, None, Rights::NONE)
+        .lookup(cspace, dest.0, None, Rights::NONE)
         .ok()
         .and_then(|c| match st.objects.get(&c.object) {
             Some(Object::Frame(f)) => Some(f.clone()),
@@ -396,31 +396,31 @@ pub fn move_cap(space: CSpaceId, src: Handle, dest: Handle) -> Result<(), SysErr
         });
     drop(st);
     if let Some(f) = moved {
-        f.moved((space, src.0), (space, dest.0));
+        f.moved((cspace, src.0), (cspace, dest.0));
     }
     Ok(())
 }
 
-pub fn delete(space: CSpaceId, slot: Handle) -> Result<(), SysError> {
+pub fn delete(cspace: CSpaceId, slot: Handle) -> Result<(), SysError> {
     let mut frame = None;
     let (destroyed, touched) = {
         let mut st = CAPS.lock();
         let cap = st
             .sys
-            .lookup(space, slot.0, None, Rights::NONE)
-            .map_err(|e| deny(&st, Sysno::CapDelete, space, slot.0, 0, e))?;
+            .lookup(cspace, slot.0, None, Rights::NONE)
+            .map_err(|e| deny(&st, Sysno::CapDelete, cspace, slot.0, 0, e))?;
         let touched: Vec<Object> = st.objects.get(&cap.object).cloned().into_iter().collect();
         if let Some(Object::Frame(f)) = touched.first() {
             frame = Some(f.clone());
         }
         let ids = st
             .sys
-            .delete(space, slot.0)
-            .map_err(|e| deny(&st, Sysno::CapDelete, space, slot.0, 0, e))?;
+            .delete(cspace, slot.0)
+            .map_err(|e| deny(&st, Sysno::CapDelete, cspace, slot.0, 0, e))?;
         (take_objects(&mut st, &ids), touched)
     };
     if let Some(f) = frame {
-        f.unmap_via((space, slot.0));
+        f.unmap_via((cspace, slot.0));
     }
     finish(destroyed, touched);
     Ok(())
@@ -428,17 +428,17 @@ pub fn delete(space: CSpaceId, slot: Handle) -> Result<(), SysError> {
 
 /// Deletes everything derived from the capability in `slot` (which needs
 /// derive); returns how many capabilities went.
-pub fn revoke(space: CSpaceId, slot: Handle) -> Result<usize, SysError> {
+pub fn revoke(cspace: CSpaceId, slot: Handle) -> Result<usize, SysError> {
     let mut frames: Vec<(Arc<crate::frame::FrameObj>, (CSpaceId, u32))> = Vec::new();
     let (destroyed, touched, n) = {
         let mut st = CAPS.lock();
         st.sys
-            .lookup(space, slot.0, None, Rights::DERIVE)
-            .map_err(|e| deny(&st, Sysno::CapRevoke, space, slot.0, 0, e))?;
+            .lookup(cspace, slot.0, None, Rights::DERIVE)
+            .map_err(|e| deny(&st, Sysno::CapRevoke, cspace, slot.0, 0, e))?;
         let r = st
             .sys
-            .revoke(space, slot.0)
-            .map_err(|e| deny(&st, Sysno::CapRevoke, space, slot.0, 0, e))?;
+            .revoke(cspace, slot.0)
+            .map_err(|e| deny(&st, Sysno::CapRevoke, cspace, slot.0, 0, e))?;
         let mut touched = Vec::new();
         for &(s, sl, obj) in &r.emptied {
             if let Some(Object::Frame(f)) = st.objects.get(&obj) {
@@ -474,12 +474,12 @@ pub fn revoke(space: CSpaceId, slot: Handle) -> Result<usize, SysError> {
     Ok(n)
 }
 
-pub fn identify(space: CSpaceId, slot: Handle) -> Result<CapInfo, SysError> {
+pub fn identify(cspace: CSpaceId, slot: Handle) -> Result<CapInfo, SysError> {
     let st = CAPS.lock();
     let cap = st
         .sys
-        .lookup(space, slot.0, None, Rights::NONE)
-        .map_err(|e| deny(&st, Sysno::CapIdentify, space, slot.0, 0, e))?;
+        .lookup(cspace, slot.0, None, Rights::NONE)
+        .map_err(|e| deny(&st, Sysno::CapIdentify, cspace, slot.0, 0, e))?;
     Ok(CapInfo {
         kind: cap.kind,
         rights: cap.rights,
@@ -502,10 +502,10 @@ pub fn check_invariants() -> Result<(), &'static str> {
     Ok(())
 }
 
-/// `Ok` if the space has an empty slot for a handle a call will return.
-pub fn free_slot_of(space: CSpaceId) -> Result<u32, SysError> {
+/// `Ok` if the cspace has an empty slot for a handle a call will return.
+pub fn free_slot_of(cspace: CSpaceId) -> Result<u32, SysError> {
     let st = CAPS.lock();
-    free_slot(&st, space).map_err(|e| match e {
+    free_slot(&st, cspace).map_err(|e| match e {
         CapError::TableFull => SysError::TableFull,
         _ => SysError::ObjectGone,
     })
@@ -514,17 +514,17 @@ pub fn free_slot_of(space: CSpaceId) -> Result<u32, SysError> {
 /// Deletes the capability in `slot` if it still names `object` (cleanup
 /// after a failed call, which must not delete what another thread put
 /// there meanwhile).
-pub fn delete_if(space: CSpaceId, slot: Handle, object: ObjectId) {
-    if still_names(space, slot, object) {
-        let _ = delete(space, slot);
+pub fn delete_if(cspace: CSpaceId, slot: Handle, object: ObjectId) {
+    if still_names(cspace, slot, object) {
+        let _ = delete(cspace, slot);
     }
 }
 
 /// The object id behind `slot`, if any.
-pub fn object_id(space: CSpaceId, slot: Handle) -> Option<ObjectId> {
+pub fn object_id(cspace: CSpaceId, slot: Handle) -> Option<ObjectId> {
     CAPS.lock()
         .sys
-        .lookup(space, slot.0, None, Rights::NONE)
+        .lookup(cspace, slot.0, None, Rights::NONE)
         .ok()
         .map(|c| c.object)
 }

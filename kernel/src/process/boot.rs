@@ -20,24 +20,23 @@ pub fn spawn_from_kernel(
     initial: Initial,
 ) -> Result<Arc<Process>, SpawnError> {
     use cap::{Object, Parent};
+    use ferrous_abi::ObjectType as T;
     use ferrous_abi::{Sysno, initial as slot};
-    use ferrous_caps::Rights as R;
     let free = crate::mm::frames::stats().free * PAGE_SIZE;
     let memory = Memory::root(free);
     let (p, start_at) = create(name, elf, args, memory.clone())?;
     let s = p.cspace;
-    let pass = R::GRANT | R::DERIVE;
     let fill = || -> Result<(), SysError> {
         let op = Sysno::ProcessSpawn;
         cap::insert(
             s,
             Some(slot::CONSOLE.0),
             Object::Console,
-            R::WRITE | pass,
+            T::Console.default_rights(),
             Parent::None,
             op,
         )?;
-        let space_rights = R::READ | R::WRITE | R::EXECUTE | R::CONTROL | pass;
+        let space_rights = T::AddressSpace.default_rights();
         let space = Object::AddressSpace(p.clone());
         cap::insert(
             s,
@@ -53,7 +52,7 @@ pub fn spawn_from_kernel(
                 s,
                 Some(slot::MEMORY.0),
                 mem,
-                R::READ | R::WRITE | pass,
+                T::Memory.default_rights(),
                 Parent::None,
                 op,
             )?;
@@ -61,20 +60,23 @@ pub fn spawn_from_kernel(
                 first: 0,
                 count: 24,
             };
-            cap::insert(s, Some(slot::IRQ_LINES.0), irqs, R::ALL, Parent::None, op)?;
+            let rights = T::IrqLine.default_rights();
+            cap::insert(s, Some(slot::IRQ_LINES.0), irqs, rights, Parent::None, op)?;
             let ports = Object::IoPorts {
                 base: 0,
                 count: 0x1_0000,
             };
-            cap::insert(s, Some(slot::IO_PORTS.0), ports, R::ALL, Parent::None, op)?;
+            let rights = T::IoPorts.default_rights();
+            cap::insert(s, Some(slot::IO_PORTS.0), ports, rights, Parent::None, op)?;
             // The whole physical address space; mapping it (phase 3) will
             // refuse RAM.
             let mmio = Object::Mmio {
                 base: 0,
                 len: 1 << 46,
             };
-            cap::insert(s, Some(slot::MMIO.0), mmio, R::ALL, Parent::None, op)?;
-            let trace_rights = R::READ | R::CONTROL | pass;
+            let rights = T::MmioRegion.default_rights();
+            cap::insert(s, Some(slot::MMIO.0), mmio, rights, Parent::None, op)?;
+            let trace_rights = T::Trace.default_rights();
             cap::insert(
                 s,
                 Some(slot::TRACE.0),
@@ -86,7 +88,7 @@ pub fn spawn_from_kernel(
             let room = (ferrous_abi::CSPACE_SLOTS - slot::FIRST_MODULE.0) as usize;
             for i in 0..modules.min(room) {
                 let at = slot::FIRST_MODULE.0 + i as u32;
-                let rights = R::READ | R::EXECUTE | pass;
+                let rights = T::Module.default_rights();
                 cap::insert(s, Some(at), Object::Module(i), rights, Parent::None, op)?;
             }
         }

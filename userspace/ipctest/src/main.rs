@@ -13,7 +13,7 @@
 //!   `ObjectGone`.
 //! - `timeout`: calls, receives and waits with timeouts and non-blocking
 //!   flags on objects nobody answers: `TimedOut` and `WouldBlock`.
-//! - `notify`: signals accumulate (OR) until the waiter takes them; a
+//! - `notification`: signals accumulate (OR) until the waiter takes them; a
 //!   blocked waiter wakes on a signal.
 //! - `transfer`: the client sends an endpoint capability in a message; the
 //!   server receives it into a slot and calls through it.
@@ -72,7 +72,7 @@ fn main() -> i32 {
         "badges" => "badges",
         "server-killed" => "server-killed",
         "timeout" => "timeout",
-        "notify" => "notify",
+        "notification" => "notification",
         "transfer" => "transfer",
         "chain" => "chain",
         "reply-errors" => "reply-errors",
@@ -89,7 +89,7 @@ fn main() -> i32 {
         "badges" => badges(&mut c),
         "server-killed" => server_killed(&mut c),
         "timeout" => timeout(&mut c),
-        "notify" => notify(&mut c),
+        "notification" => notification(&mut c),
         "transfer" => transfer(&mut c),
         "chain" => chain(&mut c),
         "shared" => shared(&mut c),
@@ -483,7 +483,7 @@ fn timeout(c: &mut Checks) {
     stop(server);
 }
 
-fn notify(c: &mut Checks) {
+fn notification(c: &mut Checks) {
     let Some(n) = c.ok("notification_create", sys::notification_create(MEMORY)) else {
         return;
     };

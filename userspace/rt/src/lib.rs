@@ -6,8 +6,9 @@
 //!   `_start` aligns the stack, records the argument bytes the kernel passed
 //!   (see [`args`]), calls `main` and exits with its return value.
 //! - [`sys`]: the system calls. [`sys::raw`] holds the `syscall` instruction
-//!   itself; everything else is a typed wrapper built on
-//!   [`ferrous_abi::Syscall::encode`] and [`ferrous_abi::decode_result`].
+//!   itself; [`sys::make`] turns a typed call from [`ferrous_abi::calls`]
+//!   (generated from the ABI's one `syscalls!` table) into a system call and
+//!   its typed result; every wrapper is built on it.
 //! - [`print!`] and [`println!`]: formatted output on the debug console.
 //!   Each call is formatted into one stack buffer of
 //!   [`ferrous_abi::MAX_DEBUG_WRITE`] bytes and written with as few
@@ -41,8 +42,9 @@
 //!   ([`sys::SharedBuf`]), which is never reached through a Rust reference.
 //!
 //! System calls that can take memory away from the program (`mem_unmap`,
-//! `mem_protect`, [`sys::invoke`] for any call, and the raw stub) are
-//! `unsafe fn`s; every other wrapper is safe. The programs themselves carry
+//! `mem_protect`, [`sys::make_unchecked`] and [`sys::invoke`] for any call,
+//! and the raw stubs [`sys::raw::syscall`] and [`sys::raw::syscall_ipc`])
+//! are `unsafe fn`s; every other wrapper is safe. The programs themselves carry
 //! `#![forbid(unsafe_code)]`.
 #![no_std]
 

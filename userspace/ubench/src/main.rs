@@ -19,7 +19,7 @@
 //!   switches.
 //! - `ipc-roundtrip-threads`: the same with the server as a second thread
 //!   of this process (no address-space switch).
-//! - `notify-roundtrip`: signal a notification another thread waits on and
+//! - `notification-roundtrip`: signal a notification another thread waits on and
 //!   wait for its answering signal on a second one.
 //! - `spawn-wait`: `process_spawn` of a program that exits at once, and
 //!   `process_wait` for it (only without a suffix).
@@ -179,14 +179,14 @@ fn ipc(module: Handle, suffix: &str) -> i32 {
     PONG.store(pong.0, Ordering::Relaxed);
     let answerer = sys::thread_create(
         initial::SELF_SPACE,
-        notify_thread,
+        notification_thread,
         STACKS + 2 * STACK,
         u64::from(ping.0),
     );
     if let Err(e) = answerer {
         return fail("thread_create", e);
     }
-    measure("notify-roundtrip", suffix, ROUND_TRIPS, || {
+    measure("notification-roundtrip", suffix, ROUND_TRIPS, || {
         let _ = sys::notification_signal(ping, 1);
         let _ = core::hint::black_box(sys::notification_wait(pong, sys::WAIT_FOREVER));
     });
@@ -245,7 +245,7 @@ extern "C" fn echo_thread(arg: u64) -> ! {
 
 static PONG: AtomicU32 = AtomicU32::new(0);
 
-extern "C" fn notify_thread(arg: u64) -> ! {
+extern "C" fn notification_thread(arg: u64) -> ! {
     let pong = Handle(PONG.load(Ordering::Relaxed));
     loop {
         if sys::notification_wait(Handle(arg as u32), sys::WAIT_FOREVER).is_err() {
