@@ -4,22 +4,37 @@
 //! callee-saved registers there and records the stack pointer in the
 //! thread's [`ThreadContext`]. Caller-saved registers were already saved by
 //! the compiler (the switch is a function call) or by the interrupt entry.
-//! FPU/SSE state: kernel code is built soft-float (the x86_64-unknown-none
-//! target), so kernel threads have none to save; user threads will save it
-//! eagerly on their switch path.
+//! x87/SSE state: kernel code is built soft-float (the x86_64-unknown-none
+//! target), so only user mode changes it; every switch saves the outgoing
+//! thread's and loads the incoming thread's ([`super::fpu`]), so it is
+//! private to each thread.
 //!
 //! `on_cpu` closes the SMP race between "put back on a run queue" and "stack
 //! pointer saved": a CPU about to resume a thread waits until the CPU that
 //! ran it has finished saving it.
 
+use super::fpu::{self, FpuState};
 use alloc::sync::Arc;
+use core::cell::UnsafeCell;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 pub struct ThreadContext {
     rsp: AtomicU64,
     on_cpu: AtomicBool,
+    /// The thread's x87/SSE registers while it is off the CPU. Touched
+    /// only by `switch`, by the CPU that owns the context (see below).
+    fpu: UnsafeCell<FpuState>,
 }
+
+// SAFETY: `fpu` is the only field without its own synchronisation. It is
+// written only by `switch` on the CPU running the context (saving the
+// outgoing thread) and read only by `switch` on a CPU that has just won
+// `on_cpu` for the context (loading the incoming thread); `on_cpu`'s
+// Release store in `ferrous_switch` (after the save) and Acquire swap in
+// `switch` (before the load) order the two, and a context runs on one CPU
+// at a time, so no two CPUs touch it at once.
+unsafe impl Sync for ThreadContext {}
 
 core::arch::global_asm!(
     ".section .text",
@@ -66,6 +81,7 @@ impl ThreadContext {
         ThreadContext {
             rsp: AtomicU64::new(0),
             on_cpu: AtomicBool::new(true),
+            fpu: UnsafeCell::new(FpuState::INITIAL),
         }
     }
 
@@ -94,6 +110,7 @@ impl ThreadContext {
         ThreadContext {
             rsp: AtomicU64::new(rsp),
             on_cpu: AtomicBool::new(false),
+            fpu: UnsafeCell::new(FpuState::INITIAL),
         }
     }
 
@@ -133,6 +150,14 @@ pub fn switch(from: Arc<ThreadContext>, to: Arc<ThreadContext>) {
         core::hint::spin_loop();
     }
     let to_rsp = to.rsp.load(Ordering::Acquire);
+    // SAFETY: `from` is the context running on this CPU, and `to` is ours
+    // since the `on_cpu` swap above: no other CPU touches either's `fpu`
+    // (see the `Sync` impl). Between here and `to`'s return to user mode
+    // the kernel executes no x87/SSE instruction (soft-float).
+    unsafe {
+        fpu::save(&mut *from.fpu.get());
+        fpu::load(&*to.fpu.get());
+    }
     let from = Arc::into_raw(from);
     let slot = super::percpu::handover();
     slot.from.store(from.cast_mut(), Ordering::Relaxed);

@@ -70,8 +70,9 @@ pub struct Features {
 
 static FEATURES: spin::Once<Features> = spin::Once::new();
 
-/// Enables NXE, WP, and SMEP, SMAP, UMIP where CPUID offers them. Runs on
-/// each CPU during bring-up; returns what is now on.
+/// Enables NXE, WP, and SMEP, SMAP, UMIP where CPUID offers them, and sets
+/// up x87/SSE for per-thread state ([`super::fpu::init_cpu`]). Runs on each
+/// CPU during bring-up; returns what is now on.
 pub fn harden() -> Features {
     use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
     use x86_64::registers::model_specific::{Efer, EferFlags};
@@ -111,6 +112,7 @@ pub fn harden() -> Features {
         umip_supported: umip,
         umip_enabled: now.contains(Cr4Flags::USER_MODE_INSTRUCTION_PREVENTION),
     };
+    super::fpu::init_cpu();
     FEATURES.call_once(|| f);
     f
 }

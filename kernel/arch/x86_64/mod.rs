@@ -9,6 +9,7 @@ pub mod boot;
 pub mod context;
 pub mod cpu;
 mod entry;
+mod fpu;
 mod gdt;
 mod idt;
 pub mod image;

@@ -39,7 +39,10 @@
 //!   `Heap::init` over the arena and `Heap::deallocate`;
 //! - reading the time-stamp counter ([`sys::rdtsc`]);
 //! - volatile byte reads and writes of memory shared with another process
-//!   ([`sys::SharedBuf`]), which is never reached through a Rust reference.
+//!   ([`sys::SharedBuf`]), which is never reached through a Rust reference;
+//! - the register probes of [`probe`] (`movq` to and from `xmm0`,
+//!   `stmxcsr`), for the isolation tests: soft-float Rust never uses those
+//!   registers.
 //!
 //! System calls that can take memory away from the program (`mem_unmap`,
 //! `mem_protect`, [`sys::make_unchecked`] and [`sys::invoke`] for any call,
@@ -52,6 +55,7 @@ pub mod checks;
 mod heap;
 mod panic;
 mod print;
+pub mod probe;
 mod start;
 pub mod sys;
 

@@ -1,0 +1,102 @@
+//! `hostile`: processes that attack the kernel or each other with legal
+//! calls only. Each mode is one class of attack; its scenario passes only
+//! if the kernel stays up and the attacker is refused or confined.
+//!
+//! - `fpu`: x87/SSE state must be private to each thread. This process
+//!   puts a marker in `xmm0`, starts `fpu-peer` (another process sharing
+//!   no capability with it) and yields many times; after every yield its
+//!   own marker must still be there. The peer first checks that it starts
+//!   with the initial state (`xmm0` zero, MXCSR 0x1F80), not with this
+//!   process's marker, then keeps its own marker across as many yields;
+//!   it never may see this one's.
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+use ferrous_rt::abi::{ExitStatus, Grant, Handle, Rights, initial};
+use ferrous_rt::checks::Checks;
+use ferrous_rt::probe::{mxcsr_read, xmm0_read, xmm0_write};
+use ferrous_rt::{println, sys};
+
+ferrous_rt::entry!(main);
+
+/// init puts the program's own module here.
+const MODULE: Handle = Handle(4);
+const ROUNDS: u32 = 2000;
+const MINE: u64 = 0xa11c_e5ec_7e70_0001;
+const PEERS: u64 = 0xb0b5_ec7e_7000_0002;
+/// MXCSR of a new thread: every SSE exception masked, round to nearest.
+const MXCSR_INITIAL: u32 = 0x1f80;
+
+fn main() -> i32 {
+    let arg = ferrous_rt::args().next().unwrap_or(b"");
+    match arg {
+        b"fpu" => fpu(),
+        b"fpu-peer" => fpu_peer(),
+        _ => {
+            println!("hostile: unknown mode {arg:?}");
+            2
+        }
+    }
+}
+
+fn fpu() -> i32 {
+    let mut c = Checks::new("hostile");
+    xmm0_write(MINE);
+    let grants = [Grant::new(initial::CONSOLE, Rights::WRITE)];
+    let peer = c.ok(
+        "spawn a peer that shares nothing",
+        sys::spawn(MODULE, initial::MEMORY, b"fpu-peer", &grants),
+    );
+    let mut lost = 0;
+    for _ in 0..ROUNDS {
+        sys::yield_now();
+        if xmm0_read() != MINE {
+            lost += 1;
+            xmm0_write(MINE);
+        }
+    }
+    c.check("xmm0 kept across 2000 yields", lost == 0, lost);
+    if let Some(peer) = peer {
+        let status = sys::wait(peer, sys::WAIT_FOREVER);
+        c.check(
+            "the peer saw only its own state",
+            status == Ok(Some(ExitStatus::Exited { code: 0 })),
+            status,
+        );
+    }
+    c.finish("fpu")
+}
+
+/// Exits 0 if it started from the initial state and never saw the other
+/// process's marker; prints what it saw otherwise.
+fn fpu_peer() -> i32 {
+    let mut c = Checks::new("hostile-peer");
+    let first = xmm0_read();
+    c.check("a new process starts with xmm0 zero", first == 0, first);
+    let mxcsr = mxcsr_read();
+    c.check(
+        "a new process starts with the initial MXCSR",
+        mxcsr == MXCSR_INITIAL,
+        mxcsr,
+    );
+    xmm0_write(PEERS);
+    let (mut leaked, mut lost) = (0, 0);
+    for _ in 0..ROUNDS {
+        sys::yield_now();
+        match xmm0_read() {
+            PEERS => {}
+            MINE => {
+                leaked += 1;
+                xmm0_write(PEERS);
+            }
+            _ => {
+                lost += 1;
+                xmm0_write(PEERS);
+            }
+        }
+    }
+    c.check("never saw the other process's xmm0", leaked == 0, leaked);
+    c.check("xmm0 kept across 2000 yields", lost == 0, lost);
+    c.finish("fpu-peer")
+}
