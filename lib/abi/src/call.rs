@@ -255,6 +255,7 @@ pub trait CallResult: Sized {
 }
 
 impl CallResult for u64 {
+    #[inline]
     fn from_registers(rax: u64, out: [u64; 6]) -> Result<u64, SysError> {
         decode_result(rax, out[0])
     }
@@ -262,12 +263,14 @@ impl CallResult for u64 {
 
 /// Calls whose value is a 32-bit code or mask.
 impl CallResult for u32 {
+    #[inline]
     fn from_registers(rax: u64, out: [u64; 6]) -> Result<u32, SysError> {
         decode_result(rax, out[0]).map(|v| v as u32)
     }
 }
 
 impl CallResult for () {
+    #[inline]
     fn from_registers(rax: u64, out: [u64; 6]) -> Result<(), SysError> {
         decode_result(rax, out[0]).map(|_| ())
     }
@@ -275,6 +278,7 @@ impl CallResult for () {
 
 /// A new capability's slot.
 impl CallResult for Handle {
+    #[inline]
     fn from_registers(rax: u64, out: [u64; 6]) -> Result<Handle, SysError> {
         decode_result(rax, out[0]).map(|v| Handle(v as u32))
     }
@@ -282,6 +286,7 @@ impl CallResult for Handle {
 
 /// `None`: a status word this ABI version does not know (a newer kernel).
 impl CallResult for Option<ExitStatus> {
+    #[inline]
     fn from_registers(rax: u64, out: [u64; 6]) -> Result<Self, SysError> {
         decode_result(rax, out[0]).map(ExitStatus::from_raw)
     }
@@ -289,6 +294,7 @@ impl CallResult for Option<ExitStatus> {
 
 /// `None`: a word this ABI version does not know (a newer kernel).
 impl CallResult for Option<CapInfo> {
+    #[inline]
     fn from_registers(rax: u64, out: [u64; 6]) -> Result<Self, SysError> {
         decode_result(rax, out[0]).map(CapInfo::from_raw)
     }
@@ -297,6 +303,7 @@ impl CallResult for Option<CapInfo> {
 /// A message: `rdx` the badge, `rsi` the [`RecvInfo`], the words in
 /// `rdi`, `r10`, `r8`, `r9`.
 impl CallResult for Received {
+    #[inline]
     fn from_registers(rax: u64, out: [u64; 6]) -> Result<Received, SysError> {
         decode_result(rax, out[0])?;
         Ok(Received {
@@ -325,6 +332,7 @@ impl<R> Clone for Call<R> {
 impl<R> Copy for Call<R> {}
 
 impl<R: CallResult> Call<R> {
+    #[inline]
     pub const fn new(call: Syscall) -> Call<R> {
         Call {
             call,
@@ -333,6 +341,7 @@ impl<R: CallResult> Call<R> {
     }
 
     /// The typed result from the result registers.
+    #[inline]
     pub fn result(rax: u64, out: [u64; 6]) -> Result<R, SysError> {
         R::from_registers(rax, out)
     }
@@ -342,6 +351,7 @@ impl Syscall {
     /// The IPC calls: on success the kernel writes the message registers
     /// (`rdx`, `rsi`, `rdi`, `r10`, `r8`, `r9`), whatever the call's result
     /// type, so a caller must treat them all as clobbered.
+    #[inline]
     pub const fn writes_message_registers(&self) -> bool {
         matches!(
             self,
