@@ -1,6 +1,7 @@
 //! The switch: `schedule` picks the next thread for this CPU under
-//! THREADS and switches to it after releasing the lock; the idle loops;
-//! the periodic tick (time slices, sleepers, load balancing); affinity.
+//! THREADS and switches to it after releasing the lock; `yield_now`; the
+//! idle loops; the periodic tick (time slices, sleepers, load balancing);
+//! affinity.
 
 use super::preempt::kick;
 use super::{
@@ -82,6 +83,16 @@ pub fn schedule() {
     };
     arch::context::switch(from, to);
     drop_parked_user();
+}
+
+/// Lets other threads of the same priority run.
+pub fn yield_now() {
+    arch::cpu::without_interrupts(|| {
+        if let Some(t) = THREADS.lock().as_mut() {
+            t.sched.yield_now(CpuId(cpu() as u16), now(), &mut sink);
+        }
+        schedule();
+    });
 }
 
 /// Drops the user-thread reference the last `schedule` on this CPU
