@@ -1,6 +1,8 @@
 //! The portable kernel's per-CPU state: one [`CpuBlock`] per CPU, holding
 //! one struct per subsystem (Redox's `PercpuBlock` is the model), in one
-//! [`PerCpu`] store indexed by `arch::percpu::index()` (one `gs:` load).
+//! [`PerCpu`] store indexed by the CPU's logical index. The running CPU's
+//! block is reached through `arch::percpu`: its per-CPU slot holds the
+//! block's address, so [`this_cpu`] is one `gs:` load.
 //!
 //! A subsystem keeps its per-CPU fields private in its own struct and
 //! reaches them as `percpu::this_cpu().<subsystem>` (the running CPU's) or
@@ -35,12 +37,6 @@ impl<T: CpuLocal> PerCpu<T> {
 }
 
 impl<T> PerCpu<T> {
-    /// The running CPU's `T`.
-    #[inline]
-    pub fn this_cpu(&self) -> &T {
-        &self.cpus[arch::percpu::index()]
-    }
-
     /// CPU `cpu`'s `T`, if there can be such a CPU.
     #[inline]
     pub fn get(&self, cpu: usize) -> Option<&T> {
@@ -79,7 +75,7 @@ static CPUS: PerCpu<CpuBlock> = PerCpu::new();
 /// The running CPU's block.
 #[inline]
 pub fn this_cpu() -> &'static CpuBlock {
-    CPUS.this_cpu()
+    arch::percpu::this_block()
 }
 
 /// CPU `cpu`'s block (`None` past `MAX_CPUS`).

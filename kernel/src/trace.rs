@@ -92,8 +92,10 @@ use ferrous_trace::{Categories, EventType, Filter, Policy, Record, Ring};
 const DEFAULT_RING: usize = 4096;
 
 /// One CPU's tracing state (its `percpu::CpuBlock::trace`).
+#[repr(C)]
 pub struct CpuTrace {
-    /// The CPU's ring, made when the CPU comes online.
+    /// The CPU's ring, made when the CPU comes online (first: see
+    /// `percpu::CpuBlock`).
     ring: spin::Once<Ring>,
     /// The ring's loss count already reported as `trace.lost`.
     lost_seen: AtomicU64,
@@ -234,8 +236,9 @@ fn push(event: EventType, thread: Option<u64>, args: [u64; 4], causal: u64) {
         // The scheduler's events and anything under an IRQ lock: this
         // CPU's ring, interrupts off, so the exclusive (cheaper) push.
         let c = arch::percpu::index();
-        let thread = thread.unwrap_or_else(|| thread_word(crate::thread::current_id_on(c)));
-        if let Some(ring) = ring_of(c) {
+        let here = percpu::this_cpu();
+        let thread = thread.unwrap_or_else(|| thread_word(here.thread.current()));
+        if let Some(ring) = here.trace.ring.get() {
             ring.push_exclusive(&record(event, c, thread, args, causal));
         }
         return;
@@ -313,14 +316,15 @@ fn sched_record(e: &Event) {
     use ferrous_sched::{BlockReason as B, PickReason, PreemptReason, WakeReason};
     use ferrous_trace::BlockReason as TB;
     let w = |t: ferrous_sched::ThreadId| thread_word(Some(t));
-    // Under the scheduler lock, interrupts off: this CPU's throughout.
-    let here = here();
+    // Under the scheduler lock, interrupts off: `here()` is this CPU's
+    // throughout (read where needed, so most events skip it).
     match *e {
         Event::Pick {
             thread,
             reason: PickReason::Handoff { from },
             ..
-        } if here.handoff.load(Ordering::Relaxed) & HANDOFF_ON != 0 => {
+        } if here().handoff.load(Ordering::Relaxed) & HANDOFF_ON != 0 => {
+            let here = here();
             crate::metrics::count(crate::metrics::Counter::Switches);
             let d = here.handoff.load(Ordering::Relaxed) & !HANDOFF_ON;
             let (code, object) = (d >> 56, d & ((1 << 56) - 1));
@@ -332,11 +336,11 @@ fn sched_record(e: &Event) {
             emit_for(EventType::SchedHandoff, w(from), args, causal);
         }
         // Folded into the `sched.handoff` above.
-        Event::Wake { .. } if here.handoff.load(Ordering::Relaxed) != 0 => {}
-        Event::Block { reason: B::Ipc, .. } if here.handoff.load(Ordering::Relaxed) != 0 => {
+        Event::Wake { .. } if here().handoff.load(Ordering::Relaxed) != 0 => {}
+        Event::Block { reason: B::Ipc, .. } if here().handoff.load(Ordering::Relaxed) != 0 => {
             let (code, object) = take_block_detail().unwrap_or((TB::Reply as u64, 0));
             let d = HANDOFF_ON | code << 56 | (object & ((1 << 56) - 1));
-            here.handoff.store(d, Ordering::Relaxed);
+            here().handoff.store(d, Ordering::Relaxed);
         }
         Event::Pick { thread, reason, .. } => {
             crate::metrics::count(crate::metrics::Counter::Switches);

@@ -1,11 +1,12 @@
 //! Per-CPU data reached through the GS base: each CPU's slot holds its
-//! logical index and APIC id, what the SYSCALL entry needs, and the context
-//! switch's handover. GS is set before anything else runs on a CPU.
-//!
-//! The portable kernel's per-CPU state is `crate::percpu` (indexed by
-//! [`index`]); this slot holds only what the arch layer itself uses.
+//! logical index and APIC id, what the SYSCALL entry needs, the context
+//! switch's handover, and the address of the CPU's block of the portable
+//! kernel's per-CPU state (`crate::percpu::CpuBlock`, read by
+//! [`this_block`] with one `gs:` load). GS is set before anything else
+//! runs on a CPU.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use crate::percpu::CpuBlock;
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::GsBase;
 
@@ -24,6 +25,9 @@ struct Slot {
     kernel_rsp: AtomicU64,
     /// This CPU's TSS, whose RSP0 must track `kernel_rsp`.
     tss: AtomicU64,
+    /// This CPU's `crate::percpu::CpuBlock` (offset 48), set by `init`
+    /// before GS points here.
+    block: AtomicPtr<CpuBlock>,
     /// The references the last context switch on this CPU handed over.
     handover: super::context::Handover,
 }
@@ -36,6 +40,7 @@ static SLOTS: [Slot; MAX_CPUS] = [const {
         user_rsp: AtomicU64::new(0),
         kernel_rsp: AtomicU64::new(0),
         tss: AtomicU64::new(0),
+        block: AtomicPtr::new(core::ptr::null_mut()),
         handover: super::context::Handover::new(),
     }
 }; MAX_CPUS];
@@ -45,6 +50,9 @@ pub const USER_RSP_OFFSET: usize = 24;
 pub const KERNEL_RSP_OFFSET: usize = 32;
 const _: () = assert!(core::mem::offset_of!(Slot, user_rsp) == USER_RSP_OFFSET);
 const _: () = assert!(core::mem::offset_of!(Slot, kernel_rsp) == KERNEL_RSP_OFFSET);
+/// Offset of `block`, read by [`this_block`].
+const BLOCK_OFFSET: usize = 48;
+const _: () = assert!(core::mem::offset_of!(Slot, block) == BLOCK_OFFSET);
 
 pub(super) fn set_tss(tss: u64) {
     SLOTS[index()].tss.store(tss, Ordering::Relaxed);
@@ -73,17 +81,44 @@ pub(super) fn handover() -> &'static super::context::Handover {
     &SLOTS[index()].handover
 }
 
-/// Points this CPU's GS base at slot `index`.
+/// Points this CPU's GS base at slot `index` (below `MAX_CPUS`: the slot
+/// and the block are indexed by it).
 pub fn init(index: usize, apic_id: u32) {
     let slot = &SLOTS[index];
+    let block: &'static CpuBlock = crate::percpu::cpu(index).expect("index below MAX_CPUS");
     slot.this
         .store(slot as *const Slot as u64, Ordering::Relaxed);
     slot.index.store(index as u64, Ordering::Relaxed);
     slot.apic_id.store(apic_id as u64, Ordering::Relaxed);
+    slot.block
+        .store(block as *const CpuBlock as *mut CpuBlock, Ordering::Relaxed);
     GsBase::write(VirtAddr::new(slot as *const Slot as u64));
 }
 
+/// This CPU's block of the portable kernel's per-CPU state, with one load
+/// (no index arithmetic or bounds check).
+#[inline]
+pub fn this_block() -> &'static CpuBlock {
+    let p: *const CpuBlock;
+    // SAFETY: GS points at this CPU's slot from the first instructions of
+    // its bring-up (`init`), and the slot is static; reading field `block`
+    // has no effects.
+    unsafe {
+        core::arch::asm!(
+            "mov {}, gs:[{off}]",
+            out(reg) p,
+            off = const BLOCK_OFFSET,
+            options(nostack, readonly, preserves_flags)
+        )
+    };
+    // SAFETY: `init` stored a `&'static CpuBlock` (never null, never freed,
+    // `Sync`) in this slot before pointing GS at it, and nothing else
+    // writes the field; shared access is all a `CpuBlock` allows.
+    unsafe { &*p }
+}
+
 /// This CPU's logical index (0 = bootstrap processor).
+#[inline]
 pub fn index() -> usize {
     let i: u64;
     // SAFETY: GS points at this CPU's slot from the first instructions of its

@@ -11,11 +11,11 @@
 //! Lock order: THREADS → trace ring. Stacks are freed outside THREADS.
 //!
 //! This file holds the table, the per-CPU state and start-up; the rest:
-//! - `schedule`: the switch, the idle loop, the tick, affinity;
+//! - `schedule`: the switch, yield, the idle loop, the tick, affinity;
 //! - `preempt`: the preemption count and reschedule requests;
 //! - `lifecycle`: spawn, the first run, exit, join, reaping;
 //! - `park`: blocking the running thread (park/unpark, the IPC handoff,
-//!   yield, sleep);
+//!   sleep);
 //! - `wait`: wait queues;
 //! - `user`: what the CPU runs, and user threads and their process;
 //! - `ids`: thread ids as one word.
@@ -31,9 +31,9 @@ mod wait;
 pub use ferrous_sched::{BlockReason, CpuId, Priority, ThreadId, WakeReason};
 pub use ids::{id_from_u64, id_to_u64};
 pub use lifecycle::{exit, join, reap_detached, spawn, spawn_user};
-pub use park::{handoff, park, sleep_ns, unpark, yield_now};
+pub use park::{handoff, park, sleep_ns, unpark};
 pub use preempt::{preempt_disable, preempt_enable, preempt_if_needed};
-pub use schedule::{run_idle, schedule, set_affinity, timer_tick};
+pub use schedule::{run_idle, schedule, set_affinity, timer_tick, yield_now};
 pub use user::{
     current_id, current_id_on, current_name, current_process, current_user_thread,
     interrupt_process, leave_user_space, threads_of,
@@ -151,6 +151,14 @@ impl CpuState {
             current_user: spin::Mutex::new(None),
             parked_user: spin::Mutex::new(None),
         }
+    }
+
+    /// The id of the thread this CPU runs (read on this CPU with
+    /// interrupts off, or as a hint).
+    #[inline]
+    pub fn current(&self) -> Option<ThreadId> {
+        let raw = self.current_id.load(Ordering::Relaxed);
+        (raw != u64::MAX).then(|| id_from_u64(raw))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Blocking the running thread: `park`/`unpark` (what IPC builds on), the
-//! IPC fast path's direct `handoff`, `yield_now` and `sleep_ns`.
+//! IPC fast path's direct `handoff`, and `sleep_ns`.
 
 use super::preempt::kick;
 use super::{
@@ -106,16 +106,6 @@ pub fn handoff(to: ThreadId) -> bool {
         schedule();
         true
     })
-}
-
-/// Lets other threads of the same priority run.
-pub fn yield_now() {
-    arch::cpu::without_interrupts(|| {
-        if let Some(t) = THREADS.lock().as_mut() {
-            t.sched.yield_now(CpuId(cpu() as u16), now(), &mut sink);
-        }
-        schedule();
-    });
 }
 
 /// Blocks the running thread for at least `ns` nanoseconds (tick granularity).

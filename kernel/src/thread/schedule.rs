@@ -1,6 +1,7 @@
 //! The switch: `schedule` picks the next thread for this CPU under
-//! THREADS and switches to it after releasing the lock; the idle loops;
-//! the periodic tick (time slices, sleepers, load balancing); affinity.
+//! THREADS and switches to it after releasing the lock; `yield_now`; the
+//! idle loops; the periodic tick (time slices, sleepers, load balancing);
+//! affinity.
 
 use super::preempt::kick;
 use super::{
@@ -42,29 +43,28 @@ pub fn schedule() {
         let mut g = THREADS.lock();
         let Some(t) = g.as_mut() else { return };
         let next = t.sched.pick_next(CpuId(c as u16), now(), &mut sink);
-        let switch_to = next
-            .and_then(|id| t.table.get(&id))
-            .map(|r| (r.root, r.kstack_top));
-        let (to, name) = match next {
-            Some(id) => (
-                t.table.get(&id).map(|r| r.ctx.clone()),
-                t.table.get(&id).map_or("?", |r| r.name),
-            ),
-            None => (t.cpus[c].idle.clone(), "idle"),
+        // One look-up of what runs next; the contexts are cloned only when
+        // the CPU switches.
+        let rec = next.and_then(|id| t.table.get(&id));
+        let to = match next {
+            Some(_) => rec.map(|r| &r.ctx),
+            None => t.cpus[c].idle.as_ref(),
         };
-        let (Some(to), Some(from)) = (to, t.cpus[c].running.clone()) else {
+        let (Some(to), Some(from)) = (to, t.cpus[c].running.as_ref()) else {
             return;
         };
-        if Arc::ptr_eq(&from, &to) {
+        if Arc::ptr_eq(from, to) {
             return;
         }
+        let (from, to) = (from.clone(), to.clone());
+        let (name, switch_to, user) = match rec {
+            Some(r) => (r.name, Some((r.root, r.kstack_top)), r.user.clone()),
+            None => ("idle", None, None),
+        };
         t.cpus[c].running = Some(to.clone());
         *here.running_name.lock() = name;
         here.current_id
             .store(next.map_or(u64::MAX, id_to_u64), Ordering::Relaxed);
-        let user = next
-            .and_then(|id| t.table.get(&id))
-            .and_then(|r| r.user.clone());
         // The old value is dropped after the switch (not under THREADS).
         let old_user = core::mem::replace(&mut *here.current_user.lock(), user);
         here.parked_user.lock().replace(old_user);
@@ -82,6 +82,16 @@ pub fn schedule() {
     };
     arch::context::switch(from, to);
     drop_parked_user();
+}
+
+/// Lets other threads of the same priority run.
+pub fn yield_now() {
+    arch::cpu::without_interrupts(|| {
+        if let Some(t) = THREADS.lock().as_mut() {
+            t.sched.yield_now(CpuId(cpu() as u16), now(), &mut sink);
+        }
+        schedule();
+    });
 }
 
 /// Drops the user-thread reference the last `schedule` on this CPU

@@ -3,11 +3,10 @@
 //! process's threads when it ends, leaving a user address space.
 
 use super::preempt::kick;
-use super::{CpuId, THREADS, ThreadId, WakeReason, cpu, here, id_from_u64, now, sink};
+use super::{CpuId, THREADS, ThreadId, WakeReason, cpu, here, now, sink};
 use crate::arch;
 use crate::percpu;
 use alloc::sync::Arc;
-use core::sync::atomic::Ordering;
 
 /// The running thread's name, without waiting for locks (fault reports).
 pub fn current_name() -> Option<&'static str> {
@@ -16,14 +15,12 @@ pub fn current_name() -> Option<&'static str> {
 
 /// The id of what CPU `cpu` runs (call with interrupts off, on `cpu`).
 pub fn current_id_on(cpu: usize) -> Option<ThreadId> {
-    let raw = percpu::cpu(cpu)?.thread.current_id.load(Ordering::Relaxed);
-    (raw != u64::MAX).then(|| id_from_u64(raw))
+    percpu::cpu(cpu)?.thread.current()
 }
 
 /// The running thread's id (this CPU's record, as above).
 pub fn current_id() -> Option<ThreadId> {
-    let raw = arch::cpu::without_interrupts(|| here().current_id.load(Ordering::Relaxed));
-    (raw != u64::MAX).then(|| id_from_u64(raw))
+    arch::cpu::without_interrupts(|| here().current())
 }
 
 /// The process the running thread belongs to, if it is a user thread.
