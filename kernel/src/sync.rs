@@ -46,6 +46,7 @@ impl<T> IrqMutex<T> {
         }
     }
 
+    #[inline]
     pub fn lock(&self) -> IrqGuard<'_, T> {
         let were_enabled = arch::cpu::interrupts_enabled();
         arch::cpu::disable_interrupts();
@@ -58,18 +59,21 @@ impl<T> IrqMutex<T> {
 
 impl<T> Deref for IrqGuard<'_, T> {
     type Target = T;
+    #[inline]
     fn deref(&self) -> &T {
         self.guard.as_ref().expect("guard is held until drop")
     }
 }
 
 impl<T> DerefMut for IrqGuard<'_, T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         self.guard.as_mut().expect("guard is held until drop")
     }
 }
 
 impl<T> Drop for IrqGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         // Release the lock first, then let interrupts in again.
         drop(self.guard.take());
@@ -98,6 +102,7 @@ impl<T> SpinLock<T> {
         }
     }
 
+    #[inline]
     pub fn lock(&self) -> SpinGuard<'_, T> {
         crate::thread::preempt_disable();
         SpinGuard {
@@ -120,18 +125,21 @@ impl<T> SpinLock<T> {
 
 impl<T> Deref for SpinGuard<'_, T> {
     type Target = T;
+    #[inline]
     fn deref(&self) -> &T {
         self.guard.as_ref().expect("guard is held until drop")
     }
 }
 
 impl<T> DerefMut for SpinGuard<'_, T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         self.guard.as_mut().expect("guard is held until drop")
     }
 }
 
 impl<T> Drop for SpinGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         drop(self.guard.take());
         crate::thread::preempt_enable();

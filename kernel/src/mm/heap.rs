@@ -58,6 +58,7 @@ impl Backend for MapFrames {
     /// Interrupts off while the heap lock is held, so an interrupt handler
     /// that allocates (the timer's sleeper list) cannot deadlock against the
     /// code it interrupted. Lock spins answer TLB shootdowns meanwhile.
+    #[inline]
     fn enter(&self) {
         let were = crate::arch::cpu::interrupts_enabled();
         crate::arch::cpu::disable_interrupts();
@@ -67,6 +68,7 @@ impl Backend for MapFrames {
             .store(were, Ordering::Relaxed);
     }
 
+    #[inline]
     fn exit(&self) {
         if crate::percpu::this_cpu()
             .heap
