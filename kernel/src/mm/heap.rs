@@ -5,7 +5,6 @@
 
 use super::frames::{self, FrameKind};
 use super::{HEAP_BASE, HEAP_MAX, KERNEL_DATA, kspace};
-use core::sync::atomic::{AtomicBool, Ordering};
 use ferrous_heap::{Backend, KernelHeap};
 use ferrous_paging::PageSize;
 
@@ -55,42 +54,24 @@ impl Backend for MapFrames {
         Some(bytes as usize)
     }
 
+    /// Whether interrupts were on, kept in a register between `enter`
+    /// and `exit` (no per-CPU memory touched).
+    type Saved = bool;
+
     /// Interrupts off while the heap lock is held, so an interrupt handler
     /// that allocates (the timer's sleeper list) cannot deadlock against the
     /// code it interrupted. Lock spins answer TLB shootdowns meanwhile.
     #[inline]
-    fn enter(&self) {
+    fn enter(&self) -> bool {
         let were = crate::arch::cpu::interrupts_enabled();
         crate::arch::cpu::disable_interrupts();
-        crate::percpu::this_cpu()
-            .heap
-            .irqs_were_on
-            .store(were, Ordering::Relaxed);
+        were
     }
 
     #[inline]
-    fn exit(&self) {
-        if crate::percpu::this_cpu()
-            .heap
-            .irqs_were_on
-            .load(Ordering::Relaxed)
-        {
+    fn exit(&self, were: bool) {
+        if were {
             crate::arch::cpu::enable_interrupts();
-        }
-    }
-}
-
-/// One CPU's heap state (its `percpu::CpuBlock::heap`).
-pub struct CpuHeap {
-    /// Interrupt state saved by `enter` (no migration while interrupts are
-    /// off, and the heap lock does not nest).
-    irqs_were_on: AtomicBool,
-}
-
-impl CpuHeap {
-    pub const fn new() -> Self {
-        CpuHeap {
-            irqs_were_on: AtomicBool::new(false),
         }
     }
 }

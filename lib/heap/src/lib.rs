@@ -18,6 +18,10 @@ use spin::Mutex;
 
 /// Makes more of the heap region usable.
 pub trait Backend: Sync {
+    /// What [`Backend::enter`] hands to [`Backend::exit`] (the kernel: whether
+    /// interrupts were on), kept in a register rather than in memory.
+    type Saved: Copy;
+
     /// `[end, end + at_least)` must become readable and writable memory that
     /// nothing else uses. Returns how many bytes were added (≥ `at_least`),
     /// or `None` if no memory is left (or the region is exhausted).
@@ -26,10 +30,10 @@ pub trait Backend: Sync {
     /// Called before the heap lock is taken (the kernel masks interrupts
     /// here, so neither preemption nor an allocating interrupt handler can
     /// meet a held heap lock on the same CPU).
-    fn enter(&self) {}
+    fn enter(&self) -> Self::Saved;
 
-    /// Called after the heap lock is released.
-    fn exit(&self) {}
+    /// Called after the heap lock is released, with what `enter` returned.
+    fn exit(&self, saved: Self::Saved);
 }
 
 /// Smallest growth step, to amortise mapping work.
@@ -72,7 +76,7 @@ impl<B: Backend> KernelHeap<B> {
     }
 
     pub fn stats(&self) -> HeapStats {
-        self.backend.enter();
+        let saved = self.backend.enter();
         let s = self.state.lock();
         let stats = HeapStats {
             size: if s.started { s.heap.size() } else { 0 },
@@ -80,7 +84,7 @@ impl<B: Backend> KernelHeap<B> {
             failed_allocations: self.failures.load(core::sync::atomic::Ordering::Relaxed),
         };
         drop(s);
-        self.backend.exit();
+        self.backend.exit(saved);
         stats
     }
 
@@ -109,9 +113,9 @@ impl<B: Backend> KernelHeap<B> {
     }
 
     fn allocate(&self, layout: Layout) -> *mut u8 {
-        self.backend.enter();
+        let saved = self.backend.enter();
         let p = self.allocate_locked(layout);
-        self.backend.exit();
+        self.backend.exit(saved);
         p
     }
 
@@ -144,11 +148,11 @@ unsafe impl<B: Backend> GlobalAlloc for KernelHeap<B> {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let Some(p) = NonNull::new(ptr) else { return };
-        self.backend.enter();
+        let saved = self.backend.enter();
         // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` on this
         // heap with this `layout`.
         unsafe { self.state.lock().heap.deallocate(p, layout) };
-        self.backend.exit();
+        self.backend.exit(saved);
     }
 }
 

@@ -8,10 +8,23 @@ struct Arena {
     base: usize,
     size: usize,
     mapped: AtomicUsize,
+    inside: AtomicUsize,
     calls: AtomicUsize,
 }
 
 impl Backend for Arena {
+    /// How many `enter`s were open before this one.
+    type Saved = usize;
+
+    fn enter(&self) -> usize {
+        self.inside.fetch_add(1, Ordering::SeqCst)
+    }
+
+    fn exit(&self, saved: usize) {
+        let was = self.inside.fetch_sub(1, Ordering::SeqCst);
+        assert_eq!(was, saved + 1, "exit gets what its enter returned");
+    }
+
     fn grow(&self, end: usize, at_least: usize) -> Option<usize> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let mapped = self.mapped.load(Ordering::Relaxed);
@@ -32,6 +45,7 @@ fn heap(size: usize) -> (KernelHeap<Arena>, Vec<u8>) {
         base,
         size,
         mapped: AtomicUsize::new(0),
+        inside: AtomicUsize::new(0),
         calls: AtomicUsize::new(0),
     };
     (KernelHeap::new(base, arena), mem)
@@ -65,6 +79,11 @@ fn grows_on_demand_and_reuses_freed_memory() {
         );
         h.dealloc(c, big);
     }
+    assert_eq!(
+        h.backend.inside.load(Ordering::SeqCst),
+        0,
+        "every enter was closed by its exit"
+    );
 }
 
 #[test]
