@@ -116,7 +116,9 @@ fn fill(
     // The stack, with the page below it left unmapped as a guard.
     let mut va = STACK_TOP - STACK_SIZE;
     while va < STACK_TOP {
-        space.map_new(va, Flags::USER_RW).map_err(LoadError::Space)?;
+        space
+            .map_new(va, Flags::USER_RW)
+            .map_err(LoadError::Space)?;
         va += PAGE_SIZE;
     }
     let pa = space

@@ -30,7 +30,12 @@ pub fn start_aps(p: &Platform) {
             return;
         }
     };
-    if let Err(e) = space.map_borrowed(low, low, Flags::USER_RX, crate::mm::uspace::Soft::borrowed(false, true)) {
+    if let Err(e) = space.map_borrowed(
+        low,
+        low,
+        Flags::USER_RX,
+        crate::mm::uspace::Soft::borrowed(false, true),
+    ) {
         log::warn!("smp: cannot map the trampoline ({e}); running on one CPU");
         space.destroy();
         return;

@@ -522,7 +522,10 @@ pub fn user_budget(_: &Boot) -> Outcome {
     };
     log::info!("mm-user-budget: {mapped} pages at 1 GiB strides, then {refusal}");
     ensure(refusal == SysError::QuotaExceeded, "refused for the budget")?;
-    ensure(mapped >= 10 && mapped < 30, "tables cost about 2 pages per page")?;
+    ensure(
+        mapped >= 10 && mapped < 30,
+        "tables cost about 2 pages per page",
+    )?;
     ensure(
         us.charged() == BUDGET - budget.available(),
         "the space's charge is what the budget lost",
@@ -538,14 +541,21 @@ pub fn user_budget(_: &Boot) -> Outcome {
     // A borrowed read-only page with a read-only ceiling cannot be made
     // writable or executable; one that may write can.
     let pa = frames::alloc(0, FrameKind::Test).map_err(|_| "frame")?;
-    us.map_borrowed(0x4000_0000, pa, Flags::USER_RO, Soft::borrowed(false, false))
-        .map_err(|_| "map borrowed")?;
+    us.map_borrowed(
+        0x4000_0000,
+        pa,
+        Flags::USER_RO,
+        Soft::borrowed(false, false),
+    )
+    .map_err(|_| "map borrowed")?;
     ensure(
-        us.protect(0x4000_0000, Flags::USER_RW) == Err(SysError::PermissionDenied { addr: 0x4000_0000 }),
+        us.protect(0x4000_0000, Flags::USER_RW)
+            == Err(SysError::PermissionDenied { addr: 0x4000_0000 }),
         "a read-only ceiling refuses write",
     )?;
     ensure(
-        us.protect(0x4000_0000, Flags::USER_RX) == Err(SysError::PermissionDenied { addr: 0x4000_0000 }),
+        us.protect(0x4000_0000, Flags::USER_RX)
+            == Err(SysError::PermissionDenied { addr: 0x4000_0000 }),
         "a read-only ceiling refuses execute",
     )?;
     let t = us.translate(0x4000_0000).ok_or("borrowed page gone")?;
@@ -553,7 +563,10 @@ pub fn user_budget(_: &Boot) -> Outcome {
     us.unmap_borrowed(0x4000_0000, pa);
     us.map_borrowed(0x4000_0000, pa, Flags::USER_RO, Soft::borrowed(true, false))
         .map_err(|_| "map borrowed again")?;
-    ensure(us.protect(0x4000_0000, Flags::USER_RW).is_ok(), "a writable ceiling allows write")?;
+    ensure(
+        us.protect(0x4000_0000, Flags::USER_RW).is_ok(),
+        "a writable ceiling allows write",
+    )?;
     ensure(
         us.protect(0x4000_0000, Flags::USER_RX).is_err(),
         "but not execute",

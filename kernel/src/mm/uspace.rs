@@ -255,7 +255,9 @@ impl UserSpace {
     /// Changes the permissions of the page at `va`, within what its
     /// mapping may become: else `PermissionDenied`, and nothing changes.
     pub fn protect(&mut self, va: u64, flags: Flags) -> Result<(), SysError> {
-        let t = self.translate(va).ok_or(SysError::BadAddress { addr: va })?;
+        let t = self
+            .translate(va)
+            .ok_or(SysError::BadAddress { addr: va })?;
         let soft = Soft::of(t.flags);
         if !soft.allows(flags) {
             return Err(SysError::PermissionDenied { addr: va });
@@ -269,7 +271,9 @@ impl UserSpace {
 
     /// Whether the page at `va` may take `flags` (what `protect` checks).
     pub fn may_become(&mut self, va: u64, flags: Flags) -> Result<(), SysError> {
-        let t = self.translate(va).ok_or(SysError::BadAddress { addr: va })?;
+        let t = self
+            .translate(va)
+            .ok_or(SysError::BadAddress { addr: va })?;
         if Soft::of(t.flags).allows(flags) {
             Ok(())
         } else {
@@ -318,7 +322,10 @@ impl UserSpace {
             b.refund(frames);
             self.charged -= frames;
             if self.charged != 0 {
-                log::error!("user space teardown: {:#x} bytes still charged", self.charged);
+                log::error!(
+                    "user space teardown: {:#x} bytes still charged",
+                    self.charged
+                );
                 b.refund(self.charged);
                 self.charged = 0;
             }

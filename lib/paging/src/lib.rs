@@ -344,7 +344,8 @@ impl AddressSpace {
         mem: &mut impl TableMemory,
         va: u64,
     ) -> Result<(u64, PageSize), MapError> {
-        self.unmap_leaf(mem, va).map(|(frame, size, _)| (frame, size))
+        self.unmap_leaf(mem, va)
+            .map(|(frame, size, _)| (frame, size))
     }
 
     /// As [`AddressSpace::unmap`], also returning the leaf's own flags
@@ -383,7 +384,11 @@ impl AddressSpace {
         for &t in &emptied[..n] {
             mem.free_table(t);
         }
-        Ok((e & ADDR_MASK & !(size.bytes() - 1), size, Flags::from_leaf(e)))
+        Ok((
+            e & ADDR_MASK & !(size.bytes() - 1),
+            size,
+            Flags::from_leaf(e),
+        ))
     }
 
     /// Changes the permissions of the page starting at `va`.
@@ -463,7 +468,12 @@ fn free_subtree(
         let va = base + ((i as u64) << (12 + 9 * (level - 1)));
         if level == 1 || e & HUGE != 0 {
             let size = PageSize::at_level(level);
-            leaf(va, e & ADDR_MASK & !(size.bytes() - 1), size, Flags::from_leaf(e));
+            leaf(
+                va,
+                e & ADDR_MASK & !(size.bytes() - 1),
+                size,
+                Flags::from_leaf(e),
+            );
         } else {
             free_subtree(mem, e & ADDR_MASK, level - 1, va, leaf);
         }

@@ -16,8 +16,8 @@
 
 use ferrous_rt::abi::{ExitStatus, Grant, Handle, Perms, Rights, SysError, USER_MAP_END, initial};
 use ferrous_rt::checks::Checks;
-use ferrous_rt::sys::{self, SharedBuf};
 use ferrous_rt::println;
+use ferrous_rt::sys::{self, SharedBuf};
 
 use crate::MODULE;
 
@@ -89,10 +89,11 @@ pub fn tables_child() -> i32 {
         "make a one-page frame",
         sys::frame_create(initial::MEMORY, 4096),
     ) {
-        let (mapped, refusal) = strides(|addr| {
-            sys::frame_map(frame, initial::SELF_SPACE, addr, Perms::READ)
-        });
-        println!("hostile-child: one frame mapped {mapped} times at 1 GiB strides, then {refusal:?}");
+        let (mapped, refusal) =
+            strides(|addr| sys::frame_map(frame, initial::SELF_SPACE, addr, Perms::READ));
+        println!(
+            "hostile-child: one frame mapped {mapped} times at 1 GiB strides, then {refusal:?}"
+        );
         c.check(
             "frame_map is refused when the budget cannot pay for page tables",
             refusal == Some(SysError::QuotaExceeded),
@@ -107,8 +108,7 @@ pub fn tables_child() -> i32 {
             (after, before),
         );
     }
-    let (mapped, refusal) =
-        strides(|addr| sys::mem_map(addr, 4096, Perms::READ_WRITE));
+    let (mapped, refusal) = strides(|addr| sys::mem_map(addr, 4096, Perms::READ_WRITE));
     println!("hostile-child: {mapped} anonymous pages at 1 GiB strides, then {refusal:?}");
     c.check(
         "mem_map is refused when the budget cannot pay for the page and its tables",
@@ -130,15 +130,15 @@ const E: u64 = A + 0x40_0000;
 
 pub fn rights() -> i32 {
     let mut c = Checks::new("hostile");
-    let Some(frame) = c.ok(
-        "make a frame",
-        sys::frame_create(initial::MEMORY, 4096),
-    ) else {
+    let Some(frame) = c.ok("make a frame", sys::frame_create(initial::MEMORY, 4096)) else {
         return c.finish("rights");
     };
     // A server hands out a read-only view: read, grant, derive.
     let ro = Rights::READ | Rights::GRANT | Rights::DERIVE;
-    c.ok("mint a read-only capability", sys::cap_mint(frame, RO, ro, 0));
+    c.ok(
+        "mint a read-only capability",
+        sys::cap_mint(frame, RO, ro, 0),
+    );
     let view = c.ok(
         "map it read-only",
         SharedBuf::map(RO, initial::SELF_SPACE, A, false),
@@ -154,7 +154,10 @@ pub fn rights() -> i32 {
             buf.protect(Perms::READ_EXECUTE),
             SysError::PermissionDenied { addr: A },
         );
-        c.ok("narrowing within the rights is allowed", buf.protect(Perms::READ));
+        c.ok(
+            "narrowing within the rights is allowed",
+            buf.protect(Perms::READ),
+        );
     }
     // The full capability writes: the frame is data from now on.
     if let Some(rw) = c.ok(
@@ -163,7 +166,11 @@ pub fn rights() -> i32 {
     ) {
         rw.write(0, 0xc3);
         let seen = view.and_then(|v| v.read(0));
-        c.check("the read-only view sees the write", seen == Some(0xc3), seen);
+        c.check(
+            "the read-only view sees the write",
+            seen == Some(0xc3),
+            seen,
+        );
         c.expect(
             "a writable frame is never mapped executable elsewhere",
             sys::frame_map(frame, initial::SELF_SPACE, C, Perms::READ_EXECUTE),

@@ -285,13 +285,27 @@ fn soft_bits_stay_with_the_leaf_and_the_mmu_ignores_them() {
     let without = Flags::USER_RW.leaf_bits(0x5000, false);
     assert_eq!(with ^ without, 0b101 << entry::SOFT_SHIFT);
     // Bits above the three never reach the entry.
-    assert_eq!(Flags::USER_RW.with_soft(0xff).leaf_bits(0, false) & !entry::SOFT_MASK, without & !0x5000);
+    assert_eq!(
+        Flags::USER_RW.with_soft(0xff).leaf_bits(0, false) & !entry::SOFT_MASK,
+        without & !0x5000
+    );
     // protect writes what it is given, soft bits included.
-    us.protect(&mut mem, va, Flags::USER_RO.with_soft(0b010)).unwrap();
+    us.protect(&mut mem, va, Flags::USER_RO.with_soft(0b010))
+        .unwrap();
     assert_eq!(us.translate(&mem, va).unwrap().flags.soft, 0b010);
     let (pa, size, flags) = us.unmap_leaf(&mut mem, va).unwrap();
-    assert_eq!((pa, size, flags.soft, flags.writable), (0x5000, PageSize::Size4K, 0b010, false));
-    us.map(&mut mem, va, 0x6000, PageSize::Size4K, Flags::USER_RO.with_soft(0b001)).unwrap();
+    assert_eq!(
+        (pa, size, flags.soft, flags.writable),
+        (0x5000, PageSize::Size4K, 0b010, false)
+    );
+    us.map(
+        &mut mem,
+        va,
+        0x6000,
+        PageSize::Size4K,
+        Flags::USER_RO.with_soft(0b001),
+    )
+    .unwrap();
     let mut seen = Vec::new();
     us.destroy(&mut mem, |va, pa, _, f| seen.push((va, pa, f.soft)));
     assert_eq!(seen, [(va, 0x6000, 0b001)]);
@@ -307,13 +321,25 @@ fn a_refused_map_leaves_no_table_behind() {
     // table. Allow only two of them: the map fails on the third.
     mem.limit = Some(before + 2);
     assert_eq!(
-        us.map(&mut mem, 0x4000_0000, 0x1000, PageSize::Size4K, Flags::USER_RW),
+        us.map(
+            &mut mem,
+            0x4000_0000,
+            0x1000,
+            PageSize::Size4K,
+            Flags::USER_RW
+        ),
         Err(MapError::OutOfMemory)
     );
     assert_eq!(mem.live(), before, "the two tables it made are freed");
     assert_eq!(us.table_count(&mem), 1, "and unlinked");
     mem.limit = None;
-    us.map(&mut mem, 0x4000_0000, 0x1000, PageSize::Size4K, Flags::USER_RW)
-        .unwrap();
+    us.map(
+        &mut mem,
+        0x4000_0000,
+        0x1000,
+        PageSize::Size4K,
+        Flags::USER_RW,
+    )
+    .unwrap();
     assert_eq!(us.table_count(&mem), 4);
 }
