@@ -5,10 +5,12 @@
 //! `process::create` then gives the image a thread that enters ring 3.
 
 use crate::arch;
-use crate::mm::kspace::UserSpace;
-use ferrous_abi::{PAGE_SIZE, USER_MAP_END};
+use crate::memory::Memory;
+use crate::mm::uspace::UserSpace;
+use alloc::sync::Arc;
+use ferrous_abi::{PAGE_SIZE, SysError, USER_MAP_END};
 use ferrous_elfload::{ElfError, Perms};
-use ferrous_paging::{Flags, MapError};
+use ferrous_paging::Flags;
 
 /// Lowest address a program may use: page 0 stays unmapped so null
 /// dereferences fault.
@@ -23,8 +25,9 @@ pub const ARGS_PAGE: u64 = STACK_TOP + PAGE_SIZE;
 pub enum LoadError {
     /// The file is not a loadable program (the reason is specific).
     Elf(ElfError),
-    /// Building the address space failed.
-    Map(MapError),
+    /// Building the address space failed: its budget could not pay
+    /// (`QuotaExceeded`) or the machine is out of memory.
+    Space(SysError),
     ArgsTooLarge(usize),
 }
 
@@ -32,7 +35,7 @@ impl core::fmt::Display for LoadError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             LoadError::Elf(e) => write!(f, "bad ELF: {e}"),
-            LoadError::Map(e) => write!(f, "cannot build the address space: {e}"),
+            LoadError::Space(e) => write!(f, "cannot build the address space: {e}"),
             LoadError::ArgsTooLarge(n) => write!(f, "{n} bytes of arguments exceed a page"),
         }
     }
@@ -58,15 +61,16 @@ fn flags(p: Perms) -> Flags {
     }
 }
 
-/// Loads `elf` with argument bytes `args` into a new address space.
-pub fn load(elf: &[u8], args: &[u8]) -> Result<Image, LoadError> {
+/// Loads `elf` with argument bytes `args` into a new address space whose
+/// frames and tables are charged to `budget` as they are made.
+pub fn load(elf: &[u8], args: &[u8], budget: Option<Arc<Memory>>) -> Result<Image, LoadError> {
     // Segments stay below the stack's guard page.
     let plan = ferrous_elfload::plan(elf, USER_IMAGE_START..STACK_TOP - STACK_SIZE - PAGE_SIZE)
         .map_err(LoadError::Elf)?;
     if args.len() as u64 > PAGE_SIZE {
         return Err(LoadError::ArgsTooLarge(args.len()));
     }
-    let mut space = UserSpace::new().map_err(LoadError::Map)?;
+    let mut space = UserSpace::new(budget).map_err(LoadError::Space)?;
     match fill(&mut space, elf, &plan, args) {
         Ok(image_pages) => Ok(Image {
             space,
@@ -99,7 +103,7 @@ fn fill(
         for page in seg.pages().step_by(PAGE_SIZE as usize) {
             let pa = space
                 .map_new(page, flags(seg.perms))
-                .map_err(LoadError::Map)?;
+                .map_err(LoadError::Space)?;
             pages += 1;
             let from = data.start.max(page);
             let to = data.end.min(page + PAGE_SIZE);
@@ -112,12 +116,14 @@ fn fill(
     // The stack, with the page below it left unmapped as a guard.
     let mut va = STACK_TOP - STACK_SIZE;
     while va < STACK_TOP {
-        space.map_new(va, Flags::USER_RW).map_err(LoadError::Map)?;
+        space
+            .map_new(va, Flags::USER_RW)
+            .map_err(LoadError::Space)?;
         va += PAGE_SIZE;
     }
     let pa = space
         .map_new(ARGS_PAGE, Flags::USER_RO)
-        .map_err(LoadError::Map)?;
+        .map_err(LoadError::Space)?;
     arch::mm::copy_to_frame(pa, 0, args);
     Ok(pages)
 }

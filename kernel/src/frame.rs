@@ -3,14 +3,24 @@
 //! next to IPC). A mapping lives as long as the capability it was made
 //! with: deleting or revoking that capability, or the end of the process
 //! holding it, unmaps it from the space it went into.
+//!
+//! Rights hold for the life of a mapping: each page records what the
+//! capability it came through allows (`uspace::Soft`), and `mem_protect`
+//! can only narrow within that. W^X holds across aliases too: a frame is
+//! *data* or *code* for its whole life, fixed by the first mapping that
+//! could write or execute it (a capability with both rights decides by the
+//! permissions asked for: execute makes code, anything else data). Later
+//! mappings may never write code or execute data (`WriteAndExecute`).
 
 use crate::memory::Memory;
 use crate::mm::frames::{self, FrameKind};
+use crate::mm::uspace::Soft;
 use crate::process::Process;
 use crate::sync::SpinLock;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use ferrous_abi::{PAGE_SIZE, SysError};
+use core::sync::atomic::{AtomicU8, Ordering};
+use ferrous_abi::{PAGE_SIZE, Rights, SysError};
 use ferrous_caps::CSpaceId;
 use ferrous_paging::Flags;
 
@@ -24,10 +34,17 @@ struct Mapping {
     addr: u64,
 }
 
+/// What a frame is for (`FrameObj::use_`), fixed once.
+const UNDECIDED: u8 = 0;
+const DATA: u8 = 1;
+const CODE: u8 = 2;
+
 pub struct FrameObj {
     pages: Vec<u64>,
     memory: Arc<Memory>,
     mappings: SpinLock<Vec<Mapping>>,
+    /// `UNDECIDED`, `DATA` or `CODE`.
+    use_: AtomicU8,
 }
 
 impl FrameObj {
@@ -62,6 +79,7 @@ impl FrameObj {
             pages,
             memory,
             mappings: SpinLock::new(Vec::new()),
+            use_: AtomicU8::new(UNDECIDED),
         }))
     }
 
@@ -69,14 +87,55 @@ impl FrameObj {
         self.pages.len() as u64 * PAGE_SIZE
     }
 
-    /// Maps every page at `addr..` in `target`, on behalf of the capability
-    /// in `via`; nothing changes if a page is taken (`AlreadyMapped`).
+    /// What a mapping with `flags` through a capability with `rights` may
+    /// become, fixing the frame as data or code if it is not yet:
+    /// `WriteAndExecute` (argument `arg`) if `flags` would write code or
+    /// execute data.
+    pub fn ceiling(&self, rights: Rights, flags: Flags, arg: u8) -> Result<Soft, SysError> {
+        let mut use_ = self.use_.load(Ordering::Acquire);
+        loop {
+            let mut may_write = rights.contains(Rights::WRITE) && use_ != CODE;
+            let mut may_execute = rights.contains(Rights::EXECUTE) && use_ != DATA;
+            if (flags.writable && !may_write) || (flags.executable && !may_execute) {
+                return Err(SysError::WriteAndExecute { arg });
+            }
+            if may_write && may_execute {
+                // Undecided and both allowed: what was asked for decides.
+                may_write = !flags.executable;
+                may_execute = flags.executable;
+            }
+            let decided = match (may_write, may_execute) {
+                (true, _) => DATA,
+                (_, true) => CODE,
+                _ => use_,
+            };
+            if decided == use_ {
+                return Ok(Soft::borrowed(may_write, may_execute));
+            }
+            match self.use_.compare_exchange(
+                UNDECIDED,
+                decided,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(Soft::borrowed(may_write, may_execute)),
+                // Another mapping decided first: judge again.
+                Err(now) => use_ = now,
+            }
+        }
+    }
+
+    /// Maps every page at `addr..` in `target` with `flags` and the
+    /// ceiling `soft`, on behalf of the capability in `via`; nothing
+    /// changes if a page is taken (`AlreadyMapped`) or the target's budget
+    /// cannot pay for the page tables (`QuotaExceeded`).
     pub fn map(
         &self,
         via: (CSpaceId, u32),
         target: &Arc<Process>,
         addr: u64,
         flags: Flags,
+        soft: Soft,
     ) -> Result<(), SysError> {
         let mut m = self.mappings.lock();
         m.try_reserve(1).map_err(|_| SysError::OutOfMemory)?;
@@ -90,11 +149,11 @@ impl FrameObj {
                 }
                 for (i, &pa) in self.pages.iter().enumerate() {
                     let va = addr + i as u64 * PAGE_SIZE;
-                    if s.map_borrowed(va, pa, flags).is_err() {
+                    if let Err(e) = s.map_borrowed(va, pa, flags, soft) {
                         for (j, &pa) in self.pages.iter().enumerate().take(i) {
                             s.unmap_borrowed(addr + j as u64 * PAGE_SIZE, pa);
                         }
-                        return Err(SysError::OutOfMemory);
+                        return Err(e);
                     }
                 }
                 Ok(())

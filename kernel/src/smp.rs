@@ -4,7 +4,7 @@
 //! scheduler.
 
 use crate::arch::{self, acpi::Platform, apic, percpu::MAX_CPUS, smp::ApStart};
-use crate::mm::{frames, kspace, shootdown, stacks};
+use crate::mm::{frames, shootdown, stacks};
 use crate::thread;
 use alloc::boxed::Box;
 use core::sync::atomic::AtomicBool;
@@ -23,14 +23,19 @@ pub fn start_aps(p: &Platform) {
         log::warn!("smp: no page below 1 MiB for the trampoline; running on one CPU");
         return;
     };
-    let mut space = match kspace::UserSpace::new() {
+    let mut space = match crate::mm::uspace::UserSpace::new(None) {
         Ok(s) => s,
         Err(e) => {
             log::warn!("smp: no trampoline address space ({e}); running on one CPU");
             return;
         }
     };
-    if let Err(e) = space.map_borrowed(low, low, Flags::USER_RX) {
+    if let Err(e) = space.map_borrowed(
+        low,
+        low,
+        Flags::USER_RX,
+        crate::mm::uspace::Soft::borrowed(false, true),
+    ) {
         log::warn!("smp: cannot map the trampoline ({e}); running on one CPU");
         space.destroy();
         return;

@@ -34,7 +34,7 @@ fn check_program(boot: &Boot, name: &'static str) -> Outcome {
         .map_err(|_| "module is not a valid program")?;
     let free = frames::stats().free;
     let args = b"hello\0--verbose\0";
-    let mut image = exec::load(elf, args).map_err(|e| {
+    let mut image = exec::load(elf, args, None).map_err(|e| {
         log::error!("exec: {name}: {e}");
         "load failed"
     })?;
@@ -130,7 +130,7 @@ pub fn elf_load(boot: &Boot) -> Outcome {
     let hello = boot.data.module("hello").ok_or("boot module missing")?;
     ensure(
         matches!(
-            exec::load(b"\x7fELF but not really", b""),
+            exec::load(b"\x7fELF but not really", b"", None),
             Err(LoadError::Elf(ElfError::Malformed(_)))
         ),
         "garbage accepted",
@@ -138,21 +138,21 @@ pub fn elf_load(boot: &Boot) -> Outcome {
     let wx = with_writable_text(hello).ok_or("cannot patch")?;
     ensure(
         matches!(
-            exec::load(&wx, b""),
+            exec::load(&wx, b"", None),
             Err(LoadError::Elf(ElfError::WritableAndExecutable(_)))
         ),
         "W+X segment accepted",
     )?;
     ensure(
         matches!(
-            exec::load(&hello[..hello.len() / 2], b""),
+            exec::load(&hello[..hello.len() / 2], b"", None),
             Err(LoadError::Elf(_))
         ),
         "truncated program accepted",
     )?;
     ensure(
         matches!(
-            exec::load(hello, &[0u8; 5000]),
+            exec::load(hello, &[0u8; 5000], None),
             Err(LoadError::ArgsTooLarge(5000))
         ),
         "oversized arguments accepted",

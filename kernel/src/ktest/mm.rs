@@ -314,8 +314,8 @@ pub fn hardening(_: &Boot) -> Outcome {
 }
 
 /// A user space with a writable page at 0x40_0000 and a read-only one after.
-fn user_space() -> Result<kspace::UserSpace, &'static str> {
-    let mut us = kspace::UserSpace::new().map_err(|_| "user space")?;
+fn user_space() -> Result<crate::mm::uspace::UserSpace, &'static str> {
+    let mut us = crate::mm::uspace::UserSpace::new(None).map_err(|_| "user space")?;
     us.map_new(0x40_0000, Flags::USER_RW)
         .map_err(|_| "map user rw")?;
     us.map_new(0x40_1000, Flags::USER_RO)
@@ -433,7 +433,7 @@ pub fn stack_overflow(_: &Boot) -> Outcome {
 }
 
 pub fn smap(_: &Boot) -> Outcome {
-    let mut us = user_space()?;
+    let us = user_space()?;
     crate::thread::preempt_disable();
     arch::mm::switch_root(us.root());
     let _ = probe::user_read_without_stac(0x40_0000);
@@ -443,7 +443,7 @@ pub fn smap(_: &Boot) -> Outcome {
 }
 
 pub fn smep(_: &Boot) -> Outcome {
-    let mut us = kspace::UserSpace::new().map_err(|_| "user space")?;
+    let mut us = crate::mm::uspace::UserSpace::new(None).map_err(|_| "user space")?;
     us.map_new(0x40_0000, Flags::USER_RX)
         .map_err(|_| "map user rx")?;
     crate::thread::preempt_disable();
@@ -494,4 +494,88 @@ pub fn bench(_: &Boot) -> Outcome {
         after.allocated(FrameKind::PageTable) == tables,
         "benchmarks leaked page tables",
     )
+}
+
+/// A user space charges every frame and table to its budget as it makes
+/// them, refuses with `QuotaExceeded` when the budget cannot pay (nothing
+/// leaks), refunds everything on teardown; a borrowed page keeps the
+/// ceiling it was mapped with.
+pub fn user_budget(_: &Boot) -> Outcome {
+    use crate::memory::Memory;
+    use crate::mm::uspace::{Soft, UserSpace};
+    use ferrous_abi::SysError;
+    const BUDGET: u64 = 64 * 4096;
+    let budget = Memory::root(BUDGET);
+    let free_before = frames::stats().free;
+    let mut us = UserSpace::new(Some(budget.clone())).map_err(|_| "user space")?;
+    ensure(us.charged() == 4096, "the root table is charged")?;
+    // One page per 1 GiB: each needs a page table and a directory (and,
+    // every 512 GiB, a PDPT) — the page-table amplification attack.
+    let mut va = 0x4000_0000u64;
+    let mut mapped = 0;
+    let refusal = loop {
+        match us.map_new(va, Flags::USER_RW) {
+            Ok(_) => mapped += 1,
+            Err(e) => break e,
+        }
+        va += 1 << 30;
+    };
+    log::info!("mm-user-budget: {mapped} pages at 1 GiB strides, then {refusal}");
+    ensure(refusal == SysError::QuotaExceeded, "refused for the budget")?;
+    ensure(
+        mapped >= 10 && mapped < 30,
+        "tables cost about 2 pages per page",
+    )?;
+    ensure(
+        us.charged() == BUDGET - budget.available(),
+        "the space's charge is what the budget lost",
+    )?;
+    ensure(budget.available() < 3 * 4096, "the budget is spent")?;
+    // Unmapping refunds the page and the tables it emptied.
+    let before = budget.available();
+    us.unmap_range(0x4000_0000, 0x4000_1000);
+    ensure(
+        budget.available() == before + 3 * 4096,
+        "unmap refunds the page, its table and its directory",
+    )?;
+    // A borrowed read-only page with a read-only ceiling cannot be made
+    // writable or executable; one that may write can.
+    let pa = frames::alloc(0, FrameKind::Test).map_err(|_| "frame")?;
+    us.map_borrowed(
+        0x4000_0000,
+        pa,
+        Flags::USER_RO,
+        Soft::borrowed(false, false),
+    )
+    .map_err(|_| "map borrowed")?;
+    ensure(
+        us.protect(0x4000_0000, Flags::USER_RW)
+            == Err(SysError::PermissionDenied { addr: 0x4000_0000 }),
+        "a read-only ceiling refuses write",
+    )?;
+    ensure(
+        us.protect(0x4000_0000, Flags::USER_RX)
+            == Err(SysError::PermissionDenied { addr: 0x4000_0000 }),
+        "a read-only ceiling refuses execute",
+    )?;
+    let t = us.translate(0x4000_0000).ok_or("borrowed page gone")?;
+    ensure(!t.flags.writable && !t.flags.executable, "still read-only")?;
+    us.unmap_borrowed(0x4000_0000, pa);
+    us.map_borrowed(0x4000_0000, pa, Flags::USER_RO, Soft::borrowed(true, false))
+        .map_err(|_| "map borrowed again")?;
+    ensure(
+        us.protect(0x4000_0000, Flags::USER_RW).is_ok(),
+        "a writable ceiling allows write",
+    )?;
+    ensure(
+        us.protect(0x4000_0000, Flags::USER_RX).is_err(),
+        "but not execute",
+    )?;
+    us.destroy();
+    // Teardown must not free the borrowed frame.
+    frames::free(pa, 0).map_err(|_| "the borrowed frame was freed by teardown")?;
+    ensure(budget.available() == BUDGET, "teardown refunds every byte")?;
+    ensure(frames::stats().free == free_before, "no frame leaked")?;
+    log::info!("mm-user-budget: refused at the budget, all refunded, ceilings hold");
+    Ok(())
 }

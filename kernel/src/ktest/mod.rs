@@ -87,6 +87,11 @@ const TESTS: &[Test] = &[
         run: mm::usercopy,
     },
     Test {
+        name: "mm-user-budget",
+        about: "a user space charges its frames and page tables to its budget, refuses past it and refunds all; mapping ceilings hold",
+        run: mm::user_budget,
+    },
+    Test {
         name: "mm-write-text",
         about: "writing kernel text faults with a decoded report",
         run: mm::write_text,

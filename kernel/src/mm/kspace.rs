@@ -1,5 +1,5 @@
-//! The kernel address space (the loader's tables, adopted) and user address
-//! spaces that share its upper half.
+//! The kernel address space (the loader's tables, adopted), whose upper
+//! half every user space (`uspace`) shares.
 //!
 //! Lock order: stacks / heap → KERNEL → frames.
 
@@ -93,123 +93,9 @@ pub fn translate_current(va: u64) -> Option<Option<Translation>> {
     Some(AddressSpace::from_root(arch::mm::current_root(), half).translate(&tables(), va))
 }
 
-/// A user address space owning the frames it maps. Dropping it without
-/// `destroy` would leak, so `destroy` is the only way out.
-pub struct UserSpace {
-    space: Option<AddressSpace>,
-    /// Frames mapped but not owned (never freed by `destroy`).
-    borrowed: alloc::vec::Vec<u64>,
-}
-
-impl UserSpace {
-    pub fn new() -> Result<UserSpace, MapError> {
-        let guard = KERNEL.lock();
-        let kernel = guard.as_ref().ok_or(MapError::OutOfMemory)?;
-        let space = AddressSpace::new_user(&mut tables(), kernel)?;
-        Ok(UserSpace {
-            space: Some(space),
-            borrowed: alloc::vec::Vec::new(),
-        })
-    }
-
-    fn space(&mut self) -> &mut AddressSpace {
-        self.space.as_mut().expect("user space used after destroy")
-    }
-
-    /// Maps a fresh zeroed frame at `va` with `flags` (which must be user flags).
-    pub fn map_new(&mut self, va: u64, flags: Flags) -> Result<u64, MapError> {
-        let pa = frames::alloc(0, FrameKind::User).map_err(|_| MapError::OutOfMemory)?;
-        arch::mm::zero_frame(pa);
-        if let Err(e) = self
-            .space()
-            .map(&mut tables(), va, pa, PageSize::Size4K, flags)
-        {
-            let _ = frames::free(pa, 0);
-            return Err(e);
-        }
-        Ok(pa)
-    }
-
-    /// Maps a frame this space does not own (device memory, the SMP
-    /// trampoline); `destroy` leaves it alone.
-    pub fn map_borrowed(&mut self, va: u64, pa: u64, flags: Flags) -> Result<(), MapError> {
-        self.borrowed
-            .try_reserve(1)
-            .map_err(|_| MapError::OutOfMemory)?;
-        self.space()
-            .map(&mut tables(), va, pa, PageSize::Size4K, flags)?;
-        self.borrowed.push(pa);
-        Ok(())
-    }
-
-    /// Unmaps the 4 KiB pages in `[from, to)` that are mapped and frees
-    /// their frames (borrowed frames excepted); returns how many frames it
-    /// freed (what the process had been charged for).
-    pub fn unmap_range(&mut self, from: u64, to: u64) -> u64 {
-        let mut freed = 0;
-        for va in (from..to).step_by(4096) {
-            if let Ok((pa, _)) = self.space().unmap(&mut tables(), va) {
-                match self.borrowed.iter().position(|&b| b == pa) {
-                    Some(i) => {
-                        self.borrowed.swap_remove(i);
-                    }
-                    None => {
-                        let _ = frames::free(pa, 0);
-                        freed += 1;
-                    }
-                }
-            }
-        }
-        freed
-    }
-
-    /// Unmaps `va` if it maps the borrowed frame `pa` (and forgets it).
-    pub fn unmap_borrowed(&mut self, va: u64, pa: u64) {
-        if self.translate(va).is_some_and(|t| t.frame == pa)
-            && self.space().unmap(&mut tables(), va).is_ok()
-            && let Some(i) = self.borrowed.iter().position(|&b| b == pa)
-        {
-            self.borrowed.swap_remove(i);
-        }
-    }
-
-    pub fn protect(&mut self, va: u64, flags: Flags) -> Result<(), MapError> {
-        self.space().protect(&mut tables(), va, flags).map(|_| ())
-    }
-
-    pub fn translate(&mut self, va: u64) -> Option<Translation> {
-        self.space().translate(&tables(), va)
-    }
-
-    pub fn root(&mut self) -> u64 {
-        self.space().root()
-    }
-
-    /// Unmaps everything, frees the frames and tables. Switches back to the
-    /// kernel tables first if this space is active.
-    pub fn destroy(mut self) {
-        let space = self.space.take().expect("destroyed once");
-        if arch::mm::current_root() == space.root() {
-            let root = KERNEL.lock().as_ref().map(|k| k.root());
-            if let Some(root) = root {
-                arch::mm::switch_root(root);
-            }
-        }
-        let borrowed = core::mem::take(&mut self.borrowed);
-        space.destroy(&mut tables(), |_, pa, size| {
-            if borrowed.contains(&pa) {
-                return;
-            }
-            let order = match size {
-                PageSize::Size4K => 0,
-                PageSize::Size2M => 9,
-                PageSize::Size1G => 18,
-            };
-            if let Err(e) = frames::free(pa, order) {
-                log::error!("user space teardown: {e}");
-            }
-        });
-    }
+/// Runs `f` on the kernel address space (user spaces copy its half).
+pub fn with_kernel_space<R>(f: impl FnOnce(&AddressSpace) -> R) -> Option<R> {
+    KERNEL.lock().as_ref().map(f)
 }
 
 /// Switches to the kernel's own tables.

@@ -18,6 +18,7 @@ pub mod heap;
 pub mod kspace;
 pub mod shootdown;
 pub mod stacks;
+pub mod uspace;
 
 use crate::arch::{self, BootData};
 use core::fmt;

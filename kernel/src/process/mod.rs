@@ -19,7 +19,7 @@ use crate::arch;
 use crate::cap;
 use crate::exec::{self, LoadError};
 use crate::memory::Memory;
-use crate::mm::kspace::UserSpace;
+use crate::mm::uspace::UserSpace;
 use crate::sync::SpinLock;
 use crate::thread::{self, Priority, WaitQueue};
 use alloc::sync::Arc;
@@ -31,8 +31,10 @@ use ferrous_caps::CSpaceId;
 const RUNNING: u64 = u64::MAX;
 static NEXT_PROCESS_ID: AtomicU64 = AtomicU64::new(1);
 pub const USER_PRIORITY: Priority = Priority(12);
-/// Charged per process beyond its pages: page tables and bookkeeping.
-const PROCESS_OVERHEAD: u64 = 8 * PAGE_SIZE;
+/// Charged per process beyond its pages and page tables (which its
+/// address space charges as it makes them): the process record, its
+/// capability table and bookkeeping.
+const PROCESS_OVERHEAD: u64 = 2 * PAGE_SIZE;
 /// Charged per thread: its kernel stack and record.
 const THREAD_COST: u64 = thread::STACK_SIZE + PAGE_SIZE;
 /// Most threads one process may have at once.
@@ -46,8 +48,9 @@ pub struct Process {
     pub cspace: CSpaceId,
     /// What everything this process holds is charged to.
     memory: Arc<Memory>,
-    /// Bytes charged to `memory` on this process's behalf, refunded when
-    /// the address space goes.
+    /// Bytes charged to `memory` on this process's behalf besides its
+    /// address space's frames and tables (which the space counts itself),
+    /// refunded when the address space goes.
     charged: AtomicU64,
     space: SpinLock<Option<UserSpace>>,
     root: u64,
@@ -75,6 +78,8 @@ const STATS: usize = 4;
 
 /// In `Process::threads`: the address space is gone for good.
 const CLOSED: u64 = 1 << 63;
+/// In `Process::threads`: and everything charged for it is refunded.
+const RELEASED: u64 = 1 << 62;
 
 /// A user thread: the kernel thread record points here.
 pub struct UserThread {
@@ -106,6 +111,7 @@ impl SpawnError {
     pub fn to_sys(self) -> SysError {
         match self {
             SpawnError::Load(LoadError::Elf(_)) => SysError::BadElf,
+            SpawnError::Load(LoadError::Space(e)) => e,
             SpawnError::Sys(e) => e,
             _ => SysError::OutOfMemory,
         }
@@ -138,7 +144,10 @@ impl Process {
                 ProcessMetric::IpcSent => stat(Stat::IpcSent),
                 ProcessMetric::Faults => stat(Stat::Faults),
                 ProcessMetric::CpuNs => stat(Stat::CpuNsDone) + live,
-                ProcessMetric::MemoryCharged => self.charged.load(Ordering::Relaxed),
+                ProcessMetric::MemoryCharged => {
+                    self.charged.load(Ordering::Relaxed)
+                        + self.with_space(|s| s.charged()).unwrap_or(0)
+                }
             };
         }
         words
@@ -183,7 +192,14 @@ impl Process {
         self.memory.refund(taken);
     }
 
-    /// Blocks until the process has ended, `timeout_ns` passed (0 polls,
+    /// Whether its address space is gone and every charge refunded (after
+    /// it ended).
+    pub fn is_released(&self) -> bool {
+        self.threads.load(Ordering::Acquire) & RELEASED != 0
+    }
+
+    /// Blocks until the process has ended and its memory is back in its
+    /// budget, `timeout_ns` passed (0 polls,
     /// `u64::MAX` waits for ever), the caller's process is ending, or the
     /// capability `still_held` checks is gone.
     pub fn wait(
@@ -193,11 +209,12 @@ impl Process {
     ) -> Result<ExitStatus, SysError> {
         let deadline = arch::time::now_ns().saturating_add(timeout_ns);
         loop {
-            if let Some(s) = self.status() {
+            // Ended and released: what it held is back in its budget.
+            if let Some(s) = self.status().filter(|_| self.is_released()) {
                 return Ok(s);
             }
             wait_step(&self.exited, deadline, timeout_ns, &still_held, || {
-                !self.is_running()
+                self.is_released()
             })?;
         }
     }
@@ -268,7 +285,8 @@ impl Process {
         }
     }
 
-    /// Frees the address space and refunds every charge; once.
+    /// Frees the address space and refunds every charge; once. Waiters
+    /// wake again: `process_wait` returns only after this.
     fn close(&self) {
         let mut guard = self.space.lock();
         if let Some(space) = guard.take() {
@@ -276,6 +294,8 @@ impl Process {
             drop(guard);
             space.destroy();
             self.memory.refund(charged);
+            self.threads.fetch_or(RELEASED, Ordering::AcqRel);
+            self.exited.wake_all();
         }
     }
 }
@@ -353,20 +373,22 @@ pub fn create(
     memory: Arc<Memory>,
 ) -> Result<(Arc<Process>, thread::UserStart), SpawnError> {
     let exec::Image {
-        mut space,
+        space,
         entry,
         stack_top,
         args: args_va,
         args_len,
-        image_pages,
-    } = exec::load(elf, args).map_err(SpawnError::Load)?;
-    // The image pages, the stack, the argument page, the tables.
-    let bytes =
-        (image_pages as u64 + exec::STACK_SIZE / PAGE_SIZE + 1) * PAGE_SIZE + PROCESS_OVERHEAD;
-    if let Err(e) = memory.charge(bytes) {
-        space.destroy();
-        return Err(SpawnError::Sys(e));
-    }
+        ..
+    } = {
+        // The bookkeeping first; the space charges its pages and tables
+        // to `memory` as it makes them.
+        memory.charge(PROCESS_OVERHEAD).map_err(SpawnError::Sys)?;
+        exec::load(elf, args, Some(memory.clone())).map_err(|e| {
+            memory.refund(PROCESS_OVERHEAD);
+            SpawnError::Load(e)
+        })?
+    };
+    let bytes = PROCESS_OVERHEAD;
     let cspace = match cap::create_cspace() {
         Ok(s) => s,
         Err(e) => {

@@ -30,7 +30,7 @@ pub fn map(
     if perms.contains(Perms::EXECUTE) {
         needed = needed | Rights::EXECUTE;
     }
-    let (f, _) = cap::lookup_as::<kind::Frame>(me.cspace, op, frame, 0, needed)?;
+    let (f, cap) = cap::lookup_as::<kind::Frame>(me.cspace, op, frame, 0, needed)?;
     let target = space::target(me, op, space, 1, space::map_rights(perms))?;
     let addr = addr.addr();
     if addr == 0 {
@@ -42,7 +42,9 @@ pub fn map(
     {
         return Err(SysError::RangeOutsideUser { arg: 2 });
     }
-    f.map((me.cspace, frame.0), &target, addr, space::flags(perms))?;
+    let flags = space::flags(perms);
+    let ceiling = f.ceiling(cap.rights, flags, 3)?;
+    f.map((me.cspace, frame.0), &target, addr, flags, ceiling)?;
     trace::emit(
         EventType::MemMap,
         [target.id, addr, f.len(), perms.bits()],

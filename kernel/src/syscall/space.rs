@@ -1,7 +1,7 @@
 //! Address spaces: `mem_map`, `mem_unmap`, `mem_protect`.
 
 use crate::cap::{self, kind};
-use crate::mm::kspace::UserSpace;
+use crate::mm::uspace::UserSpace;
 use crate::process::Process;
 use crate::trace;
 use alloc::sync::Arc;
@@ -76,10 +76,10 @@ pub fn map(
     if len > MAX_MAP_LEN {
         return Err(SysError::LengthTooLarge { arg: 2 });
     }
-    // Refused before any work if the budget cannot cover it.
-    target.charge(len)?;
     trace::emit(EventType::MemMap, [target.id, addr, len, perms.bits()], 0);
-    let result = target
+    // Each page and each table is charged as it is made; on any refusal
+    // what was mapped is undone (and refunded).
+    target
         .with_space(|s| {
             let mut va = addr;
             while va < addr + len {
@@ -87,39 +87,40 @@ pub fn map(
                     s.unmap_range(addr, va);
                     return Err(SysError::AlreadyMapped { addr: va });
                 }
-                if s.map_new(va, flags(perms)).is_err() {
+                if let Err(e) = s.map_new(va, flags(perms)) {
                     s.unmap_range(addr, va);
-                    let args = [addr + len - va, target.id, 0, 0];
-                    trace::emit(EventType::MemOom, args, 0);
-                    return Err(SysError::OutOfMemory);
+                    if e == SysError::OutOfMemory {
+                        let args = [addr + len - va, target.id, 0, 0];
+                        trace::emit(EventType::MemOom, args, 0);
+                    }
+                    return Err(e);
                 }
                 va += 4096;
             }
             Ok(addr)
         })
-        .unwrap_or(Err(SysError::ObjectGone));
-    if result.is_err() {
-        target.uncharge(len);
-    }
-    result
+        .unwrap_or(Err(SysError::ObjectGone))
 }
 
 pub fn unmap(me: &Process, space: Handle, addr: UserPtr, len: u64) -> Result<u64, SysError> {
     let target = target(me, Sysno::MemUnmap, space, 0, Rights::WRITE)?;
     let addr = addr.addr();
     trace::emit(EventType::MemUnmap, [target.id, addr, len, 0], 0);
-    // Only the pages the process owned were charged to it: frame pages
-    // stay charged to their frame's memory.
-    let freed = target
+    // The space refunds the frames it owned and the tables it freed; a
+    // frame object's pages stay charged to the frame's memory.
+    target
         .with_space(|s| {
             all_mapped(s, addr, len)?;
-            Ok(s.unmap_range(addr, addr + len))
+            s.unmap_range(addr, addr + len);
+            Ok(0)
         })
-        .unwrap_or(Err(SysError::ObjectGone))?;
-    target.uncharge(freed * 4096);
-    Ok(0)
+        .unwrap_or(Err(SysError::ObjectGone))
 }
 
+/// Changes the permissions of whole mappings, each page only within what
+/// its mapping may become (the rights of the capability a frame came
+/// through): else `PermissionDenied` at the first page that may not, and
+/// nothing changes.
 pub fn protect(
     me: &Process,
     space: Handle,
@@ -129,12 +130,15 @@ pub fn protect(
 ) -> Result<u64, SysError> {
     let target = target(me, Sysno::MemProtect, space, 0, map_rights(perms))?;
     let addr = addr.addr();
+    let flags = flags(perms);
     target
         .with_space(|s| {
             all_mapped(s, addr, len)?;
             for va in (addr..addr + len).step_by(4096) {
-                s.protect(va, flags(perms))
-                    .map_err(|_| SysError::BadAddress { addr: va })?;
+                s.may_become(va, flags)?;
+            }
+            for va in (addr..addr + len).step_by(4096) {
+                s.protect(va, flags)?;
             }
             Ok(0)
         })

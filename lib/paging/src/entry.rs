@@ -8,6 +8,9 @@ pub const CACHE_DISABLE: u64 = 1 << 4;
 pub const HUGE: u64 = 1 << 7;
 pub const GLOBAL: u64 = 1 << 8;
 pub const NO_EXECUTE: u64 = 1 << 63;
+/// Bits 9..12 of an entry: the MMU ignores them; [`Flags::soft`] lives there.
+pub const SOFT_SHIFT: u32 = 9;
+pub const SOFT_MASK: u64 = 0b111 << SOFT_SHIFT;
 /// Physical address bits 12..52 of an entry.
 pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
@@ -21,6 +24,11 @@ pub struct Flags {
     pub global: bool,
     /// Uncached (device memory).
     pub uncached: bool,
+    /// Three bits of the leaf the MMU ignores (only the low three count):
+    /// the owner's own facts about the mapping, kept with it. The kernel
+    /// records there whether it owns the frame and what the mapping may
+    /// become (`mm::kspace::Soft`).
+    pub soft: u8,
 }
 
 impl Flags {
@@ -30,6 +38,7 @@ impl Flags {
         user: false,
         global: true,
         uncached: false,
+        soft: 0,
     };
     pub const KERNEL_RW: Flags = Flags {
         writable: true,
@@ -45,6 +54,7 @@ impl Flags {
         user: true,
         global: false,
         uncached: false,
+        soft: 0,
     };
     pub const USER_RW: Flags = Flags {
         writable: true,
@@ -76,7 +86,12 @@ impl Flags {
         if huge {
             e |= HUGE;
         }
-        e
+        e | (u64::from(self.soft) << SOFT_SHIFT) & SOFT_MASK
+    }
+
+    /// These permissions with `soft` as the owner's bits.
+    pub const fn with_soft(self, soft: u8) -> Flags {
+        Flags { soft, ..self }
     }
 
     /// The permissions a leaf entry grants on its own.
@@ -87,6 +102,7 @@ impl Flags {
             user: e & USER != 0,
             global: e & GLOBAL != 0,
             uncached: e & CACHE_DISABLE != 0,
+            soft: ((e & SOFT_MASK) >> SOFT_SHIFT) as u8,
         }
     }
 }

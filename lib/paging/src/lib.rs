@@ -223,12 +223,21 @@ impl AddressSpace {
         }
         let branch = PRESENT | WRITABLE | if flags.user { USER } else { 0 };
         let mut table = self.root;
+        // Tables this call linked in (parent, index, table), to take out
+        // again if it fails: a refused map leaves no table behind.
+        let mut made = [(0u64, 0usize, 0u64); 3];
+        let mut n = 0;
         for level in (size.leaf_level() + 1..=4).rev() {
             let i = index(va, level);
             let e = mem.read(table, i);
             table = if e & PRESENT == 0 {
-                let t = mem.alloc_table().ok_or(MapError::OutOfMemory)?;
+                let Some(t) = mem.alloc_table() else {
+                    self.undo(mem, va, &made[..n]);
+                    return Err(MapError::OutOfMemory);
+                };
                 mem.write(table, i, t | branch);
+                made[n] = (table, i, t);
+                n += 1;
                 t
             } else if e & HUGE != 0 && level < 4 {
                 return Err(MapError::SizeConflict(va));
@@ -253,6 +262,22 @@ impl AddressSpace {
         }
         mem.write(table, i, flags.leaf_bits(pa, level > 1));
         Ok(())
+    }
+
+    /// Unlinks and frees the tables a failed [`AddressSpace::map`] of `va`
+    /// linked in (they hold no entry yet), deepest first.
+    fn undo(&mut self, mem: &mut impl TableMemory, va: u64, made: &[(u64, usize, u64)]) {
+        if made.is_empty() {
+            return;
+        }
+        for &(parent, i, _) in made.iter().rev() {
+            mem.write(parent, i, 0);
+        }
+        // Paging-structure caches may hold the links: flush before freeing.
+        mem.flush(self.root, va, PageSize::Size4K.bytes());
+        for &(_, _, t) in made.iter().rev() {
+            mem.free_table(t);
+        }
     }
 
     /// The path to the leaf covering `va`: tables from the root down and the
@@ -319,6 +344,17 @@ impl AddressSpace {
         mem: &mut impl TableMemory,
         va: u64,
     ) -> Result<(u64, PageSize), MapError> {
+        self.unmap_leaf(mem, va)
+            .map(|(frame, size, _)| (frame, size))
+    }
+
+    /// As [`AddressSpace::unmap`], also returning the leaf's own flags
+    /// (with its [`Flags::soft`] bits).
+    pub fn unmap_leaf(
+        &mut self,
+        mem: &mut impl TableMemory,
+        va: u64,
+    ) -> Result<(u64, PageSize, Flags), MapError> {
         self.check_va(va)?;
         let (tables, level, e) = self.walk(mem, va).ok_or(MapError::NotMapped(va))?;
         let size = PageSize::at_level(level);
@@ -348,7 +384,11 @@ impl AddressSpace {
         for &t in &emptied[..n] {
             mem.free_table(t);
         }
-        Ok((e & ADDR_MASK & !(size.bytes() - 1), size))
+        Ok((
+            e & ADDR_MASK & !(size.bytes() - 1),
+            size,
+            Flags::from_leaf(e),
+        ))
     }
 
     /// Changes the permissions of the page starting at `va`.
@@ -377,10 +417,14 @@ impl AddressSpace {
         Ok(size)
     }
 
-    /// Tears down a user address space: calls `leaf` for every mapped page,
-    /// then frees every user-half table and the root. The kernel half (shared)
-    /// is left alone.
-    pub fn destroy(self, mem: &mut impl TableMemory, mut leaf: impl FnMut(u64, u64, PageSize)) {
+    /// Tears down a user address space: calls `leaf` for every mapped page
+    /// (address, frame, size, the leaf's own flags), then frees every
+    /// user-half table and the root. The kernel half (shared) is left alone.
+    pub fn destroy(
+        self,
+        mem: &mut impl TableMemory,
+        mut leaf: impl FnMut(u64, u64, PageSize, Flags),
+    ) {
         if self.half == Half::User {
             for i in 0..ENTRIES / 2 {
                 let e = mem.read(self.root, i);
@@ -414,7 +458,7 @@ fn free_subtree(
     table: u64,
     level: u32,
     base: u64,
-    leaf: &mut impl FnMut(u64, u64, PageSize),
+    leaf: &mut impl FnMut(u64, u64, PageSize, Flags),
 ) {
     for i in 0..ENTRIES {
         let e = mem.read(table, i);
@@ -424,7 +468,12 @@ fn free_subtree(
         let va = base + ((i as u64) << (12 + 9 * (level - 1)));
         if level == 1 || e & HUGE != 0 {
             let size = PageSize::at_level(level);
-            leaf(va, e & ADDR_MASK & !(size.bytes() - 1), size);
+            leaf(
+                va,
+                e & ADDR_MASK & !(size.bytes() - 1),
+                size,
+                Flags::from_leaf(e),
+            );
         } else {
             free_subtree(mem, e & ADDR_MASK, level - 1, va, leaf);
         }

@@ -9,6 +9,7 @@
 //!   with the initial state (`xmm0` zero, MXCSR 0x1F80), not with this
 //!   process's marker, then keeps its own marker across as many yields;
 //!   it never may see this one's.
+//! - `tables`, `rights`: attacks through mappings (see `mapping`).
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -18,10 +19,12 @@ use ferrous_rt::checks::Checks;
 use ferrous_rt::probe::{mxcsr_read, xmm0_read, xmm0_write};
 use ferrous_rt::{println, sys};
 
+mod mapping;
+
 ferrous_rt::entry!(main);
 
 /// init puts the program's own module here.
-const MODULE: Handle = Handle(4);
+pub(crate) const MODULE: Handle = Handle(4);
 const ROUNDS: u32 = 2000;
 const MINE: u64 = 0xa11c_e5ec_7e70_0001;
 const PEERS: u64 = 0xb0b5_ec7e_7000_0002;
@@ -33,6 +36,10 @@ fn main() -> i32 {
     match arg {
         b"fpu" => fpu(),
         b"fpu-peer" => fpu_peer(),
+        b"tables" => mapping::tables(),
+        b"tables-child" => mapping::tables_child(),
+        b"rights" => mapping::rights(),
+        b"rights-child" => mapping::rights_child(),
         _ => {
             println!("hostile: unknown mode {arg:?}");
             2

@@ -552,6 +552,24 @@ impl SharedBuf {
         })
     }
 
+    /// Changes the permissions of the buffer's pages (`mem_protect` on
+    /// exactly its range, in this process's own space). The kernel allows
+    /// at most what the frame capability it was mapped through allows
+    /// (`PermissionDenied` otherwise). Safe: the buffer is never reached
+    /// through a Rust reference, and a write after narrowing it faults and
+    /// ends the process like any fault.
+    pub fn protect(&self, perms: Perms) -> Result<(), SysError> {
+        let c = calls::mem_protect(
+            initial::SELF_SPACE,
+            UserPtr::new(self.addr as u64),
+            self.len as u64,
+            perms,
+        );
+        // SAFETY: only this buffer's pages change, and no Rust reference
+        // points into them (`read` and `write` are volatile accesses).
+        unsafe { make_unchecked(c) }
+    }
+
     /// Writes `v` at `i`; `false` beyond the end.
     pub fn write(&self, i: usize, v: u8) -> bool {
         if i >= self.len {

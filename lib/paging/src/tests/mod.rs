@@ -237,7 +237,7 @@ fn destroy_returns_every_page_and_table() {
     )
     .unwrap();
     let mut pages = Vec::new();
-    us.destroy(&mut mem, |va, pa, size| pages.push((va, pa, size)));
+    us.destroy(&mut mem, |va, pa, size, _| pages.push((va, pa, size)));
     assert_eq!(pages.len(), 21);
     assert!(pages.contains(&(0x7f_0000_0000, 0x4000_0000, PageSize::Size2M)));
     assert_eq!(
@@ -267,4 +267,79 @@ fn non_canonical_translate_is_none() {
     let mut mem = Sim::new();
     let ks = kernel(&mut mem);
     assert_eq!(ks.translate(&mem, 0x1234_0000_0000_0000), None);
+}
+
+#[test]
+fn soft_bits_stay_with_the_leaf_and_the_mmu_ignores_them() {
+    let mut mem = Sim::new();
+    let ks = kernel(&mut mem);
+    let mut us = AddressSpace::new_user(&mut mem, &ks).unwrap();
+    let va = 0x40_0000;
+    let rw = Flags::USER_RW.with_soft(0b101);
+    us.map(&mut mem, va, 0x5000, PageSize::Size4K, rw).unwrap();
+    let t = us.translate(&mem, va).unwrap();
+    assert_eq!(t.flags.soft, 0b101);
+    assert!(t.flags.writable && !t.flags.executable);
+    // Only bits 9..12 differ from the same leaf without them.
+    let with = rw.leaf_bits(0x5000, false);
+    let without = Flags::USER_RW.leaf_bits(0x5000, false);
+    assert_eq!(with ^ without, 0b101 << entry::SOFT_SHIFT);
+    // Bits above the three never reach the entry.
+    assert_eq!(
+        Flags::USER_RW.with_soft(0xff).leaf_bits(0, false) & !entry::SOFT_MASK,
+        without & !0x5000
+    );
+    // protect writes what it is given, soft bits included.
+    us.protect(&mut mem, va, Flags::USER_RO.with_soft(0b010))
+        .unwrap();
+    assert_eq!(us.translate(&mem, va).unwrap().flags.soft, 0b010);
+    let (pa, size, flags) = us.unmap_leaf(&mut mem, va).unwrap();
+    assert_eq!(
+        (pa, size, flags.soft, flags.writable),
+        (0x5000, PageSize::Size4K, 0b010, false)
+    );
+    us.map(
+        &mut mem,
+        va,
+        0x6000,
+        PageSize::Size4K,
+        Flags::USER_RO.with_soft(0b001),
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    us.destroy(&mut mem, |va, pa, _, f| seen.push((va, pa, f.soft)));
+    assert_eq!(seen, [(va, 0x6000, 0b001)]);
+}
+
+#[test]
+fn a_refused_map_leaves_no_table_behind() {
+    let mut mem = Sim::new();
+    let ks = kernel(&mut mem);
+    let mut us = AddressSpace::new_user(&mut mem, &ks).unwrap();
+    let before = mem.live();
+    // The root exists; a page at 1 GiB needs a PDPT, a directory and a
+    // table. Allow only two of them: the map fails on the third.
+    mem.limit = Some(before + 2);
+    assert_eq!(
+        us.map(
+            &mut mem,
+            0x4000_0000,
+            0x1000,
+            PageSize::Size4K,
+            Flags::USER_RW
+        ),
+        Err(MapError::OutOfMemory)
+    );
+    assert_eq!(mem.live(), before, "the two tables it made are freed");
+    assert_eq!(us.table_count(&mem), 1, "and unlinked");
+    mem.limit = None;
+    us.map(
+        &mut mem,
+        0x4000_0000,
+        0x1000,
+        PageSize::Size4K,
+        Flags::USER_RW,
+    )
+    .unwrap();
+    assert_eq!(us.table_count(&mem), 4);
 }

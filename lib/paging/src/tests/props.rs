@@ -15,6 +15,7 @@ fn flags_from(bits: u8) -> Flags {
     Flags {
         writable: bits & 1 != 0,
         executable: bits & 2 != 0,
+        soft: (bits >> 2) & 0b111,
         ..Flags::USER_RO
     }
 }
@@ -61,10 +62,10 @@ proptest! {
                     if r.is_ok() { model.insert(va, (pa, size, flags_from(f))); }
                 }
                 Op::Unmap(va) => {
-                    let r = us.unmap(&mut mem, va);
+                    let r = us.unmap_leaf(&mut mem, va);
                     match model.get(&va) {
-                        Some(&(pa, size, _)) => {
-                            prop_assert_eq!(r, Ok((pa, size)));
+                        Some(&(pa, size, flags)) => {
+                            prop_assert_eq!(r.map(|(f, s, fl)| (f, s, fl.soft)), Ok((pa, size, flags.soft)));
                             model.remove(&va);
                         }
                         None => prop_assert!(r.is_err()),
@@ -87,6 +88,7 @@ proptest! {
                         prop_assert_eq!(t.size, size);
                         prop_assert_eq!(t.flags.writable, flags.writable);
                         prop_assert_eq!(t.flags.executable, flags.executable);
+                        prop_assert_eq!(t.flags.soft, flags.soft);
                         prop_assert!(t.flags.user);
                     }
                     None => prop_assert_eq!(t, None),
