@@ -21,11 +21,16 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU8, Ordering};
 use ferrous_abi::{PAGE_SIZE, Rights, SysError};
-use ferrous_caps::CSpaceId;
+use ferrous_caps::{CSpaceId, ObjectId};
 use ferrous_paging::Flags;
 
 /// Most bytes one frame object holds (one call's work stays bounded).
 pub const MAX_FRAME: u64 = 16 << 20;
+/// Charged to the target process per mapping, for its record here (a
+/// `Mapping` and the vector slot it needs, rounded up): mapping one frame
+/// many times into one page table costs no table, so the records pay for
+/// themselves.
+const MAPPING_COST: u64 = 64;
 
 /// Where one mapping went, and which capability made it.
 struct Mapping {
@@ -126,20 +131,29 @@ impl FrameObj {
     }
 
     /// Maps every page at `addr..` in `target` with `flags` and the
-    /// ceiling `soft`, on behalf of the capability in `via`; nothing
-    /// changes if a page is taken (`AlreadyMapped`) or the target's budget
-    /// cannot pay for the page tables (`QuotaExceeded`).
+    /// ceiling `soft`, on behalf of the capability in `via` (which names
+    /// this frame as `object`); nothing changes if a page is taken
+    /// (`AlreadyMapped`), the target's budget cannot pay for the page
+    /// tables (`QuotaExceeded`), or the capability went meanwhile
+    /// (`ObjectGone`).
+    ///
+    /// The mapping is recorded under the capability lock, after checking
+    /// that `via` still names the frame: a delete, revoke or move of the
+    /// capability is either before that (and the mapping is undone here)
+    /// or after it (and finds the record), so no mapping outlives the
+    /// capability it was made through.
     pub fn map(
         &self,
         via: (CSpaceId, u32),
+        object: ObjectId,
         target: &Arc<Process>,
         addr: u64,
         flags: Flags,
         soft: Soft,
     ) -> Result<(), SysError> {
-        let mut m = self.mappings.lock();
-        m.try_reserve(1).map_err(|_| SysError::OutOfMemory)?;
-        target
+        self.prune(target);
+        target.charge(MAPPING_COST)?;
+        let mapped = target
             .with_space(|s| {
                 for (i, _) in self.pages.iter().enumerate() {
                     let va = addr + i as u64 * PAGE_SIZE;
@@ -150,39 +164,93 @@ impl FrameObj {
                 for (i, &pa) in self.pages.iter().enumerate() {
                     let va = addr + i as u64 * PAGE_SIZE;
                     if let Err(e) = s.map_borrowed(va, pa, flags, soft) {
-                        for (j, &pa) in self.pages.iter().enumerate().take(i) {
-                            s.unmap_borrowed(addr + j as u64 * PAGE_SIZE, pa);
-                        }
+                        self.unmap_pages(s, addr, i);
                         return Err(e);
                     }
                 }
                 Ok(())
             })
-            .unwrap_or(Err(SysError::ObjectGone))?;
-        m.push(Mapping {
-            via,
-            target: Arc::downgrade(target),
-            addr,
+            .unwrap_or(Err(SysError::ObjectGone));
+        if let Err(e) = mapped {
+            target.uncharge(MAPPING_COST);
+            return Err(e);
+        }
+        let recorded = crate::cap::while_names(via, object, || {
+            let mut m = self.mappings.lock();
+            m.try_reserve(1).map_err(|_| SysError::OutOfMemory)?;
+            m.push(Mapping {
+                via,
+                target: Arc::downgrade(target),
+                addr,
+            });
+            Ok(())
         });
-        Ok(())
+        if recorded.is_err() {
+            target.with_space(|s| self.unmap_pages(s, addr, self.pages.len()));
+            target.uncharge(MAPPING_COST);
+        }
+        recorded
     }
 
-    /// Removes the mappings `keep` rejects (each page only if it still
-    /// maps this frame: a `mem_unmap` may have replaced it meanwhile).
-    fn unmap_where(&self, gone: impl Fn(&Mapping) -> bool) {
-        let removed: Vec<Mapping> = {
-            let mut m = self.mappings.lock();
-            let (out, keep): (Vec<Mapping>, Vec<Mapping>) = m.drain(..).partition(|x| gone(x));
-            *m = keep;
-            out
+    /// Forgets the mappings into `target` that `mem_unmap` took away (their
+    /// first page no longer maps this frame) and refunds their records, so
+    /// mapping and unmapping again and again costs nothing lasting. Under
+    /// the mappings lock (which comes before a space's lock); linear in
+    /// this frame's mappings.
+    fn prune(&self, target: &Arc<Process>) {
+        let Some(&first) = self.pages.first() else {
+            return;
         };
-        for mapping in removed {
+        let mut stale = 0;
+        {
+            let mut m = self.mappings.lock();
+            let mut i = m.len();
+            while i > 0 {
+                i -= 1;
+                let x = &m[i];
+                if !core::ptr::eq(x.target.as_ptr(), Arc::as_ptr(target)) {
+                    continue;
+                }
+                let here = target
+                    .with_space(|s| s.translate(x.addr).is_some_and(|t| t.frame == first))
+                    .unwrap_or(false);
+                if !here {
+                    m.swap_remove(i);
+                    stale += 1;
+                }
+            }
+        }
+        for _ in 0..stale {
+            target.uncharge(MAPPING_COST);
+        }
+    }
+
+    /// Unmaps the first `n` pages of this frame mapped at `addr` in `s`.
+    fn unmap_pages(&self, s: &mut crate::mm::uspace::UserSpace, addr: u64, n: usize) {
+        s.unmap_borrowed_range(addr, &self.pages[..n.min(self.pages.len())]);
+    }
+
+    /// Removes the mappings `gone` picks (each page only if it still maps
+    /// this frame: a `mem_unmap` may have replaced it meanwhile). One at a
+    /// time, from the end, found again under the lock: nothing is
+    /// allocated (this runs for deletes and revokes, which must not fail),
+    /// the lock is not held while page tables change, and the whole walk
+    /// is linear in the number of mappings.
+    fn unmap_where(&self, gone: impl Fn(&Mapping) -> bool) {
+        let mut below = usize::MAX;
+        loop {
+            let next = {
+                let mut m = self.mappings.lock();
+                let end = below.min(m.len());
+                m[..end].iter().rposition(&gone).map(|i| {
+                    below = i;
+                    m.swap_remove(i)
+                })
+            };
+            let Some(mapping) = next else { return };
             if let Some(p) = mapping.target.upgrade() {
-                p.with_space(|s| {
-                    for (i, &pa) in self.pages.iter().enumerate() {
-                        s.unmap_borrowed(mapping.addr + i as u64 * PAGE_SIZE, pa);
-                    }
-                });
+                p.with_space(|s| self.unmap_pages(s, mapping.addr, self.pages.len()));
+                p.uncharge(MAPPING_COST);
             }
         }
     }
@@ -197,7 +265,9 @@ impl FrameObj {
         self.unmap_where(|m| m.via.0 == cspace);
     }
 
-    /// The capability in `from` moved to `to`: its mappings follow.
+    /// The capability in `from` moved to `to`: its mappings follow. Called
+    /// under the capability lock, so a revoke sees either the old or the
+    /// new attribution, never a gap.
     pub fn moved(&self, from: (CSpaceId, u32), to: (CSpaceId, u32)) {
         for m in self.mappings.lock().iter_mut().filter(|m| m.via == from) {
             m.via = to;

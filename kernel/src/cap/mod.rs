@@ -131,6 +131,22 @@ pub fn lookup_as<K: Kind>(
     Ok((r, cap))
 }
 
+/// Runs `f` under the capability lock if the capability in `via` still
+/// names `object` (else `ObjectGone`): what `f` records then cannot miss a
+/// delete, revoke or move of that capability. `f` may take only locks that
+/// come after the capability lock (a frame's mappings).
+pub fn while_names<R>(
+    via: (CSpaceId, u32),
+    object: ObjectId,
+    f: impl FnOnce() -> Result<R, SysError>,
+) -> Result<R, SysError> {
+    let st = CAPS.lock();
+    match st.sys.lookup(via.0, via.1, None, Rights::NONE) {
+        Ok(c) if c.object == object => f(),
+        _ => Err(SysError::ObjectGone),
+    }
+}
+
 /// Whether `handle` still names `object` (blocked calls re-check this).
 pub fn still_names(cspace: CSpaceId, handle: Handle, object: ObjectId) -> bool {
     CAPS.lock()
@@ -151,7 +167,7 @@ pub fn create_cspace() -> Result<CSpaceId, SysError> {
 
 /// Deletes every capability in the cspace, then the cspace.
 pub fn destroy_cspace(cspace: CSpaceId) {
-    finish(take_cspace(cspace), Vec::new());
+    finish(take_cspace(cspace), None);
 }
 
 /// Empties and removes the cspace; returns the objects destroyed.
@@ -193,7 +209,7 @@ pub fn end_processes(first: Arc<Process>, status: ferrous_abi::ExitStatus) {
 
 /// After the lock: wake the waiters of objects that lost capabilities,
 /// then carry out the destructions.
-fn finish(destroyed: Vec<Object>, touched: Vec<Object>) {
+fn finish(destroyed: Vec<Object>, touched: Option<Object>) {
     drain(run_destructions(destroyed, touched));
 }
 
@@ -202,7 +218,7 @@ fn finish(destroyed: Vec<Object>, touched: Vec<Object>) {
 fn drain(mut ended: Vec<Arc<Process>>) {
     while let Some(p) = ended.pop() {
         let destroyed = take_cspace(p.cspace);
-        ended.extend(run_destructions(destroyed, Vec::new()));
+        ended.extend(run_destructions(destroyed, None));
         p.after_end();
     }
 }
@@ -210,7 +226,7 @@ fn drain(mut ended: Vec<Arc<Process>>) {
 /// Wakes waiters, destroys every object but processes, and marks the
 /// destroyed processes ended (`Killed`); returns those for the caller to
 /// finish without recursion.
-fn run_destructions(destroyed: Vec<Object>, touched: Vec<Object>) -> Vec<Arc<Process>> {
+fn run_destructions(destroyed: Vec<Object>, touched: Option<Object>) -> Vec<Arc<Process>> {
     EPOCH.fetch_add(1, Ordering::AcqRel);
     for o in touched.iter().chain(destroyed.iter()) {
         crate::process::wake_waiters(o);
@@ -386,16 +402,14 @@ pub fn move_cap(cspace: CSpaceId, src: Handle, dest: Handle) -> Result<(), SysEr
             deny(&st, Sysno::CapMove, cspace, slot, arg, e)
         })?;
     st.revoked.remove(&key(cspace, dest.0));
-    let moved = st
+    // Under the lock (capabilities before frame mappings): a revoke of the
+    // moved capability finds its mappings under the new slot.
+    if let Some(Object::Frame(f)) = st
         .sys
         .lookup(cspace, dest.0, None, Rights::NONE)
         .ok()
-        .and_then(|c| match st.objects.get(&c.object) {
-            Some(Object::Frame(f)) => Some(f.clone()),
-            _ => None,
-        });
-    drop(st);
-    if let Some(f) = moved {
+        .and_then(|c| st.objects.get(&c.object))
+    {
         f.moved((cspace, src.0), (cspace, dest.0));
     }
     Ok(())
@@ -409,8 +423,8 @@ pub fn delete(cspace: CSpaceId, slot: Handle) -> Result<(), SysError> {
             .sys
             .lookup(cspace, slot.0, None, Rights::NONE)
             .map_err(|e| deny(&st, Sysno::CapDelete, cspace, slot.0, 0, e))?;
-        let touched: Vec<Object> = st.objects.get(&cap.object).cloned().into_iter().collect();
-        if let Some(Object::Frame(f)) = touched.first() {
+        let touched = st.objects.get(&cap.object).cloned();
+        if let Some(Object::Frame(f)) = &touched {
             frame = Some(f.clone());
         }
         let ids = st
@@ -429,8 +443,7 @@ pub fn delete(cspace: CSpaceId, slot: Handle) -> Result<(), SysError> {
 /// Deletes everything derived from the capability in `slot` (which needs
 /// derive); returns how many capabilities went.
 pub fn revoke(cspace: CSpaceId, slot: Handle) -> Result<usize, SysError> {
-    let mut frames: Vec<(Arc<crate::frame::FrameObj>, (CSpaceId, u32))> = Vec::new();
-    let (destroyed, touched, n) = {
+    let (destroyed, emptied, n) = {
         let mut st = CAPS.lock();
         st.sys
             .lookup(cspace, slot.0, None, Rights::DERIVE)
@@ -439,38 +452,39 @@ pub fn revoke(cspace: CSpaceId, slot: Handle) -> Result<usize, SysError> {
             .sys
             .revoke(cspace, slot.0)
             .map_err(|e| deny(&st, Sysno::CapRevoke, cspace, slot.0, 0, e))?;
-        let mut touched = Vec::new();
-        for &(s, sl, obj) in &r.emptied {
-            if let Some(Object::Frame(f)) = st.objects.get(&obj) {
-                // Best effort under memory pressure, like the notes below.
-                if frames.try_reserve(1).is_ok() {
-                    frames.push((f.clone(), (s, sl)));
-                }
-            }
+        for &(s, sl, _) in &r.emptied {
             // Explaining later refusals is best effort: no memory, no note.
             if st.revoked.len() < 4096 {
                 st.revoked.insert(key(s, sl));
             }
-            if touched.len() < 64
-                && let Some(o) = st.objects.get(&obj)
-                && matches!(
-                    o,
-                    Object::Process(_)
-                        | Object::Thread(_)
-                        | Object::Endpoint(_)
-                        | Object::Notification(_)
-                )
-            {
-                touched.push(o.clone());
-            }
         }
-        (take_objects(&mut st, &r.destroyed), touched, r.deleted)
+        (take_objects(&mut st, &r.destroyed), r.emptied, r.deleted)
     };
+    // Before any waiter is looked at: a call that checks its capability
+    // after this sees the change (`ipc::Held::check`).
+    EPOCH.fetch_add(1, Ordering::AcqRel);
     trace::cap_revoked(slot.0, n);
-    for (f, via) in frames {
-        f.unmap_via(via);
+    // Every capability that went: the mappings it made go, and the threads
+    // waiting through it are failed, before this call returns. One object
+    // at a time, found again under the lock: nothing is allocated, so no
+    // step can be skipped for want of memory.
+    let mut last = None;
+    for &(s, sl, obj) in &emptied {
+        if last == Some(obj) {
+            if let Some(Object::Frame(f)) = CAPS.lock().objects.get(&obj).cloned() {
+                f.unmap_via((s, sl));
+            }
+            continue;
+        }
+        last = Some(obj);
+        let o = CAPS.lock().objects.get(&obj).cloned();
+        match o {
+            Some(Object::Frame(f)) => f.unmap_via((s, sl)),
+            Some(o) => crate::process::wake_waiters(&o),
+            None => {}
+        }
     }
-    finish(destroyed, touched);
+    finish(destroyed, None);
     Ok(n)
 }
 

@@ -12,6 +12,19 @@ pub struct Target {
     pub object: ObjectId,
     pub endpoint: u64,
     pub badge: u64,
+    /// `cap::epoch()` before the look-up.
+    epoch: u64,
+}
+
+impl Target {
+    fn held(&self) -> Held {
+        Held {
+            space: self.space,
+            handle: self.handle,
+            object: self.object,
+            epoch: self.epoch,
+        }
+    }
 }
 
 pub fn endpoint_target(
@@ -21,6 +34,7 @@ pub fn endpoint_target(
     handle: Handle,
     needed: Rights,
 ) -> Result<Target, SysError> {
+    let epoch = cap::epoch();
     let (e, c) = cap::lookup_as::<cap::kind::Endpoint>(space, op, handle, 0, needed)?;
     Ok(Target {
         process,
@@ -29,6 +43,7 @@ pub fn endpoint_target(
         object: c.object,
         endpoint: e.id,
         badge: c.badge,
+        epoch,
     })
 }
 
@@ -92,6 +107,7 @@ pub fn send(
     let sent_causal: u64;
     let woken = {
         let mut ipc = IPC.lock();
+        t.held().check()?;
         let msg = outgoing(&mut ipc, me, t.space, info, words, t.badge, op)?;
         sent_causal = msg.causal.0;
         let event = if call {
@@ -121,17 +137,16 @@ pub fn send(
             Err(IpcError::Closed) => return Err(SysError::ObjectGone),
             Err(e) => return Err(oom(e)),
             Ok(SendOutcome::Blocked) => {
-                ipc.waiting.insert(
-                    me,
-                    Waiting::Send {
-                        endpoint: t.endpoint,
-                    },
-                );
+                let w = Waiting::Send {
+                    endpoint: t.endpoint,
+                    held: t.held(),
+                };
+                ipc.waiting.insert(me, w);
                 None
             }
             Ok(SendOutcome::Delivered { receiver, msg, .. }) => {
                 let to = match ipc.waiting.get(&receiver) {
-                    Some(Waiting::Recv { space, slot, .. }) => Some((*space, *slot)),
+                    Some(Waiting::Recv { held, slot, .. }) => Some((held.space, *slot)),
                     _ => None,
                 };
                 let got_cap = transfer(&msg, to, op);
@@ -155,11 +170,7 @@ pub fn send(
     if let Some(old) = abandoned {
         thread::unpark(old);
     }
-    let held = Held {
-        space: t.space,
-        handle: t.handle,
-        object: t.object,
-    };
+    let held = t.held();
     let d = match woken {
         Some((r, _)) if !call => {
             thread::unpark(r);
@@ -193,6 +204,7 @@ fn recv_then(
     // caller just answered.
     let woken = (|| {
         let mut ipc = IPC.lock();
+        t.held().check()?;
         let ipc = &mut *ipc;
         let e = ipc
             .endpoints
@@ -215,8 +227,8 @@ fn recv_then(
             Ok(RecvOutcome::Blocked) => {
                 let w = Waiting::Recv {
                     endpoint: t.endpoint,
-                    space: t.space,
                     slot: info.cap_slot,
+                    held: t.held(),
                 };
                 ipc.waiting.insert(me, w);
                 Ok(None)
@@ -269,17 +281,13 @@ fn recv_then(
         note_recv(t.endpoint, &r);
         return Ok(r);
     }
-    let held = Held {
-        space: t.space,
-        handle: t.handle,
-        object: t.object,
-    };
+    let held = t.held();
     let d = match replied {
         Some((c, note)) => {
             let waiting = Waiting::Recv {
                 endpoint: t.endpoint,
-                space: t.space,
                 slot: info.cap_slot,
+                held,
             };
             let (d, handed) = switch_and_wait(waiting, me, c, true, deadline, &held, note.causal);
             // A handoff's record carries the reply; otherwise record it.

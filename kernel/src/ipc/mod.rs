@@ -15,6 +15,14 @@
 //! of the queue it was in, all under IPC, so a result is never lost and
 //! never delivered twice.
 //!
+//! Revocation is immediate: deleting or revoking a capability to an
+//! endpoint or notification runs [`revalidate`] before the call returns,
+//! which takes every queued thread whose capability is gone out of the
+//! queue (its message dropped, nothing delivered to it) and fails it with
+//! `ObjectGone`. A call checks its capability again under IPC if any
+//! capability was deleted since it looked it up ([`Held::check`]), so a
+//! revoke between the look-up and the queue cannot be missed either.
+//!
 //! Causality: every message carries a causal ID. A thread that sends while
 //! handling a message it received passes that message's ID on; otherwise
 //! the message gets a fresh one. Trace lines `ipc.send`, `ipc.recv`,
@@ -65,21 +73,39 @@ pub enum Delivery {
     Failed(SysError),
 }
 
-/// Where a parked thread waits, so it can take itself out.
+/// Where a parked thread waits, so it can take itself out, and the
+/// capability it waits through (checked again when one is revoked).
 #[derive(Clone, Copy, Debug)]
 enum Waiting {
     Send {
         endpoint: u64,
+        held: Held,
     },
     Recv {
         endpoint: u64,
-        space: CSpaceId,
+        /// Where a transferred capability lands.
         slot: u8,
+        held: Held,
     },
     Reply,
     Notification {
         id: u64,
+        held: Held,
     },
+}
+
+impl Waiting {
+    /// The object it is queued on and the capability it waits through
+    /// (`None` for a reply, which no capability governs).
+    fn queued_on(&self) -> Option<(u64, &Held)> {
+        match self {
+            Waiting::Send { endpoint, held } | Waiting::Recv { endpoint, held, .. } => {
+                Some((*endpoint, held))
+            }
+            Waiting::Notification { id, held } => Some((*id, held)),
+            Waiting::Reply => None,
+        }
+    }
 }
 
 struct EndpointState {
@@ -264,19 +290,31 @@ pub fn close_notification(id: u64) {
     }
 }
 
-/// A capability to endpoint or notification `id` was deleted: its
-/// waiters look at theirs again.
-pub fn wake_waiters(id: u64) {
-    let ts: alloc::vec::Vec<ThreadId> = {
-        let ipc = IPC.lock();
-        match (ipc.endpoints.get(&id), ipc.notifications.get(&id)) {
-            (Some(e), _) => e.queue.senders().chain(e.queue.receivers()).collect(),
-            (None, Some(n)) => n.waiters().collect(),
-            _ => alloc::vec::Vec::new(),
+/// A capability to endpoint or notification `id` was deleted or revoked:
+/// every thread queued on it through a capability that is gone leaves
+/// the queue now (a sender's message is dropped, a receiver gets nothing)
+/// and wakes with `ObjectGone`. Runs before the deleting call returns, so
+/// after `cap_delete` or `cap_revoke` no thread acts through what it
+/// removed. Work: one capability look-up per waiting thread, without
+/// allocating.
+pub fn revalidate(id: u64) {
+    loop {
+        // One at a time: the unpark happens outside the IPC lock.
+        let gone = {
+            let mut ipc = IPC.lock();
+            let stale = ipc.waiting.entries.iter().find_map(|(t, w)| {
+                let (on, held) = w.queued_on()?;
+                (on == id && !cap::still_names(held.space, held.handle, held.object)).then_some(*t)
+            });
+            stale.map(|t| {
+                cancel(&mut ipc, t);
+                deliver(&mut ipc, t, Delivery::Failed(SysError::ObjectGone))
+            })
+        };
+        match gone {
+            Some(t) => thread::unpark(t),
+            None => return,
         }
-    };
-    for t in ts {
-        thread::unpark(t);
     }
 }
 
@@ -315,7 +353,7 @@ pub fn thread_gone(me: ThreadId) {
 /// Takes `me` out of wherever it waits. Returns whether it was waiting.
 fn cancel(ipc: &mut Ipc, me: ThreadId) -> bool {
     match ipc.waiting.remove(&me) {
-        Some(Waiting::Send { endpoint } | Waiting::Recv { endpoint, .. }) => {
+        Some(Waiting::Send { endpoint, .. } | Waiting::Recv { endpoint, .. }) => {
             if let Some(e) = ipc.endpoints.get_mut(&endpoint) {
                 e.queue.cancel(me);
             }
@@ -325,7 +363,7 @@ fn cancel(ipc: &mut Ipc, me: ThreadId) -> bool {
             ipc.replies.caller_gone(me);
             true
         }
-        Some(Waiting::Notification { id }) => {
+        Some(Waiting::Notification { id, .. }) => {
             if let Some(n) = ipc.notifications.get_mut(&id) {
                 n.cancel(me);
             }
@@ -335,11 +373,30 @@ fn cancel(ipc: &mut Ipc, me: ThreadId) -> bool {
     }
 }
 
-/// The capability a blocked call was made with, to check after wake-ups.
+/// The capability a call was made with, to check again under IPC and
+/// after wake-ups.
+#[derive(Clone, Copy, Debug)]
 pub struct Held {
     space: CSpaceId,
     handle: Handle,
     object: ObjectId,
+    /// `cap::epoch()` before the look-up.
+    epoch: u64,
+}
+
+impl Held {
+    /// Under IPC: `ObjectGone` if the capability went since the look-up.
+    /// Free unless some capability was deleted meanwhile (the epoch moved):
+    /// a revoke either bumped the epoch before this (and the capability is
+    /// looked at again) or runs its [`revalidate`] after this call's IPC
+    /// section (and finds the thread if it queued).
+    fn check(&self) -> Result<(), SysError> {
+        if cap::epoch() == self.epoch || cap::still_names(self.space, self.handle, self.object) {
+            Ok(())
+        } else {
+            Err(SysError::ObjectGone)
+        }
+    }
 }
 
 /// Waits until a delivery, the deadline, the process's end or the loss of
@@ -387,9 +444,9 @@ fn note_block(waiting: Option<Waiting>) {
         return;
     }
     let what = match waiting.as_ref() {
-        Some(Waiting::Send { endpoint }) => (B::EndpointSend, *endpoint),
+        Some(Waiting::Send { endpoint, .. }) => (B::EndpointSend, *endpoint),
         Some(Waiting::Recv { endpoint, .. }) => (B::EndpointRecv, *endpoint),
-        Some(Waiting::Notification { id }) => (B::Notification, *id),
+        Some(Waiting::Notification { id, .. }) => (B::Notification, *id),
         Some(Waiting::Reply) | None => (B::Reply, 0),
     };
     trace::block_detail(what.0, what.1);

@@ -10,18 +10,21 @@ pub fn notification_target(
     handle: Handle,
     needed: Rights,
 ) -> Result<(u64, Held), SysError> {
+    let epoch = cap::epoch();
     let (n, c) = cap::lookup_as::<cap::kind::Notification>(space, op, handle, 0, needed)?;
     let held = Held {
         space,
         handle,
         object: c.object,
+        epoch,
     };
     Ok((n.id, held))
 }
 
-pub fn signal(id: u64, bits: u64) -> Result<(), SysError> {
+pub fn signal(id: u64, held: &Held, bits: u64) -> Result<(), SysError> {
     let woken = {
         let mut ipc = IPC.lock();
+        held.check()?;
         let n = ipc.notifications.get_mut(&id).ok_or(SysError::ObjectGone)?;
         match n.signal(bits) {
             Err(_) => return Err(SysError::ObjectGone),
@@ -42,6 +45,7 @@ pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError>
     let deadline = deadline(timeout_ns);
     {
         let mut ipc = IPC.lock();
+        held.check()?;
         let n = ipc.notifications.get_mut(&id).ok_or(SysError::ObjectGone)?;
         match n.wait(me, timeout_ns != 0) {
             Err(IpcError::WouldBlock) => return Err(SysError::WouldBlock),
@@ -52,7 +56,8 @@ pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError>
                 return Ok(bits);
             }
             Ok(WaitOutcome::Blocked) => {
-                ipc.waiting.insert(me, Waiting::Notification { id });
+                let w = Waiting::Notification { id, held: *held };
+                ipc.waiting.insert(me, w);
             }
         }
     }
@@ -65,8 +70,9 @@ pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError>
     }
 }
 
-pub fn poll(id: u64) -> Result<u64, SysError> {
+pub fn poll(id: u64, held: &Held) -> Result<u64, SysError> {
     let mut ipc = IPC.lock();
+    held.check()?;
     let n = ipc.notifications.get_mut(&id).ok_or(SysError::ObjectGone)?;
     n.poll().map_err(|_| SysError::ObjectGone)
 }

@@ -188,7 +188,8 @@ pub fn trace_user(boot: &Boot) -> Outcome {
 /// System-call costs from user space, with the trace categories in force
 /// and with tracing off (`-notrace`: the overhead figure).
 pub fn bench(boot: &Boot) -> Outcome {
-    let status = run(boot, "ubench", false)?;
+    // Init's capabilities: `frame-map-unmap` makes its frame from memory.
+    let status = run(boot, "ubench", true)?;
     ensure(
         status == ExitStatus::Exited { code: 0 },
         "ubench did not exit 0",
@@ -196,7 +197,10 @@ pub fn bench(boot: &Boot) -> Outcome {
     let categories = crate::trace::FILTER.get();
     crate::trace::FILTER.set(ferrous_trace::Categories::NONE);
     let elf = boot.data.module("ubench").ok_or("boot module missing")?;
-    let p = process::spawn_from_kernel("ubench", elf, b"plain:-notrace", process::Initial::Test)
+    let initial = process::Initial::Init {
+        modules: boot.data.modules.len(),
+    };
+    let p = process::spawn_from_kernel("ubench", elf, b"plain:-notrace", initial)
         .map_err(|_| "spawn failed")?;
     let status = p.wait(u64::MAX, || true).map_err(|_| "wait failed")?;
     crate::trace::FILTER.set(categories);

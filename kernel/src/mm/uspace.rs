@@ -60,13 +60,68 @@ impl Soft {
     }
 }
 
-/// Kernel tables whose allocations are charged to a budget first.
+/// Kernel tables whose allocations are charged to a budget first, and
+/// whose TLB flushes and frees may be batched ([`Batch`]).
 struct Metered<'a> {
     tables: KernelTables,
     budget: Option<&'a Memory>,
     charged: &'a mut u64,
     /// A table was refused because the budget could not pay for it.
     refused: bool,
+    batch: Option<Batch>,
+}
+
+/// Most frames a [`Batch`] holds before it flushes early.
+const BATCH_FRAMES: usize = 32;
+
+/// The TLB work of a range operation, done once: the flushes the page
+/// tables ask for are merged into one range, and the frames freed meanwhile
+/// (emptied tables, owned pages) wait for that flush, since another CPU may
+/// still reach them through a stale entry until it. So `mem_unmap` and
+/// `mem_protect` cost one shootdown per call (per `BATCH_FRAMES` freed
+/// frames at most), not one per page.
+struct Batch {
+    root: u64,
+    /// The range to flush, `lo..hi` (empty while `hi <= lo`).
+    lo: u64,
+    hi: u64,
+    frames: [u64; BATCH_FRAMES],
+    n: usize,
+}
+
+impl Batch {
+    const fn new() -> Batch {
+        Batch {
+            root: 0,
+            lo: u64::MAX,
+            hi: 0,
+            frames: [0; BATCH_FRAMES],
+            n: 0,
+        }
+    }
+
+    /// Flushes what was asked for, then frees the frames that waited.
+    fn finish(&mut self, tables: &mut KernelTables) {
+        if self.hi > self.lo {
+            tables.flush(self.root, self.lo, self.hi - self.lo);
+        }
+        for &pa in &self.frames[..self.n] {
+            if let Err(e) = frames::free(pa, 0) {
+                log::error!("user space: freeing {pa:#x}: {e}");
+            }
+        }
+        self.lo = u64::MAX;
+        self.hi = 0;
+        self.n = 0;
+    }
+
+    fn free_later(&mut self, pa: u64, tables: &mut KernelTables) {
+        if self.n == BATCH_FRAMES {
+            self.finish(tables);
+        }
+        self.frames[self.n] = pa;
+        self.n += 1;
+    }
 }
 
 impl TableMemory for Metered<'_> {
@@ -97,7 +152,10 @@ impl TableMemory for Metered<'_> {
     }
 
     fn free_table(&mut self, table: u64) {
-        self.tables.free_table(table);
+        match &mut self.batch {
+            Some(batch) => batch.free_later(table, &mut self.tables),
+            None => self.tables.free_table(table),
+        }
         if let Some(b) = self.budget {
             b.refund(PAGE_SIZE);
             *self.charged = self.charged.saturating_sub(PAGE_SIZE);
@@ -105,7 +163,14 @@ impl TableMemory for Metered<'_> {
     }
 
     fn flush(&mut self, root: u64, va: u64, len: u64) {
-        self.tables.flush(root, va, len)
+        match &mut self.batch {
+            Some(b) => {
+                b.root = root;
+                b.lo = b.lo.min(va);
+                b.hi = b.hi.max(va.saturating_add(len));
+            }
+            None => self.tables.flush(root, va, len),
+        }
     }
 }
 
@@ -157,9 +222,41 @@ impl UserSpace {
             budget: self.budget.as_deref(),
             charged: &mut self.charged,
             refused: false,
+            batch: None,
         };
         let r = f(self.space.as_mut(), &mut m);
         (r, m.refused)
+    }
+
+    /// Runs `f` on every page of `[from, to)` with one batch of TLB work
+    /// ([`Batch`]), done when the range is. `f` gets the space, the tables
+    /// and the page; a frame it returns is freed after the flush.
+    fn batched(
+        &mut self,
+        from: u64,
+        to: u64,
+        mut f: impl FnMut(&mut AddressSpace, &mut Metered<'_>, u64) -> Option<u64>,
+    ) {
+        let Some(space) = self.space.as_mut() else {
+            return;
+        };
+        let mut m = Metered {
+            tables: tables(),
+            budget: self.budget.as_deref(),
+            charged: &mut self.charged,
+            refused: false,
+            batch: Some(Batch::new()),
+        };
+        for va in (from..to).step_by(PAGE_SIZE as usize) {
+            if let Some(pa) = f(space, &mut m, va)
+                && let Some(b) = &mut m.batch
+            {
+                b.free_later(pa, &mut m.tables);
+            }
+        }
+        if let Some(b) = &mut m.batch {
+            b.finish(&mut m.tables);
+        }
     }
 
     /// Bytes its frames and tables cost its budget now.
@@ -224,20 +321,19 @@ impl UserSpace {
 
     /// Unmaps the 4 KiB pages in `[from, to)` that are mapped and frees
     /// the frames it owns; returns how many frames it freed.
+    /// One TLB flush for the whole range.
     pub fn unmap_range(&mut self, from: u64, to: u64) -> u64 {
         let mut freed = 0;
-        for va in (from..to).step_by(PAGE_SIZE as usize) {
-            let (r, _) = self.metered(|s, m| match s {
-                Some(s) => s.unmap_leaf(m, va),
-                None => Err(MapError::NotMapped(va)),
-            });
-            if let Ok((pa, _, flags)) = r
-                && !Soft::of(flags).is_borrowed()
-            {
-                let _ = frames::free(pa, 0);
-                self.refund_frame();
+        self.batched(from, to, |s, m, va| match s.unmap_leaf(m, va) {
+            Ok((pa, _, flags)) if !Soft::of(flags).is_borrowed() => {
                 freed += 1;
+                Some(pa)
             }
+            _ => None,
+        });
+        if let Some(b) = &self.budget {
+            b.refund(freed * PAGE_SIZE);
+            self.charged = self.charged.saturating_sub(freed * PAGE_SIZE);
         }
         freed
     }
@@ -250,6 +346,21 @@ impl UserSpace {
         {
             let _ = self.metered(|s, m| s.map(|s| s.unmap(m, va)));
         }
+    }
+
+    /// Unmaps the borrowed frames `pages` mapped one after another from
+    /// `addr`, each only if it is still there, with one TLB flush.
+    pub fn unmap_borrowed_range(&mut self, addr: u64, pages: &[u64]) {
+        let end = addr + pages.len() as u64 * PAGE_SIZE;
+        self.batched(addr, end, |s, m, va| {
+            let pa = pages[((va - addr) / PAGE_SIZE) as usize];
+            if s.translate(m, va)
+                .is_some_and(|t| t.frame == pa && Soft::of(t.flags).is_borrowed())
+            {
+                let _ = s.unmap(m, va);
+            }
+            None
+        });
     }
 
     /// Changes the permissions of the page at `va`, within what its
@@ -267,6 +378,21 @@ impl UserSpace {
             None => Err(MapError::NotMapped(va)),
         });
         r.map_err(|e| map_error(e, false))
+    }
+
+    /// Gives every page of `[from, to)` `flags`, keeping each one's soft
+    /// bits, with one TLB flush. The caller checked every page with
+    /// [`UserSpace::may_become`] first; a page that is not mapped is
+    /// skipped.
+    pub fn protect_range(&mut self, from: u64, to: u64, flags: Flags) {
+        self.batched(from, to, |s, m, va| {
+            if let Some(t) = s.translate(m, va)
+                && Soft::of(t.flags).allows(flags)
+            {
+                let _ = s.protect(m, va, flags.with_soft(t.flags.soft));
+            }
+            None
+        });
     }
 
     /// Whether the page at `va` may take `flags` (what `protect` checks).

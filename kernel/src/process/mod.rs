@@ -561,8 +561,8 @@ pub fn wake_waiters(o: &cap::Object) {
         cap::Object::Thread(t) => {
             t.exited.wake_all();
         }
-        cap::Object::Endpoint(e) => crate::ipc::wake_waiters(e.id()),
-        cap::Object::Notification(n) => crate::ipc::wake_waiters(n.id()),
+        cap::Object::Endpoint(e) => crate::ipc::revalidate(e.id()),
+        cap::Object::Notification(n) => crate::ipc::revalidate(n.id()),
         _ => {}
     }
 }

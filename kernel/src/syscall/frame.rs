@@ -44,7 +44,14 @@ pub fn map(
     }
     let flags = space::flags(perms);
     let ceiling = f.ceiling(cap.rights, flags, 3)?;
-    f.map((me.cspace, frame.0), &target, addr, flags, ceiling)?;
+    f.map(
+        (me.cspace, frame.0),
+        cap.object,
+        &target,
+        addr,
+        flags,
+        ceiling,
+    )?;
     trace::emit(
         EventType::MemMap,
         [target.id, addr, f.len(), perms.bits()],

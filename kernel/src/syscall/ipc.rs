@@ -86,8 +86,8 @@ pub fn reply_recv(
 
 pub fn signal(me: &Process, notification: Handle, bits: u64) -> Result<u64, SysError> {
     let op = Sysno::NotificationSignal;
-    let (id, _) = ipc::notification_target(me.cspace, op, notification, Rights::SIGNAL)?;
-    ipc::signal(id, bits).map(|()| 0)
+    let (id, held) = ipc::notification_target(me.cspace, op, notification, Rights::SIGNAL)?;
+    ipc::signal(id, &held, bits).map(|()| 0)
 }
 
 pub fn wait(me: &Process, notification: Handle, timeout_ns: u64) -> Result<u64, SysError> {
@@ -98,6 +98,6 @@ pub fn wait(me: &Process, notification: Handle, timeout_ns: u64) -> Result<u64, 
 
 pub fn poll(me: &Process, notification: Handle) -> Result<u64, SysError> {
     let op = Sysno::NotificationPoll;
-    let (id, _) = ipc::notification_target(me.cspace, op, notification, Rights::WAIT)?;
-    ipc::poll(id)
+    let (id, held) = ipc::notification_target(me.cspace, op, notification, Rights::WAIT)?;
+    ipc::poll(id, &held)
 }

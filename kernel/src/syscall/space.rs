@@ -137,9 +137,7 @@ pub fn protect(
             for va in (addr..addr + len).step_by(4096) {
                 s.may_become(va, flags)?;
             }
-            for va in (addr..addr + len).step_by(4096) {
-                s.protect(va, flags)?;
-            }
+            s.protect_range(addr, addr + len, flags);
             Ok(0)
         })
         .unwrap_or(Err(SysError::ObjectGone))

@@ -10,6 +10,8 @@
 //!   process's marker, then keeps its own marker across as many yields;
 //!   it never may see this one's.
 //! - `tables`, `rights`: attacks through mappings (see `mapping`).
+//! - `revoke`: nothing acts through a revoked capability once `cap_revoke`
+//!   has returned (see `revoke`).
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -20,6 +22,7 @@ use ferrous_rt::probe::{mxcsr_read, xmm0_read, xmm0_write};
 use ferrous_rt::{println, sys};
 
 mod mapping;
+mod revoke;
 
 ferrous_rt::entry!(main);
 
@@ -40,6 +43,9 @@ fn main() -> i32 {
         b"tables-child" => mapping::tables_child(),
         b"rights" => mapping::rights(),
         b"rights-child" => mapping::rights_child(),
+        b"revoke" => revoke::revoke(),
+        b"revoke-recv" => revoke::revoke_recv(),
+        b"revoke-send" => revoke::revoke_send(),
         _ => {
             println!("hostile: unknown mode {arg:?}");
             2

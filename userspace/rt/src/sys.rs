@@ -570,6 +570,21 @@ impl SharedBuf {
         unsafe { make_unchecked(c) }
     }
 
+    /// Unmaps the buffer (`mem_unmap` on exactly its range). Safe: the
+    /// buffer is consumed and was never reached through a Rust reference;
+    /// a copy of it (`SharedBuf` is `Copy`) faults on its next access and
+    /// ends the process, like any fault.
+    pub fn unmap(self) -> Result<(), SysError> {
+        let c = calls::mem_unmap(
+            initial::SELF_SPACE,
+            UserPtr::new(self.addr as u64),
+            self.len as u64,
+        );
+        // SAFETY: only this buffer's pages go, and no Rust reference points
+        // into them (`read` and `write` are volatile accesses).
+        unsafe { make_unchecked(c) }
+    }
+
     /// Writes `v` at `i`; `false` beyond the end.
     pub fn write(&self, i: usize, v: u8) -> bool {
         if i >= self.len {

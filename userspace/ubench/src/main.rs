@@ -89,8 +89,33 @@ fn main() -> i32 {
                 core::hint::black_box(ferrous_rt::sys::abi_version());
             });
             measure("yield-syscall", suffix, 500, ferrous_rt::sys::yield_now);
-            0
+            frame_map_unmap(suffix)
         }
+    }
+}
+
+/// `frame-map-unmap`: a one-page frame mapped into this process and
+/// unmapped again (`frame_map` + `mem_unmap`), the shared-memory set-up
+/// cost.
+fn frame_map_unmap(suffix: &str) -> i32 {
+    const AT: u64 = 0x7000_0000;
+    let frame = match ferrous_rt::sys::frame_create(ferrous_rt::abi::initial::MEMORY, 4096) {
+        Ok(f) => f,
+        Err(e) => return fail("frame_create", e),
+    };
+    let mut failed = None;
+    measure("frame-map-unmap", suffix, 500, || {
+        let r =
+            ferrous_rt::sys::SharedBuf::map(frame, ferrous_rt::abi::initial::SELF_SPACE, AT, true)
+                .and_then(ferrous_rt::sys::SharedBuf::unmap);
+        if let Err(e) = r {
+            failed.get_or_insert(e);
+        }
+    });
+    let _ = ferrous_rt::sys::cap_delete(frame);
+    match failed {
+        Some(e) => fail("frame_map + mem_unmap", e),
+        None => 0,
     }
 }
 
