@@ -18,6 +18,8 @@ use ferrous_rt::checks::Checks;
 use ferrous_rt::probe::{mxcsr_read, xmm0_read, xmm0_write};
 use ferrous_rt::{println, sys};
 
+mod chain;
+
 ferrous_rt::entry!(main);
 
 /// init puts the program's own module here.
@@ -33,6 +35,7 @@ fn main() -> i32 {
     match arg {
         b"fpu" => fpu(),
         b"fpu-peer" => fpu_peer(),
+        b"split-chain" => chain::split_chain(),
         _ => {
             println!("hostile: unknown mode {arg:?}");
             2
