@@ -6,6 +6,7 @@
 
 mod cap;
 mod exec;
+mod memory;
 mod mm;
 mod sched;
 mod user;
@@ -205,6 +206,11 @@ const TESTS: &[Test] = &[
         name: "cap-bench",
         about: "capability lookup, mint and revoke-of-1000 costs; a revoked tree leaves nothing behind",
         run: cap::bench,
+    },
+    Test {
+        name: "memory-chain",
+        about: "chains of 100,000 memory splits destroyed and freed in the worst orders: no recursion per link, every byte refunded exactly",
+        run: memory::chain_teardown,
     },
     Test {
         name: "mm-bench",

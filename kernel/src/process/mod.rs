@@ -46,13 +46,17 @@ pub struct Process {
     /// of the endpoints it made.
     pub id: u64,
     pub cspace: CSpaceId,
-    /// What everything this process holds is charged to.
-    memory: Arc<Memory>,
-    /// Bytes charged to `memory` on this process's behalf besides its
+    /// Bytes charged to its memory on this process's behalf besides its
     /// address space's frames and tables (which the space counts itself),
     /// refunded when the address space goes.
     charged: AtomicU64,
-    space: SpinLock<Option<UserSpace>>,
+    /// The address space and the memory everything this process holds is
+    /// charged to; `None` once the last thread has left. The memory goes
+    /// with the space, so an ended process whose records linger (its
+    /// threads are reaped later) no longer holds its `Memory` object,
+    /// which then is freed, and its cost refunded, as soon as nothing else
+    /// needs it.
+    space: SpinLock<Option<Live>>,
     root: u64,
     status: AtomicU64,
     exited: WaitQueue,
@@ -61,6 +65,12 @@ pub struct Process {
     /// Live threads, plus [`CLOSED`] once the last one has left: no
     /// thread can be added after that (its address space is gone).
     threads: AtomicU64,
+}
+
+/// What a process holds until its last thread leaves.
+struct Live {
+    space: UserSpace,
+    memory: Arc<Memory>,
 }
 
 /// Per-process counters: the first [`ProcessMetric`]s of the
@@ -159,7 +169,7 @@ impl Process {
 
     /// Runs `f` on the address space (`None` once it is gone).
     pub fn with_space<R>(&self, f: impl FnOnce(&mut UserSpace) -> R) -> Option<R> {
-        self.space.lock().as_mut().map(f)
+        self.space.lock().as_mut().map(|l| f(&mut l.space))
     }
 
     /// Charges `bytes` to the process's memory, for as long as the process
@@ -167,11 +177,11 @@ impl Process {
     /// with the last thread's refund: once the space is gone nothing more
     /// is charged (`ObjectGone`).
     pub fn charge(&self, bytes: u64) -> Result<(), SysError> {
-        let space = self.space.lock();
-        if space.is_none() {
+        let live = self.space.lock();
+        let Some(live) = live.as_ref() else {
             return Err(SysError::ObjectGone);
-        }
-        self.memory.charge(bytes)?;
+        };
+        live.memory.charge(bytes)?;
         self.charged.fetch_add(bytes, Ordering::AcqRel);
         Ok(())
     }
@@ -179,17 +189,17 @@ impl Process {
     /// Gives back `bytes` charged by [`Process::charge`]; nothing once the
     /// space is gone (the last thread refunded everything then).
     pub fn uncharge(&self, bytes: u64) {
-        let space = self.space.lock();
-        if space.is_none() {
+        let live = self.space.lock();
+        let Some(live) = live.as_ref() else {
             return;
-        }
+        };
         let taken = self
             .charged
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
                 Some(c.saturating_sub(bytes))
             })
             .map_or(0, |c| c.min(bytes));
-        self.memory.refund(taken);
+        live.memory.refund(taken);
     }
 
     /// Whether its address space is gone and every charge refunded (after
@@ -289,11 +299,11 @@ impl Process {
     /// wake again: `process_wait` returns only after this.
     fn close(&self) {
         let mut guard = self.space.lock();
-        if let Some(space) = guard.take() {
+        if let Some(Live { space, memory }) = guard.take() {
             let charged = self.charged.swap(0, Ordering::AcqRel);
             drop(guard);
             space.destroy();
-            self.memory.refund(charged);
+            memory.refund(charged);
             self.threads.fetch_or(RELEASED, Ordering::AcqRel);
             self.exited.wake_all();
         }
@@ -402,9 +412,8 @@ pub fn create(
         name,
         id: NEXT_PROCESS_ID.fetch_add(1, Ordering::Relaxed),
         cspace,
-        memory,
         charged: AtomicU64::new(bytes),
-        space: SpinLock::new(Some(space)),
+        space: SpinLock::new(Some(Live { space, memory })),
         root,
         status: AtomicU64::new(RUNNING),
         exited: WaitQueue::new(),

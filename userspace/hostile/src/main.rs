@@ -21,6 +21,7 @@ use ferrous_rt::checks::Checks;
 use ferrous_rt::probe::{mxcsr_read, xmm0_read, xmm0_write};
 use ferrous_rt::{println, sys};
 
+mod chain;
 mod mapping;
 mod revoke;
 
@@ -46,6 +47,7 @@ fn main() -> i32 {
         b"revoke" => revoke::revoke(),
         b"revoke-recv" => revoke::revoke_recv(),
         b"revoke-send" => revoke::revoke_send(),
+        b"split-chain" => chain::split_chain(),
         _ => {
             println!("hostile: unknown mode {arg:?}");
             2
