@@ -11,8 +11,19 @@ pub enum Initial {
     Test,
 }
 
+/// What the root budget leaves the kernel of `free` bytes: an eighth, at
+/// least 4 MiB and at most 64 MiB. Budgets pay for everything a process
+/// makes, but the kernel's own bookkeeping (heap growth for its tables,
+/// the stacks of its threads, trace state) needs frames no budget holds;
+/// with the whole machine handed out, a process spending its budget to the
+/// last byte would leave the kernel none.
+pub fn kernel_reserve(free: u64) -> u64 {
+    (free / 8).clamp(4 << 20, 64 << 20)
+}
+
 /// Starts a process from the kernel (init, kernel tests) with a memory
-/// budget of all free memory and its initial capabilities.
+/// budget of all free memory but the kernel's reserve, and its initial
+/// capabilities.
 pub fn spawn_from_kernel(
     name: &'static str,
     elf: &[u8],
@@ -23,7 +34,7 @@ pub fn spawn_from_kernel(
     use ferrous_abi::ObjectType as T;
     use ferrous_abi::{Sysno, initial as slot};
     let free = crate::mm::frames::stats().free * PAGE_SIZE;
-    let memory = Memory::root(free);
+    let memory = Memory::root(free.saturating_sub(kernel_reserve(free)));
     let (p, start_at) = create(name, elf, args, memory.clone())?;
     let s = p.cspace;
     let fill = || -> Result<(), SysError> {

@@ -10,6 +10,8 @@
 //!   process's marker, then keeps its own marker across as many yields;
 //!   it never may see this one's.
 //! - `tables`, `rights`: attacks through mappings (see `mapping`).
+//! - `exhaust`: every kernel resource a budget and a table allow, taken
+//!   to the refusal (see `exhaust`).
 //! - `revoke`: nothing acts through a revoked capability once `cap_revoke`
 //!   has returned (see `revoke`).
 #![no_std]
@@ -22,6 +24,7 @@ use ferrous_rt::probe::{mxcsr_read, xmm0_read, xmm0_write};
 use ferrous_rt::{println, sys};
 
 mod chain;
+mod exhaust;
 mod mapping;
 mod revoke;
 
@@ -48,6 +51,9 @@ fn main() -> i32 {
         b"revoke-recv" => revoke::revoke_recv(),
         b"revoke-send" => revoke::revoke_send(),
         b"split-chain" => chain::split_chain(),
+        b"exhaust" => exhaust::exhaust(),
+        b"exhaust-child" => exhaust::exhaust_child(),
+        b"exhaust-done" => exhaust::exhaust_done(),
         _ => {
             println!("hostile: unknown mode {arg:?}");
             2
