@@ -12,7 +12,7 @@
 mod boot;
 mod fault;
 
-pub use boot::{Initial, kernel_reserve, spawn_from_kernel};
+pub use boot::{Initial, spawn_from_kernel};
 pub use fault::{UserFault, user_fault};
 
 use crate::arch;
