@@ -1,4 +1,4 @@
-//! Memory objects (the ABI's `memory`, the capability crate's Untyped):
+//! Memory objects (the ABI's `memory`, `ObjectType::Memory`):
 //! a budget of bytes from which processes, threads, mappings and smaller
 //! memory objects are made, so every byte the kernel allocates for a
 //! process is charged to the capability that asked for it.
