@@ -11,7 +11,11 @@ use core::ops::Range;
 use ferrous_paging::PageSize;
 
 pub const SLOT: u64 = 128 * 1024;
-pub const MAX_STACKS: usize = 1024;
+/// Stack slots: 2 GiB of address space, more stacks than the memory a
+/// machine of a few GiB can pay for at a 36 KiB charge per thread, so
+/// budgets, not this table, bound how many threads exist (one process
+/// cannot take the last slot from the others before its budget runs out).
+pub const MAX_STACKS: usize = 16384;
 /// Largest stack; the rest of the slot (at least 4 KiB) is guard.
 pub const MAX_SIZE: u64 = SLOT - 4096;
 
