@@ -9,7 +9,9 @@ use ferrous_abi::{Handle, Perms, Rights, SysError, Sysno, UserPtr};
 use ferrous_paging::Flags;
 use ferrous_trace::EventType;
 
-/// Most bytes one `mem_map` call may map.
+/// Most bytes one `mem_map`, `mem_unmap` or `mem_protect` call may cover:
+/// one call's work (with preemption off under the space lock) stays
+/// bounded, whatever the mappings in the range cost to make.
 const MAX_MAP_LEN: u64 = 64 << 20;
 
 /// Page-table flags for user permissions (decode refused W+X and
@@ -105,6 +107,9 @@ pub fn map(
 pub fn unmap(me: &Process, space: Handle, addr: UserPtr, len: u64) -> Result<u64, SysError> {
     let target = target(me, Sysno::MemUnmap, space, 0, Rights::WRITE)?;
     let addr = addr.addr();
+    if len > MAX_MAP_LEN {
+        return Err(SysError::LengthTooLarge { arg: 2 });
+    }
     trace::emit(EventType::MemUnmap, [target.id, addr, len, 0], 0);
     // The space refunds the frames it owned and the tables it freed; a
     // frame object's pages stay charged to the frame's memory.
@@ -130,6 +135,9 @@ pub fn protect(
 ) -> Result<u64, SysError> {
     let target = target(me, Sysno::MemProtect, space, 0, map_rights(perms))?;
     let addr = addr.addr();
+    if len > MAX_MAP_LEN {
+        return Err(SysError::LengthTooLarge { arg: 2 });
+    }
     let flags = flags(perms);
     target
         .with_space(|s| {
