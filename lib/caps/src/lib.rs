@@ -49,7 +49,7 @@ pub use ferrous_abi::{ObjectType, Rights};
 
 mod system;
 
-pub use system::CapSystem;
+pub use system::{CapSystem, SLOT_BYTES};
 
 /// A kernel object, as named by the kernel. Opaque here: only equality
 /// matters. The kernel may reuse an id once the object is destroyed.

@@ -43,6 +43,15 @@ struct SpaceEntry {
     state: SpaceState,
 }
 
+/// Most heap bytes one slot of a capability space can cost the system:
+/// the slot, a derivation-tree node and an object count, twice over for
+/// the vectors' growth. What a kernel charges per slot so that a full
+/// table is paid for.
+pub const SLOT_BYTES: usize = 2
+    * (core::mem::size_of::<Option<NodeIdx>>()
+        + core::mem::size_of::<NodeEntry>()
+        + core::mem::size_of::<(ObjectId, usize)>());
+
 /// All capability spaces and the derivation tree over their capabilities.
 #[derive(Clone, Debug)]
 pub struct CapSystem {
