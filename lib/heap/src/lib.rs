@@ -6,6 +6,14 @@
 //! retries; if the backend cannot, the allocation fails with a null pointer,
 //! which `try_reserve`-style callers see as an error.
 //!
+//! Small blocks (at most [`MAX_CLASS`] bytes, alignment at most
+//! [`CLASS_ALIGN`]) go through size classes in front of the list: a freed
+//! block is kept on its class's free list and handed out again in O(1),
+//! instead of walking the list's holes twice (first fit, then the sorted
+//! insert on free). Class blocks come from the list like any other; when
+//! the list cannot satisfy a request, every cached block goes back to it
+//! before the heap grows, so caching never makes an allocation fail.
+//!
 //! This is one of the named memory crates allowed to use `unsafe` (see
 //! docs/UNSAFE_GUIDELINES.md): a `GlobalAlloc` is unsafe by definition.
 //! Not for use from interrupt handlers (the lock does not mask interrupts).
@@ -39,12 +47,49 @@ pub trait Backend: Sync {
 /// Smallest growth step, to amortise mapping work.
 pub const GROW_STEP: usize = 256 * 1024;
 
+/// The size classes: 16, 32, 64, 128, 256 and 512 bytes.
+const CLASSES: usize = 6;
+/// Largest size served by a class.
+pub const MAX_CLASS: usize = 16 << (CLASSES - 1);
+/// Every class block is aligned to this (the list's blocks are); larger
+/// alignments go to the list.
+pub const CLASS_ALIGN: usize = 16;
+
+/// The class of `layout` (`None`: served by the list).
+fn class_of(layout: Layout) -> Option<usize> {
+    if layout.size() > MAX_CLASS || layout.align() > CLASS_ALIGN {
+        return None;
+    }
+    // 16 << class >= size, the smallest such class.
+    let size = layout.size().max(16);
+    Some((usize::BITS - (size - 1).leading_zeros()) as usize - 4)
+}
+
+/// The layout a class block has in the list.
+fn class_layout(class: usize) -> Layout {
+    // A power of two from 16 to 512 with alignment 16: always valid.
+    Layout::from_size_align(16 << class, CLASS_ALIGN).unwrap_or(Layout::new::<[u128; 1]>())
+}
+
+/// A free class block: the first word links to the next one.
+struct FreeBlock {
+    next: Option<NonNull<FreeBlock>>,
+}
+
 struct State {
     heap: Heap,
     /// Start of the region; the heap covers `[base, base + heap.size())`.
     base: usize,
     started: bool,
+    /// Each class's free blocks (owned by the heap, not in use).
+    free: [Option<NonNull<FreeBlock>>; CLASSES],
+    /// Bytes on the free lists (counted as used by the list).
+    cached: usize,
 }
+
+// SAFETY: the free lists point only into the heap's own region, and `State`
+// is reached only under the heap's lock.
+unsafe impl Send for State {}
 
 /// Statistics for the memory report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -69,6 +114,8 @@ impl<B: Backend> KernelHeap<B> {
                 heap: Heap::empty(),
                 base,
                 started: false,
+                free: [None; CLASSES],
+                cached: 0,
             }),
             failures: core::sync::atomic::AtomicUsize::new(0),
             backend,
@@ -80,7 +127,11 @@ impl<B: Backend> KernelHeap<B> {
         let s = self.state.lock();
         let stats = HeapStats {
             size: if s.started { s.heap.size() } else { 0 },
-            used: if s.started { s.heap.used() } else { 0 },
+            used: if s.started {
+                s.heap.used() - s.cached
+            } else {
+                0
+            },
             failed_allocations: self.failures.load(core::sync::atomic::Ordering::Relaxed),
         };
         drop(s);
@@ -121,11 +172,30 @@ impl<B: Backend> KernelHeap<B> {
 
     fn allocate_locked(&self, layout: Layout) -> *mut u8 {
         let mut s = self.state.lock();
+        let class = class_of(layout);
+        if let Some(c) = class
+            && let Some(block) = s.free[c]
+        {
+            // SAFETY: `block` is a free class-`c` block on this heap's list
+            // (pushed by `release`), at least 16 bytes, 16-byte aligned,
+            // and nothing else refers to it; its first word is the link.
+            s.free[c] = unsafe { block.as_ptr().read().next };
+            s.cached -= 16 << c;
+            return block.as_ptr().cast();
+        }
+        let layout = class.map_or(layout, class_layout);
+        let mut flushed = false;
         loop {
             if s.started
                 && let Ok(p) = s.heap.allocate_first_fit(layout)
             {
                 return p.as_ptr();
+            }
+            // Cached blocks go back to the list before the heap grows.
+            if !flushed && s.cached > 0 {
+                Self::flush(&mut s);
+                flushed = true;
+                continue;
             }
             let need = layout.size().saturating_add(layout.align());
             if !self.grow(&mut s, need) {
@@ -133,6 +203,46 @@ impl<B: Backend> KernelHeap<B> {
                     .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
                 return ptr::null_mut();
             }
+        }
+    }
+
+    /// Gives every cached class block back to the list.
+    fn flush(s: &mut State) {
+        for c in 0..CLASSES {
+            while let Some(block) = s.free[c] {
+                // SAFETY: as in `allocate_locked`: a free class block of
+                // this heap, which came from the list with `class_layout(c)`
+                // and goes back to it with the same layout, once.
+                unsafe {
+                    s.free[c] = block.as_ptr().read().next;
+                    s.heap.deallocate(block.cast(), class_layout(c));
+                }
+            }
+        }
+        s.cached = 0;
+    }
+
+    /// Frees `p`, allocated with `layout` by this heap.
+    ///
+    /// # Safety
+    ///
+    /// `p` came from `allocate` on this heap with `layout` and is not used
+    /// after this.
+    unsafe fn release(&self, p: NonNull<u8>, layout: Layout) {
+        let mut s = self.state.lock();
+        match class_of(layout) {
+            Some(c) => {
+                let block = p.cast::<FreeBlock>();
+                let next = s.free[c];
+                // SAFETY: the caller gives the block up; a class block is at
+                // least 16 bytes and 16-byte aligned (`class_layout`), room
+                // for the link.
+                unsafe { block.as_ptr().write(FreeBlock { next }) };
+                s.free[c] = Some(block);
+                s.cached += 16 << c;
+            }
+            // SAFETY: GlobalAlloc's contract, passed on by the caller.
+            None => unsafe { s.heap.deallocate(p, layout) },
         }
     }
 }
@@ -150,8 +260,8 @@ unsafe impl<B: Backend> GlobalAlloc for KernelHeap<B> {
         let Some(p) = NonNull::new(ptr) else { return };
         let saved = self.backend.enter();
         // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` on this
-        // heap with this `layout`.
-        unsafe { self.state.lock().heap.deallocate(p, layout) };
+        // heap with this `layout`, and is not used after this.
+        unsafe { self.release(p, layout) };
         self.backend.exit(saved);
     }
 }

@@ -103,3 +103,88 @@ fn exhaustion_is_a_null_pointer_not_a_panic() {
         h.dealloc(q, l);
     }
 }
+
+#[test]
+fn size_classes_cover_small_layouts_only() {
+    let l = |size, align| Layout::from_size_align(size, align).unwrap();
+    assert_eq!(class_of(l(1, 1)), Some(0));
+    assert_eq!(class_of(l(16, 16)), Some(0));
+    assert_eq!(class_of(l(17, 8)), Some(1));
+    assert_eq!(class_of(l(64, 8)), Some(2));
+    assert_eq!(class_of(l(65, 8)), Some(3));
+    assert_eq!(class_of(l(MAX_CLASS, 16)), Some(CLASSES - 1));
+    assert_eq!(class_of(l(MAX_CLASS + 1, 8)), None, "too big: the list");
+    assert_eq!(class_of(l(64, 32)), None, "aligned beyond 16: the list");
+    for c in 0..CLASSES {
+        let cl = class_layout(c);
+        assert_eq!((cl.size(), cl.align()), (16 << c, CLASS_ALIGN));
+        assert_eq!(class_of(cl), Some(c), "a class block is its own class");
+    }
+}
+
+#[test]
+fn a_freed_small_block_is_handed_out_again() {
+    let (h, _mem) = heap(1 << 20);
+    let l = Layout::from_size_align(64, 8).unwrap();
+    let other = Layout::from_size_align(200, 8).unwrap();
+    // SAFETY: non-zero layouts; every block is freed once, with its layout.
+    unsafe {
+        let a = h.alloc(l);
+        let b = h.alloc(other);
+        assert!(!a.is_null() && !b.is_null());
+        assert!((a as usize).is_multiple_of(CLASS_ALIGN));
+        a.write_bytes(0x5a, 64);
+        h.dealloc(a, l);
+        assert_eq!(h.stats().used, 256, "a cached block is not in use");
+        let again = h.alloc(l);
+        assert_eq!(again, a, "the class's free list hands it back");
+        let c = h.alloc(l);
+        assert_ne!(c, a);
+        h.dealloc(again, l);
+        h.dealloc(c, l);
+        h.dealloc(b, other);
+    }
+    assert_eq!(h.stats().used, 0);
+    assert_eq!(h.backend.inside.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn cached_blocks_go_back_before_the_heap_grows() {
+    let (h, _mem) = heap(GROW_STEP);
+    let small = Layout::from_size_align(512, 16).unwrap();
+    let mut blocks = Vec::new();
+    // SAFETY: non-zero layouts; each block is freed once with its layout.
+    unsafe {
+        // Fill the first growth step with small blocks, then free them all:
+        // they sit on the class's free list.
+        loop {
+            let p = h.alloc(small);
+            if p.is_null() || h.backend.calls.load(Ordering::Relaxed) > 1 {
+                if !p.is_null() {
+                    blocks.push(p);
+                }
+                break;
+            }
+            blocks.push(p);
+        }
+        let calls = h.backend.calls.load(Ordering::Relaxed);
+        for p in blocks.drain(..) {
+            h.dealloc(p, small);
+        }
+        assert_eq!(h.stats().used, 0);
+        // A large block only fits if the cached ones go back to the list.
+        let big = Layout::from_size_align(GROW_STEP / 2, 8).unwrap();
+        let p = h.alloc(big);
+        assert!(
+            !p.is_null(),
+            "the cache was flushed, not the arena exhausted"
+        );
+        assert_eq!(
+            h.backend.calls.load(Ordering::Relaxed),
+            calls,
+            "and the heap did not grow for it"
+        );
+        h.dealloc(p, big);
+    }
+    assert_eq!(h.stats().used, 0);
+}
