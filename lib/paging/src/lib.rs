@@ -223,21 +223,22 @@ impl AddressSpace {
         }
         let branch = PRESENT | WRITABLE | if flags.user { USER } else { 0 };
         let mut table = self.root;
-        // Tables this call linked in (parent, index, table), to take out
-        // again if it fails: a refused map leaves no table behind.
-        let mut made = [(0u64, 0usize, 0u64); 3];
-        let mut n = 0;
+        // The first link this call made (table, index, level): everything
+        // below it is new too, and goes again if the call fails, so a
+        // refused map leaves no table behind.
+        let mut first_new: Option<(u64, usize, u32)> = None;
         for level in (size.leaf_level() + 1..=4).rev() {
             let i = index(va, level);
             let e = mem.read(table, i);
             table = if e & PRESENT == 0 {
                 let Some(t) = mem.alloc_table() else {
-                    self.undo(mem, va, &made[..n]);
+                    if let Some(first) = first_new {
+                        self.undo(mem, va, first);
+                    }
                     return Err(MapError::OutOfMemory);
                 };
                 mem.write(table, i, t | branch);
-                made[n] = (table, i, t);
-                n += 1;
+                first_new.get_or_insert((table, i, level));
                 t
             } else if e & HUGE != 0 && level < 4 {
                 return Err(MapError::SizeConflict(va));
@@ -265,18 +266,24 @@ impl AddressSpace {
     }
 
     /// Unlinks and frees the tables a failed [`AddressSpace::map`] of `va`
-    /// linked in (they hold no entry yet), deepest first.
-    fn undo(&mut self, mem: &mut impl TableMemory, va: u64, made: &[(u64, usize, u64)]) {
-        if made.is_empty() {
-            return;
-        }
-        for &(parent, i, _) in made.iter().rev() {
-            mem.write(parent, i, 0);
-        }
-        // Paging-structure caches may hold the links: flush before freeing.
+    /// made: the one linked at `(parent, i)` of a level-`level` table and
+    /// the chain below it (one entry each, on `va`'s path; the last one
+    /// empty).
+    #[cold]
+    fn undo(&mut self, mem: &mut impl TableMemory, va: u64, (parent, i, level): (u64, usize, u32)) {
+        let top = mem.read(parent, i) & ADDR_MASK;
+        mem.write(parent, i, 0);
+        // Paging-structure caches may hold the link: flush before freeing.
         mem.flush(self.root, va, PageSize::Size4K.bytes());
-        for &(_, _, t) in made.iter().rev() {
+        let (mut t, mut l) = (top, level - 1);
+        loop {
+            let e = mem.read(t, index(va, l));
             mem.free_table(t);
+            if e & PRESENT == 0 || l == 1 {
+                break;
+            }
+            t = e & ADDR_MASK;
+            l -= 1;
         }
     }
 
@@ -350,6 +357,7 @@ impl AddressSpace {
 
     /// As [`AddressSpace::unmap`], also returning the leaf's own flags
     /// (with its [`Flags::soft`] bits).
+    #[inline]
     pub fn unmap_leaf(
         &mut self,
         mem: &mut impl TableMemory,
