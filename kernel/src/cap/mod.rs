@@ -242,6 +242,9 @@ fn clear_cspace(cspace: CSpaceId, ended: &mut Ended) {
             destroy(id, ended);
         }
     }
+    // Again after the deletes: a blocked call that sampled the epoch
+    // meanwhile looks at its capability again.
+    EPOCH.fetch_add(1, Ordering::AcqRel);
     {
         let mut st = CAPS.lock();
         // Empty now: nothing to return, nothing allocated.

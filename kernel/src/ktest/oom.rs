@@ -71,19 +71,34 @@ pub fn run(_boot: &crate::Boot) -> Outcome {
         "no insert needed heap: the test proves nothing",
     )?;
     cap::check_invariants().map_err(|_| "invariants broken after refused inserts")?;
-    // A copy, heap failing at each allocation in turn until it succeeds.
+    // The refused insert, now with heap: the source of a copy into the
+    // next slot, the heap failing at each allocation in turn until the
+    // copy succeeds.
+    cap::insert(
+        s,
+        Some(slot),
+        Object::Console,
+        Rights::ALL,
+        Parent::None,
+        Sysno::CapCopy,
+    )
+    .map_err(|_| "insert with heap failed")?;
+    let (src, slot) = (slot, slot + 1);
     let mut n = 0;
     loop {
         let before = cap::counts();
         let r = failing(n, || {
-            cap::mint(s, Sysno::CapCopy, Handle(1), Handle(slot), Rights::ALL, 0)
+            cap::mint(s, Sysno::CapCopy, Handle(src), Handle(slot), Rights::ALL, 0)
         });
         match r {
             Ok(()) => break,
             Err(SysError::OutOfMemory) => {
                 ensure(cap::counts() == before, "a refused copy changed the counts")?;
             }
-            Err(_) => return Err("copy failed with another error"),
+            Err(e) => {
+                log::error!("oom: copy: {e:?}");
+                return Err("copy failed with another error");
+            }
         }
         n += 1;
         ensure(n < 16, "copy never succeeded")?;
