@@ -69,6 +69,7 @@ impl FrameObj {
             match frames::alloc(0, FrameKind::User) {
                 Ok(pa) => {
                     crate::arch::mm::zero_frame(pa);
+                    // alloc: reserved above (try_reserve_exact(n))
                     pages.push(pa);
                 }
                 Err(_) => {
@@ -80,6 +81,7 @@ impl FrameObj {
                 }
             }
         }
+        // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
         Ok(Arc::new(FrameObj {
             pages,
             memory,
@@ -178,6 +180,7 @@ impl FrameObj {
         let recorded = crate::cap::while_names(via, object, || {
             let mut m = self.mappings.lock();
             m.try_reserve(1).map_err(|_| SysError::OutOfMemory)?;
+            // alloc: reserved above (try_reserve(1))
             m.push(Mapping {
                 via,
                 target: Arc::downgrade(target),

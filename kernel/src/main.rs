@@ -30,6 +30,7 @@ mod panic;
 mod percpu;
 mod platform;
 mod process;
+mod slab;
 mod smp;
 mod sync;
 mod syscall;

@@ -61,6 +61,7 @@ pub struct Memory {
 impl Memory {
     /// The root budget (init's `MEMORY`).
     pub fn root(size: u64) -> Arc<Memory> {
+        // alloc: off the system-call path (the root budget, at boot)
         Arc::new(Memory {
             size: size.min(DESTROYED - 1),
             used: AtomicU64::new(0),
@@ -148,6 +149,7 @@ impl Memory {
         // memory at boot bounds; what escapes that bound is the kernel's
         // own uncharged bookkeeping (ARCHITECTURE.md, "Kernel memory is
         // charged by estimate").
+        // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
         Ok(Arc::new(Memory {
             size: bytes,
             used: AtomicU64::new(0),

@@ -46,8 +46,10 @@ pub fn syscall(nr: u64) {
 /// [`SYSCALLS`] per-call counts, then the trace records lost so far.
 pub fn snapshot(out: &mut alloc::vec::Vec<u64>) {
     let n = crate::thread::cpus_online() as usize;
+    // alloc: reserved above (the caller: kernel_words(MAX_CPUS))
     out.push(n as u64);
     for cpu in percpu::all().take(n) {
+        // alloc: reserved above (the caller: kernel_words(MAX_CPUS))
         out.extend(
             cpu.metrics
                 .counters
@@ -55,7 +57,9 @@ pub fn snapshot(out: &mut alloc::vec::Vec<u64>) {
                 .map(|c| c.load(Ordering::Relaxed)),
         );
     }
+    // alloc: reserved above (the caller: kernel_words(MAX_CPUS))
     out.extend(BY_SYSCALL.iter().map(|a| a.load(Ordering::Relaxed)));
+    // alloc: reserved above (the caller: kernel_words(MAX_CPUS))
     out.push(crate::trace::lost());
 }
 
@@ -77,6 +81,7 @@ pub fn report() {
     let mut top: alloc::vec::Vec<(u64, usize)> = (0..SYSCALLS)
         .map(|i| (BY_SYSCALL[i].load(Ordering::Relaxed), i))
         .filter(|&(n, _)| n > 0)
+        // alloc: off the system-call path (kernel tests' report)
         .collect();
     top.sort_unstable_by(|a, b| b.cmp(a));
     for (n, nr) in top.iter().take(8) {

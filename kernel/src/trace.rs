@@ -256,6 +256,7 @@ fn push(event: EventType, thread: Option<u64>, args: [u64; 4], causal: u64) {
         }
     };
     if let Some(ring) = ring_of(c) {
+        // alloc: none (a fixed ring of records)
         ring.push(&record(event, c, thread, args, causal));
     }
 }
@@ -515,6 +516,7 @@ pub fn read(
     let mut buf = alloc::vec::Vec::new();
     buf.try_reserve_exact(max.min(ring.capacity()))
         .map_err(|_| SysError::OutOfMemory)?;
+    // alloc: reserved above (try_reserve_exact)
     buf.resize(max.min(ring.capacity()), Record::default());
     let got = ring.read_from(cursor, &mut buf);
     buf.truncate(got.records);

@@ -24,6 +24,7 @@ mod build;
 mod cli;
 mod docs;
 mod esp;
+mod lint;
 mod qemu;
 mod scenario;
 mod test;

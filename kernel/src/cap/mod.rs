@@ -5,6 +5,12 @@
 //! another lock; what must happen to destroyed objects (a process ends, a
 //! memory budget returns to its parent) happens after it is released.
 //!
+//! Nothing here allocates infallibly (issue 14): the object table is a
+//! [`Slab`] reserved before the capability system changes, the revoked
+//! notes are best effort, and teardown (a delete, a revoke, a process's
+//! table going) walks what it destroys one object at a time, with ended
+//! processes on a list linked through the processes themselves.
+//!
 //! Every refusal goes through [`deny`]: it becomes the specific
 //! [`SysError`] and a `cap.denied` trace event that names the process, the
 //! call, the slot and the reason, including "revoked" for a slot that was
@@ -17,9 +23,9 @@ pub use deny::Denial;
 pub use object::{Kind, Object, kind};
 
 use crate::process::Process;
+use crate::slab::Slab;
 use crate::sync::IrqMutex;
 use crate::trace;
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -28,19 +34,63 @@ use ferrous_caps::{CSpaceId, CapError, CapSystem, Capability, ObjectId, ObjectTy
 
 struct State {
     sys: CapSystem,
-    objects: BTreeMap<ObjectId, Object>,
-    next_id: u64,
+    /// The objects, by `ObjectId` (the slab's key).
+    objects: Slab<Object>,
     /// Slots emptied by a revocation and not filled since: (cspace index,
-    /// generation, slot). Only explains refusals.
-    revoked: BTreeSet<(u32, u32, u32)>,
+    /// generation, slot), sorted. Only explains refusals: best effort, at
+    /// most [`REVOKED_NOTES`], none when the heap cannot grow.
+    revoked: Vec<(u32, u32, u32)>,
 }
+
+const REVOKED_NOTES: usize = 4096;
 
 static CAPS: IrqMutex<State> = IrqMutex::new(State {
     sys: CapSystem::new(),
-    objects: BTreeMap::new(),
-    next_id: 1,
-    revoked: BTreeSet::new(),
+    objects: Slab::new(0),
+    revoked: Vec::new(),
 });
+
+impl State {
+    fn revoked_contains(&self, k: (u32, u32, u32)) -> bool {
+        self.revoked.binary_search(&k).is_ok()
+    }
+
+    fn forget_revoked(&mut self, k: (u32, u32, u32)) {
+        if let Ok(i) = self.revoked.binary_search(&k) {
+            self.revoked.remove(i);
+        }
+    }
+
+    /// Notes a revoked slot if there is room: never fails.
+    fn note_revoked(&mut self, k: (u32, u32, u32)) {
+        if self.revoked.len() >= REVOKED_NOTES || self.revoked.try_reserve(1).is_err() {
+            return;
+        }
+        if let Err(i) = self.revoked.binary_search(&k) {
+            // alloc: reserved above (try_reserve(1))
+            self.revoked.insert(i, k);
+        }
+    }
+}
+
+/// Processes that ended and still have their table to take apart: a
+/// stack linked through the processes (`Process::next_ended`), so that
+/// ending a tree of processes allocates nothing.
+#[derive(Default)]
+struct Ended(Option<Arc<Process>>);
+
+impl Ended {
+    fn push(&mut self, p: Arc<Process>) {
+        p.set_next_ended(self.0.take());
+        self.0 = Some(p);
+    }
+
+    fn pop(&mut self) -> Option<Arc<Process>> {
+        let p = self.0.take()?;
+        self.0 = p.take_next_ended();
+        Some(p)
+    }
+}
 
 /// Bumped by every delete and revoke: a blocked call whose wake condition
 /// includes it looks at its capability again.
@@ -57,7 +107,7 @@ fn key(cspace: CSpaceId, slot: u32) -> (u32, u32, u32) {
 /// Turns a refusal into the error for argument `arg` and records it.
 fn deny(st: &State, op: Sysno, cspace: CSpaceId, slot: u32, arg: u8, e: CapError) -> SysError {
     let (reason, err) = match e {
-        CapError::EmptySlot { .. } if st.revoked.contains(&key(cspace, slot)) => {
+        CapError::EmptySlot { .. } if st.revoked_contains(key(cspace, slot)) => {
             (Denial::Revoked, SysError::EmptySlot { arg })
         }
         CapError::EmptySlot { .. } => (Denial::EmptySlot, SysError::EmptySlot { arg }),
@@ -110,7 +160,7 @@ pub fn lookup(
         .map_err(|e| deny(&st, op, cspace, handle.0, arg, e))?;
     let obj = st
         .objects
-        .get(&cap.object)
+        .get(cap.object.0)
         .cloned()
         .ok_or(SysError::ObjectGone)?;
     Ok((obj, cap))
@@ -167,93 +217,119 @@ pub fn create_cspace() -> Result<CSpaceId, SysError> {
 
 /// Deletes every capability in the cspace, then the cspace.
 pub fn destroy_cspace(cspace: CSpaceId) {
-    finish(take_cspace(cspace), None);
+    let mut ended = Ended::default();
+    clear_cspace(cspace, &mut ended);
+    drain(ended);
 }
 
-/// Empties and removes the cspace; returns the objects destroyed.
-fn take_cspace(cspace: CSpaceId) -> Vec<Object> {
-    let (gone, frames) = {
+/// Empties and removes the cspace, one capability at a time (as
+/// `cap_delete` on each slot, in slot order), destroying each object
+/// whose last capability goes and putting the processes that end on
+/// `ended`. Allocates nothing: a process's end cannot fail.
+fn clear_cspace(cspace: CSpaceId, ended: &mut Ended) {
+    EPOCH.fetch_add(1, Ordering::AcqRel);
+    let mut from = 0;
+    loop {
+        let gone = {
+            let mut st = CAPS.lock();
+            let Ok(Some(slot)) = st.sys.used_slot(cspace, from) else {
+                break;
+            };
+            from = slot + 1;
+            st.sys.delete_one(cspace, slot).ok().flatten()
+        };
+        if let Some(id) = gone {
+            destroy(id, ended);
+        }
+    }
+    // Again after the deletes: a blocked call that sampled the epoch
+    // meanwhile looks at its capability again.
+    EPOCH.fetch_add(1, Ordering::AcqRel);
+    {
         let mut st = CAPS.lock();
-        let destroyed = st.sys.destroy_cspace(cspace).unwrap_or_default();
-        let gone = take_objects(&mut st, &destroyed);
+        // Empty now: nothing to return, nothing allocated.
+        let _ = st.sys.destroy_cspace(cspace);
         st.revoked
             .retain(|&(i, g, _)| (i, g) != (cspace.index, cspace.generation));
-        let frames: Vec<Arc<crate::frame::FrameObj>> = st
-            .objects
-            .values()
-            .filter_map(|o| match o {
-                Object::Frame(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect();
-        (gone, frames)
-    };
-    // Mappings made through the cspace's frame capabilities go with it.
-    for f in frames {
-        f.unmap_cspace(cspace);
     }
-    gone
-}
-
-fn take_objects(st: &mut State, ids: &[ObjectId]) -> Vec<Object> {
-    ids.iter().filter_map(|id| st.objects.remove(id)).collect()
+    // Mappings made through the cspace's frame capabilities go with it:
+    // every frame, one at a time, found again under the lock.
+    let mut at = 0;
+    loop {
+        let next = CAPS
+            .lock()
+            .objects
+            .find_from(at, |o| matches!(o, Object::Frame(_)))
+            .map(|(i, _, o)| {
+                at = i + 1;
+                o.clone()
+            });
+        match next {
+            Some(Object::Frame(f)) => f.unmap_cspace(cspace),
+            Some(_) => {}
+            None => return,
+        }
+    }
 }
 
 /// Ends `first` with `status` and, one after another, every process whose
 /// last capability goes with an ended process's table (`Killed`).
 pub fn end_processes(first: Arc<Process>, status: ferrous_abi::ExitStatus) {
     if first.mark_ended(status) {
-        drain(alloc::vec![first]);
+        let mut ended = Ended::default();
+        // alloc: none (a list linked through the processes)
+        ended.push(first);
+        drain(ended);
     }
 }
 
-/// After the lock: wake the waiters of objects that lost capabilities,
-/// then carry out the destructions.
-fn finish(destroyed: Vec<Object>, touched: Option<Object>) {
-    drain(run_destructions(destroyed, touched));
+/// After the lock: wake the waiters of `touched` (an object that lost a
+/// capability), then carry out the destructions of `destroyed` (objects
+/// whose last capability went, still in the table), one at a time.
+fn finish(destroyed: &[ObjectId], touched: Option<Object>) {
+    EPOCH.fetch_add(1, Ordering::AcqRel);
+    if let Some(o) = &touched {
+        crate::process::wake_waiters(o);
+    }
+    let mut ended = Ended::default();
+    for &id in destroyed {
+        destroy(id, &mut ended);
+    }
+    drain(ended);
 }
 
 /// Finishes ending processes already marked ended: each one's table goes,
 /// which may end more; a work list, not recursion.
-fn drain(mut ended: Vec<Arc<Process>>) {
+fn drain(mut ended: Ended) {
     while let Some(p) = ended.pop() {
-        let destroyed = take_cspace(p.cspace);
-        ended.extend(run_destructions(destroyed, None));
+        clear_cspace(p.cspace, &mut ended);
         p.after_end();
     }
 }
 
-/// Wakes waiters, destroys every object but processes, and marks the
-/// destroyed processes ended (`Killed`); returns those for the caller to
-/// finish without recursion.
-fn run_destructions(destroyed: Vec<Object>, touched: Option<Object>) -> Vec<Arc<Process>> {
-    EPOCH.fetch_add(1, Ordering::AcqRel);
-    for o in touched.iter().chain(destroyed.iter()) {
-        crate::process::wake_waiters(o);
-    }
-    let mut ended = Vec::new();
-    for o in destroyed {
-        match o {
-            Object::Process(p) => {
-                if p.mark_ended(ferrous_abi::ExitStatus::Killed) {
-                    ended.push(p);
-                }
+/// Takes a destroyed object (no capability names it any more) out of the
+/// table, wakes its waiters and destroys it; a process is marked ended
+/// (`Killed`) and put on `ended` for the caller to finish without
+/// recursion.
+fn destroy(id: ObjectId, ended: &mut Ended) {
+    let Some(o) = CAPS.lock().objects.remove(id.0) else {
+        return;
+    };
+    crate::process::wake_waiters(&o);
+    match o {
+        Object::Process(p) => {
+            if p.mark_ended(ferrous_abi::ExitStatus::Killed) {
+                // alloc: none (a list linked through the processes)
+                ended.push(p);
             }
-            o => o.destroyed(),
         }
+        o => o.destroyed(),
     }
-    ended
 }
 
 /// The lowest empty slot from 1 up (slot 0 is never filled).
 fn free_slot(st: &State, cspace: CSpaceId) -> Result<u32, CapError> {
     st.sys.free_slot(cspace, 1)
-}
-
-fn new_id(st: &mut State) -> ObjectId {
-    let id = ObjectId(st.next_id);
-    st.next_id += 1;
-    id
 }
 
 /// Where a new object's capability goes and what it descends from.
@@ -281,7 +357,11 @@ pub fn insert(
         Some(s) => s,
         None => free_slot(&st, cspace).map_err(|e| deny(&st, op, cspace, 0, 0, e))?,
     };
-    let id = new_id(&mut st);
+    // Room in the object table before anything changes.
+    if st.objects.reserve().is_err() {
+        return Err(deny(&st, op, cspace, slot, 0, CapError::OutOfMemory));
+    }
+    let id = ObjectId(st.objects.next_key());
     log::trace!(
         "cap.insert slot={slot} {} rights={}",
         obj.describe(),
@@ -301,10 +381,10 @@ pub fn insert(
         }
     };
     result.map_err(|e| deny(&st, op, cspace, slot, 0, e))?;
-    if st.objects.insert(id, obj).is_some() {
-        log::error!("cap: object id {id} reused");
-    }
-    st.revoked.remove(&key(cspace, slot));
+    // alloc: reserved above (Slab::reserve)
+    let got = st.objects.insert(obj);
+    debug_assert_eq!(got, id.0);
+    st.forget_revoked(key(cspace, slot));
     Ok(slot)
 }
 
@@ -327,7 +407,7 @@ pub fn grant(
     st.sys
         .mint((from_cspace, from.0), (to_cspace, to_slot), mask, None)
         .map_err(|e| deny(&st, op, from_cspace, from.0, arg, e))?;
-    st.revoked.remove(&key(to_cspace, to_slot));
+    st.forget_revoked(key(to_cspace, to_slot));
     Ok(())
 }
 
@@ -359,7 +439,7 @@ pub fn mint(
                 e,
             )
         })?;
-    st.revoked.remove(&key(cspace, dest.0));
+    st.forget_revoked(key(cspace, dest.0));
     Ok(())
 }
 
@@ -401,14 +481,14 @@ pub fn move_cap(cspace: CSpaceId, src: Handle, dest: Handle) -> Result<(), SysEr
             let slot = if arg == 0 { src.0 } else { dest.0 };
             deny(&st, Sysno::CapMove, cspace, slot, arg, e)
         })?;
-    st.revoked.remove(&key(cspace, dest.0));
+    st.forget_revoked(key(cspace, dest.0));
     // Under the lock (capabilities before frame mappings): a revoke of the
     // moved capability finds its mappings under the new slot.
     if let Some(Object::Frame(f)) = st
         .sys
         .lookup(cspace, dest.0, None, Rights::NONE)
         .ok()
-        .and_then(|c| st.objects.get(&c.object))
+        .and_then(|c| st.objects.get(c.object.0))
     {
         f.moved((cspace, src.0), (cspace, dest.0));
     }
@@ -423,20 +503,21 @@ pub fn delete(cspace: CSpaceId, slot: Handle) -> Result<(), SysError> {
             .sys
             .lookup(cspace, slot.0, None, Rights::NONE)
             .map_err(|e| deny(&st, Sysno::CapDelete, cspace, slot.0, 0, e))?;
-        let touched = st.objects.get(&cap.object).cloned();
+        let touched = st.objects.get(cap.object.0).cloned();
         if let Some(Object::Frame(f)) = &touched {
             frame = Some(f.clone());
         }
-        let ids = st
+        // Allocates nothing: cleanup after a failed call uses this too.
+        let gone = st
             .sys
-            .delete(cspace, slot.0)
+            .delete_one(cspace, slot.0)
             .map_err(|e| deny(&st, Sysno::CapDelete, cspace, slot.0, 0, e))?;
-        (take_objects(&mut st, &ids), touched)
+        (gone, touched)
     };
     if let Some(f) = frame {
         f.unmap_via((cspace, slot.0));
     }
-    finish(destroyed, touched);
+    finish(destroyed.as_slice(), touched);
     Ok(())
 }
 
@@ -454,11 +535,11 @@ pub fn revoke(cspace: CSpaceId, slot: Handle) -> Result<usize, SysError> {
             .map_err(|e| deny(&st, Sysno::CapRevoke, cspace, slot.0, 0, e))?;
         for &(s, sl, _) in &r.emptied {
             // Explaining later refusals is best effort: no memory, no note.
-            if st.revoked.len() < 4096 {
-                st.revoked.insert(key(s, sl));
-            }
+            st.note_revoked(key(s, sl));
         }
-        (take_objects(&mut st, &r.destroyed), r.emptied, r.deleted)
+        // `ferrous-caps` sized both lists before it changed anything; the
+        // destroyed objects stay in the table until `finish` takes them.
+        (r.destroyed, r.emptied, r.deleted)
     };
     // Before any waiter is looked at: a call that checks its capability
     // after this sees the change (`ipc::Held::check`).
@@ -471,20 +552,20 @@ pub fn revoke(cspace: CSpaceId, slot: Handle) -> Result<usize, SysError> {
     let mut last = None;
     for &(s, sl, obj) in &emptied {
         if last == Some(obj) {
-            if let Some(Object::Frame(f)) = CAPS.lock().objects.get(&obj).cloned() {
+            if let Some(Object::Frame(f)) = CAPS.lock().objects.get(obj.0).cloned() {
                 f.unmap_via((s, sl));
             }
             continue;
         }
         last = Some(obj);
-        let o = CAPS.lock().objects.get(&obj).cloned();
+        let o = CAPS.lock().objects.get(obj.0).cloned();
         match o {
             Some(Object::Frame(f)) => f.unmap_via((s, sl)),
             Some(o) => crate::process::wake_waiters(&o),
             None => {}
         }
     }
-    finish(destroyed, None);
+    finish(&destroyed, None);
     Ok(n)
 }
 
@@ -510,7 +591,11 @@ pub fn counts() -> (usize, usize) {
 pub fn check_invariants() -> Result<(), &'static str> {
     let st = CAPS.lock();
     st.sys.check_invariants()?;
-    if st.objects.keys().any(|&id| st.sys.count(id) == 0) {
+    if st
+        .objects
+        .iter()
+        .any(|(id, _)| st.sys.count(ObjectId(id)) == 0)
+    {
         return Err("an object without capabilities is still in the table");
     }
     Ok(())

@@ -108,6 +108,7 @@ pub fn send(
     let woken = {
         let mut ipc = IPC.lock();
         t.held().check()?;
+        ipc.room()?;
         let msg = outgoing(&mut ipc, me, t.space, info, words, t.badge, op)?;
         sent_causal = msg.causal.0;
         let event = if call {
@@ -130,7 +131,7 @@ pub fn send(
         ipc.replies.reserve(1).map_err(oom)?;
         let e = ipc
             .endpoints
-            .get_mut(&t.endpoint)
+            .get_mut(t.endpoint)
             .ok_or(SysError::ObjectGone)?;
         match e.queue.send(me, t.badge, msg, kind, timeout != 0) {
             Err(IpcError::WouldBlock) => return Err(SysError::WouldBlock),
@@ -141,6 +142,7 @@ pub fn send(
                     endpoint: t.endpoint,
                     held: t.held(),
                 };
+                // alloc: reserved above (Ipc::room)
                 ipc.waiting.insert(me, w);
                 None
             }
@@ -158,10 +160,12 @@ pub fn send(
                         abandoned = Some(deliver(ipc, old, Delivery::Failed(SysError::ObjectGone)));
                     }
                     ipc.replies.bind(receiver, me).map_err(oom)?;
+                    // alloc: reserved above (Ipc::room)
                     ipc.waiting.insert(me, Waiting::Reply);
                 }
-                let state = ipc.causal.entry_or_default(receiver);
-                state.received(msg.causal);
+                if let Some(state) = ipc.causal.entry_or_default(receiver) {
+                    state.received(msg.causal);
+                }
                 let plain = msg.cap.is_none();
                 Some((deliver(ipc, receiver, message(&msg, got_cap, call)), plain))
             }
@@ -205,10 +209,11 @@ fn recv_then(
     let woken = (|| {
         let mut ipc = IPC.lock();
         t.held().check()?;
+        ipc.room()?;
         let ipc = &mut *ipc;
         let e = ipc
             .endpoints
-            .get_mut(&t.endpoint)
+            .get_mut(t.endpoint)
             .ok_or(SysError::ObjectGone)?;
         if !e.bound {
             e.owner = t.process;
@@ -217,7 +222,7 @@ fn recv_then(
         // Room for the reply right first: once a call is taken off the
         // queue, binding it must not fail.
         ipc.replies.reserve(1).map_err(oom)?;
-        let Some(e) = ipc.endpoints.get_mut(&t.endpoint) else {
+        let Some(e) = ipc.endpoints.get_mut(t.endpoint) else {
             return Err(SysError::ObjectGone);
         };
         match e.queue.recv(me, timeout != 0) {
@@ -230,6 +235,7 @@ fn recv_then(
                     slot: info.cap_slot,
                     held: t.held(),
                 };
+                // alloc: reserved above (Ipc::room)
                 ipc.waiting.insert(me, w);
                 Ok(None)
             }
@@ -238,13 +244,16 @@ fn recv_then(
             }) => {
                 let got_cap = transfer(&msg, Some((t.space, info.cap_slot)), Sysno::IpcRecv);
                 let call = kind == SendKind::Call;
-                ipc.causal.entry_or_default(me).received(msg.causal);
+                if let Some(state) = ipc.causal.entry_or_default(me) {
+                    state.received(msg.causal);
+                }
                 let d = message(&msg, got_cap, call);
                 log::trace!("ipc.recv endpoint={} causal={}", t.endpoint, msg.causal.0);
                 if call {
                     let old = ipc.replies.discard(me);
                     let old = old.map(|o| deliver(ipc, o, Delivery::Failed(SysError::ObjectGone)));
                     ipc.replies.bind(me, sender).map_err(oom)?;
+                    // alloc: reserved above (Ipc::room)
                     ipc.waiting.insert(sender, Waiting::Reply);
                     Ok(Some((old, d)))
                 } else {
@@ -254,6 +263,7 @@ fn recv_then(
                         words: [0; MSG_WORDS],
                         info: RecvInfo::default(),
                     };
+                    // alloc: reserved above (Ipc::room)
                     ipc.mailbox.insert(sender, sent);
                     Ok(Some((Some(sender), d)))
                 }

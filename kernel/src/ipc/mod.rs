@@ -23,6 +23,13 @@
 //! capability was deleted since it looked it up ([`Held::check`]), so a
 //! revoke between the look-up and the queue cannot be missed either.
 //!
+//! Allocation (issue 14): endpoints and notifications live in [`Slab`]s
+//! reserved before they change; every operation that may queue a thread
+//! or deliver to one first makes room under the lock ([`Ipc::room`]), so
+//! the per-thread maps never allocate after that; and a close wakes the
+//! threads it fails without building a list. Running out of heap is
+//! `OutOfMemory` with a `mem.oom` trace event, before anything changed.
+//!
 //! Causality: every message carries a causal ID. A thread that sends while
 //! handling a message it received passes that message's ID on; otherwise
 //! the message gets a fresh one. Trace lines `ipc.send`, `ipc.recv`,
@@ -36,10 +43,10 @@ pub use notification::{notification_target, poll, signal, wait_bits};
 
 use crate::cap;
 use crate::memory::Memory;
+use crate::slab::Slab;
 use crate::sync::IrqMutex;
 use crate::thread::{self, ThreadId};
 use crate::trace;
-use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_abi::{Handle, MSG_WORDS, MsgInfo, RecvInfo, Rights, SysError, Sysno};
@@ -120,6 +127,7 @@ struct EndpointState {
 /// Per-thread state: a few entries at a time, found by a linear scan, in a
 /// vector that keeps its capacity, so the hot path never allocates (a
 /// `BTreeMap` allocates a node whenever it goes from empty to one entry).
+/// Room is made before an operation changes anything ([`Ipc::room`]).
 struct ThreadMap<V> {
     entries: alloc::vec::Vec<(ThreadId, V)>,
 }
@@ -142,10 +150,29 @@ impl<V> ThreadMap<V> {
             .map(|(_, v)| v)
     }
 
+    /// Room for `n` more entries; `OutOfMemory` if the heap has none.
+    fn reserve(&mut self, n: usize) -> Result<(), SysError> {
+        self.entries
+            .try_reserve(n)
+            .map_err(|_| SysError::OutOfMemory)
+    }
+
+    /// Within the room [`Ipc::room`] made. Without room (a broken
+    /// invariant, never expected) it tries to grow, and if the heap has
+    /// nothing, logs and drops the entry rather than panic.
     fn insert(&mut self, t: ThreadId, v: V) {
         match self.get_mut(&t) {
             Some(old) => *old = v,
-            None => self.entries.push((t, v)),
+            None => {
+                if self.entries.len() == self.entries.capacity()
+                    && self.entries.try_reserve(1).is_err()
+                {
+                    log::error!("ipc: no room for {t}'s entry");
+                    return;
+                }
+                // alloc: reserved above (Ipc::room, or try_reserve(1))
+                self.entries.push((t, v));
+            }
         }
     }
 
@@ -156,21 +183,31 @@ impl<V> ThreadMap<V> {
 }
 
 impl<V: Default> ThreadMap<V> {
-    fn entry_or_default(&mut self, t: ThreadId) -> &mut V {
+    /// `None` only without room, as [`ThreadMap::insert`].
+    fn entry_or_default(&mut self, t: ThreadId) -> Option<&mut V> {
         let i = match self.entries.iter().position(|(k, _)| *k == t) {
             Some(i) => i,
             None => {
+                if self.entries.len() == self.entries.capacity()
+                    && self.entries.try_reserve(1).is_err()
+                {
+                    log::error!("ipc: no room for {t}'s causal state");
+                    return None;
+                }
+                // alloc: reserved above (Ipc::room, or try_reserve(1))
                 self.entries.push((t, V::default()));
                 self.entries.len() - 1
             }
         };
-        &mut self.entries[i].1
+        Some(&mut self.entries[i].1)
     }
 }
 
 struct Ipc {
-    endpoints: BTreeMap<u64, EndpointState>,
-    notifications: BTreeMap<u64, Notification<ThreadId>>,
+    /// By endpoint id (the slab's key).
+    endpoints: Slab<EndpointState>,
+    /// By notification id (keys with bit 63 set: never an endpoint's).
+    notifications: Slab<Notification<ThreadId>>,
     replies: Replies<ThreadId>,
     mailbox: ThreadMap<Delivery>,
     waiting: ThreadMap<Waiting>,
@@ -178,15 +215,47 @@ struct Ipc {
 }
 
 static IPC: IrqMutex<Ipc> = IrqMutex::new(Ipc {
-    endpoints: BTreeMap::new(),
-    notifications: BTreeMap::new(),
+    endpoints: Slab::new(0),
+    notifications: Slab::new(1 << 63),
     replies: Replies::new(),
     mailbox: ThreadMap::new(),
     waiting: ThreadMap::new(),
     causal: ThreadMap::new(),
 });
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Entries an operation may add to a per-thread map: its own and its
+/// partner's (and a mailbox entry for a caller whose reply it abandons).
+const ROOM: usize = 3;
+
+impl Ipc {
+    /// Makes room, before an operation changes anything, for what it may
+    /// add: [`ROOM`] entries in each per-thread map, and in the mailboxes
+    /// one more for every waiting thread, since a close or revocation
+    /// delivers to each of those (`mailbox` room ≥ its entries + the
+    /// waiting threads', an invariant every insert into `waiting` keeps
+    /// because it comes after this). `OutOfMemory`, and a `mem.oom` trace
+    /// event, if the heap cannot grow. Free once the maps have grown.
+    fn room(&mut self) -> Result<(), SysError> {
+        let waiting = self.waiting.entries.len();
+        let made = self
+            .waiting
+            .reserve(ROOM)
+            .and_then(|()| self.causal.reserve(ROOM))
+            .and_then(|()| self.mailbox.reserve(waiting + ROOM));
+        if made.is_err() {
+            out_of_memory(0);
+        }
+        made
+    }
+}
+
+/// The kernel heap could not grow for an IPC structure: `mem.oom` (bytes
+/// unknown: 0), then the caller returns `OutOfMemory`.
+fn out_of_memory(bytes: u64) {
+    let who = thread::current_process().map_or(0, |p| p.id);
+    trace::emit(EventType::MemOom, [bytes, who, 0, 0], 0);
+}
+
 static NEXT_CAUSAL: AtomicU64 = AtomicU64::new(1);
 
 fn fresh_causal() -> CausalId {
@@ -222,70 +291,100 @@ impl Drop for NotificationObj {
 }
 
 fn oom(_: IpcError) -> SysError {
+    out_of_memory(0);
     SysError::OutOfMemory
 }
 
 /// A new endpoint owned by process `owner`, charged to `memory`.
 pub fn create_endpoint(owner: u64, memory: Arc<Memory>) -> Result<Arc<EndpointObj>, SysError> {
     memory.charge(OBJECT_COST)?;
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let obj = Arc::new(EndpointObj { id, memory });
-    let state = EndpointState {
-        queue: Endpoint::new(),
-        owner,
-        bound: false,
+    let id = {
+        let mut ipc = IPC.lock();
+        if ipc.endpoints.reserve().is_ok() {
+            // alloc: reserved above (Slab::reserve)
+            Some(ipc.endpoints.insert(EndpointState {
+                queue: Endpoint::new(),
+                owner,
+                bound: false,
+            }))
+        } else {
+            None
+        }
     };
-    IPC.lock().endpoints.insert(id, state);
-    Ok(obj)
+    let Some(id) = id else {
+        memory.refund(OBJECT_COST);
+        out_of_memory(core::mem::size_of::<EndpointState>() as u64);
+        return Err(SysError::OutOfMemory);
+    };
+    // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
+    Ok(Arc::new(EndpointObj { id, memory }))
 }
 
 pub fn create_notification(memory: Arc<Memory>) -> Result<Arc<NotificationObj>, SysError> {
     memory.charge(OBJECT_COST)?;
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let obj = Arc::new(NotificationObj { id, memory });
-    IPC.lock().notifications.insert(id, Notification::new());
-    Ok(obj)
+    let id = {
+        let mut ipc = IPC.lock();
+        if ipc.notifications.reserve().is_ok() {
+            // alloc: reserved above (Slab::reserve)
+            Some(ipc.notifications.insert(Notification::new()))
+        } else {
+            None
+        }
+    };
+    let Some(id) = id else {
+        memory.refund(OBJECT_COST);
+        out_of_memory(core::mem::size_of::<Notification<ThreadId>>() as u64);
+        return Err(SysError::OutOfMemory);
+    };
+    // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
+    Ok(Arc::new(NotificationObj { id, memory }))
 }
 
 fn deliver(ipc: &mut Ipc, to: ThreadId, d: Delivery) -> ThreadId {
+    // alloc: reserved above (Ipc::room: room for every waiting thread)
     ipc.mailbox.insert(to, d);
     ipc.waiting.remove(&to);
     to
 }
 
 /// Closes an endpoint: every thread queued on it wakes with `ObjectGone`.
+/// Allocates nothing: the queues' own lists (which `close` hands over)
+/// say whom to wake, and the mailboxes have room for every waiting thread
+/// ([`Ipc::room`]).
 pub fn close_endpoint(id: u64) {
-    let woken = {
+    let closed = {
         let mut ipc = IPC.lock();
-        let Some(mut e) = ipc.endpoints.remove(&id) else {
+        let Some(mut e) = ipc.endpoints.remove(id) else {
             return;
         };
         let closed = e.queue.close();
-        let mut woken = alloc::vec::Vec::new();
-        for t in closed.senders.into_iter().chain(closed.receivers) {
-            woken.push(deliver(&mut ipc, t, Delivery::Failed(SysError::ObjectGone)));
+        for &t in closed.senders.iter().chain(closed.receivers.iter()) {
+            deliver(&mut ipc, t, Delivery::Failed(SysError::ObjectGone));
         }
-        woken
+        closed
     };
-    log::debug!("ipc.close endpoint={id} woken={}", woken.len());
-    for t in woken {
+    log::debug!(
+        "ipc.close endpoint={id} woken={}",
+        closed.senders.len() + closed.receivers.len()
+    );
+    for t in closed.senders.into_iter().chain(closed.receivers) {
         thread::unpark(t);
     }
 }
 
 pub fn close_notification(id: u64) {
-    let woken = {
+    let waiters = {
         let mut ipc = IPC.lock();
-        let Some(mut n) = ipc.notifications.remove(&id) else {
+        let Some(mut n) = ipc.notifications.remove(id) else {
             return;
         };
         let waiters = n.close();
+        for &t in &waiters {
+            deliver(&mut ipc, t, Delivery::Failed(SysError::ObjectGone));
+        }
         waiters
-            .into_iter()
-            .map(|t| deliver(&mut ipc, t, Delivery::Failed(SysError::ObjectGone)))
-            .collect::<alloc::vec::Vec<_>>()
     };
-    for t in woken {
+    for t in waiters {
         thread::unpark(t);
     }
 }
@@ -318,16 +417,18 @@ pub fn revalidate(id: u64) {
     }
 }
 
-/// Every endpoint the process made closes with it.
+/// Every endpoint the process made closes with it: one at a time, found
+/// again under the lock, so nothing is allocated.
 pub fn process_ended(owner: u64) {
-    let ids: alloc::vec::Vec<u64> = IPC
-        .lock()
-        .endpoints
-        .iter()
-        .filter(|(_, e)| e.owner == owner)
-        .map(|(&id, _)| id)
-        .collect();
-    for id in ids {
+    let mut from = 0;
+    loop {
+        let next = IPC
+            .lock()
+            .endpoints
+            .find_from(from, |e| e.owner == owner)
+            .map(|(at, id, _)| (at, id));
+        let Some((at, id)) = next else { return };
+        from = at + 1;
         close_endpoint(id);
     }
 }
@@ -354,7 +455,7 @@ pub fn thread_gone(me: ThreadId) {
 fn cancel(ipc: &mut Ipc, me: ThreadId) -> bool {
     match ipc.waiting.remove(&me) {
         Some(Waiting::Send { endpoint, .. } | Waiting::Recv { endpoint, .. }) => {
-            if let Some(e) = ipc.endpoints.get_mut(&endpoint) {
+            if let Some(e) = ipc.endpoints.get_mut(endpoint) {
                 e.queue.cancel(me);
             }
             true
@@ -364,7 +465,7 @@ fn cancel(ipc: &mut Ipc, me: ThreadId) -> bool {
             true
         }
         Some(Waiting::Notification { id, .. }) => {
-            if let Some(n) = ipc.notifications.get_mut(&id) {
+            if let Some(n) = ipc.notifications.get_mut(id) {
                 n.cancel(me);
             }
             true

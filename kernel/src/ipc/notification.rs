@@ -25,7 +25,7 @@ pub fn signal(id: u64, held: &Held, bits: u64) -> Result<(), SysError> {
     let woken = {
         let mut ipc = IPC.lock();
         held.check()?;
-        let n = ipc.notifications.get_mut(&id).ok_or(SysError::ObjectGone)?;
+        let n = ipc.notifications.get_mut(id).ok_or(SysError::ObjectGone)?;
         match n.signal(bits) {
             Err(_) => return Err(SysError::ObjectGone),
             Ok(None) => None,
@@ -46,7 +46,8 @@ pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError>
     {
         let mut ipc = IPC.lock();
         held.check()?;
-        let n = ipc.notifications.get_mut(&id).ok_or(SysError::ObjectGone)?;
+        ipc.room()?;
+        let n = ipc.notifications.get_mut(id).ok_or(SysError::ObjectGone)?;
         match n.wait(me, timeout_ns != 0) {
             Err(IpcError::WouldBlock) => return Err(SysError::WouldBlock),
             Err(IpcError::Closed) => return Err(SysError::ObjectGone),
@@ -57,6 +58,7 @@ pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError>
             }
             Ok(WaitOutcome::Blocked) => {
                 let w = Waiting::Notification { id, held: *held };
+                // alloc: reserved above (Ipc::room)
                 ipc.waiting.insert(me, w);
             }
         }
@@ -73,6 +75,6 @@ pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError>
 pub fn poll(id: u64, held: &Held) -> Result<u64, SysError> {
     let mut ipc = IPC.lock();
     held.check()?;
-    let n = ipc.notifications.get_mut(&id).ok_or(SysError::ObjectGone)?;
+    let n = ipc.notifications.get_mut(id).ok_or(SysError::ObjectGone)?;
     n.poll().map_err(|_| SysError::ObjectGone)
 }

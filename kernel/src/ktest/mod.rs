@@ -8,6 +8,7 @@ mod cap;
 mod exec;
 mod memory;
 mod mm;
+mod oom;
 mod sched;
 mod user;
 
@@ -206,6 +207,11 @@ const TESTS: &[Test] = &[
         name: "cap-bench",
         about: "capability lookup, mint and revoke-of-1000 costs; a revoked tree leaves nothing behind",
         run: cap::bench,
+    },
+    Test {
+        name: "heap-oom",
+        about: "the heap made to fail on purpose: capability tables, capabilities, copies, endpoints and notifications are refused with OutOfMemory, nothing changes and every charge comes back",
+        run: oom::run,
     },
     Test {
         name: "memory-chain",

@@ -2,6 +2,30 @@
 //! growing by mapping fresh frames. An exhausted heap makes the allocation
 //! fail (null), so paths serving user requests use `try_reserve` and turn
 //! that into an error instead of a panic.
+//!
+//! # Allocation on system-call paths
+//!
+//! Everything a system call, a user fault or a process's end reaches
+//! allocates fallibly (issue 14; `xtask/src/lint.rs` keeps it so): a
+//! growing collection reserves with `try_reserve` (or a table's fallible
+//! `reserve`) before anything changes and the call fails with
+//! `OutOfMemory`; teardown allocates nothing.
+//!
+//! # Fixed-size objects
+//!
+//! The one exception, decided here: a kernel object behind `Arc::new` or
+//! `Box::new` (a `Process`, `UserThread`, thread context, `Memory`,
+//! `FrameObj`, `EndpointObj`, `NotificationObj`), which stable Rust cannot
+//! allocate fallibly (no `Arc::try_new`). Each is small, of fixed size,
+//! made once per object a process pays for, and made *after* the object
+//! is charged to its memory budget (and after every fallible reservation
+//! of the same call). The budgets together hold at most the free memory
+//! at boot less the kernel's reserve (`process::boot::kernel_reserve`: an
+//! eighth, 4 to 64 MiB), which no budget can take, so the heap can always
+//! grow for such an object unless the kernel's own uncharged bookkeeping
+//! used up the reserve. If it ever does, the allocation-error panic is
+//! the outcome, as for any broken kernel invariant. Lines doing this say
+//! `// alloc: fixed-size`.
 
 use super::frames::{self, FrameKind};
 use super::{HEAP_BASE, HEAP_MAX, KERNEL_DATA, kspace};
@@ -81,4 +105,10 @@ static HEAP: KernelHeap<MapFrames> = KernelHeap::new(HEAP_BASE as usize, MapFram
 
 pub fn stats() -> ferrous_heap::HeapStats {
     HEAP.stats()
+}
+
+/// Kernel tests only: the next `n` allocations succeed and every later one
+/// fails, until `fail_after(None)` (`ferrous_heap::KernelHeap::fail_after`).
+pub fn fail_after(n: Option<usize>) {
+    HEAP.fail_after(n);
 }

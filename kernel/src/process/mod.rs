@@ -69,6 +69,10 @@ pub struct Process {
     /// Live threads, plus [`CLOSED`] once the last one has left: no
     /// thread can be added after that (its address space is gone).
     threads: AtomicU64,
+    /// The next process on the capability code's list of ended processes
+    /// whose tables are still to go (`cap::end_processes`): the list is
+    /// linked through the processes, so ending a tree allocates nothing.
+    next_ended: SpinLock<Option<Arc<Process>>>,
 }
 
 /// What a process holds until its last thread leaves.
@@ -145,11 +149,7 @@ impl Process {
     /// The `metrics_read` words, one per [`ProcessMetric`], CPU time
     /// including its live threads'.
     pub fn metrics(&self) -> [u64; PROCESS_METRICS] {
-        let live: u64 = thread::threads_of(self)
-            .into_iter()
-            .filter_map(thread::stats)
-            .map(|s| s.runtime_ns)
-            .sum();
+        let live = thread::runtime_of(self);
         let stat = |s: Stat| self.stats[s as usize].load(Ordering::Relaxed);
         let mut words = [0; PROCESS_METRICS];
         for m in ProcessMetric::ALL {
@@ -165,6 +165,15 @@ impl Process {
             };
         }
         words
+    }
+
+    /// Links this ended process to the next on a list (`cap::Ended`).
+    pub fn set_next_ended(&self, next: Option<Arc<Process>>) {
+        *self.next_ended.lock() = next;
+    }
+
+    pub fn take_next_ended(&self) -> Option<Arc<Process>> {
+        self.next_ended.lock().take()
     }
 
     pub fn is_running(&self) -> bool {
@@ -261,8 +270,11 @@ impl Process {
     /// dead, endpoints they serve close), waiters wake, and its blocked
     /// threads are interrupted so each can leave.
     pub fn after_end(&self) {
-        for t in thread::threads_of(self) {
+        // One thread at a time, found again under the thread lock: no list.
+        let mut from = 0;
+        while let Some((at, t)) = thread::next_thread_of(self, from) {
             crate::ipc::thread_gone(t);
+            from = at + 1;
         }
         crate::ipc::process_ended(self.id);
         self.exited.wake_all();
@@ -412,6 +424,7 @@ pub fn create(
         }
     };
     let root = space.root();
+    // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
     let p = Arc::new(Process {
         name,
         id: NEXT_PROCESS_ID.fetch_add(1, Ordering::Relaxed),
@@ -423,6 +436,7 @@ pub fn create(
         exited: WaitQueue::new(),
         threads: AtomicU64::new(0),
         stats: [const { AtomicU64::new(0) }; STATS],
+        next_ended: SpinLock::new(None),
     });
     let start = thread::UserStart {
         entry,
@@ -486,6 +500,7 @@ pub fn add_thread(
     }
     p.charge(THREAD_COST)
         .map_err(|e| undo(SpawnError::Sys(e)))?;
+    // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
     let t = Arc::new(UserThread {
         process: p.clone(),
         status: AtomicU64::new(RUNNING),

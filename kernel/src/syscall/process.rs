@@ -44,6 +44,7 @@ pub fn spawn(
     let mut list: Vec<Grant> = Vec::new();
     list.try_reserve_exact(grant_count as usize)
         .map_err(|_| SysError::OutOfMemory)?;
+    // alloc: reserved above (try_reserve_exact(grant_count))
     list.extend(
         raw.chunks_exact(GRANT_SIZE as usize)
             .map(|c| Grant::from_bytes(c.try_into().unwrap_or([0; 8]))),

@@ -25,9 +25,12 @@ pub fn read(
     let mut out = Vec::new();
     out.try_reserve_exact(16 + records.len() * 64)
         .map_err(|_| SysError::OutOfMemory)?;
+    // alloc: reserved above (try_reserve_exact)
     out.extend_from_slice(&next.to_le_bytes());
+    // alloc: reserved above (try_reserve_exact)
     out.extend_from_slice(&skipped.to_le_bytes());
     for r in &records {
+        // alloc: reserved above (try_reserve_exact)
         out.extend_from_slice(&r.to_bytes());
     }
     copy_out(buf, &out, 4)?;
@@ -51,6 +54,7 @@ pub fn metrics_read(me: &Process, object: Handle, buf: UserPtr, len: u64) -> Res
         .map_err(|_| SysError::OutOfMemory)?;
     match obj {
         Object::Trace => crate::metrics::snapshot(&mut words),
+        // alloc: reserved above (kernel_words(MAX_CPUS))
         Object::Process(p) => words.extend_from_slice(&p.metrics()),
         _ => return Err(SysError::WrongObjectType { arg: 0 }),
     }
@@ -59,6 +63,7 @@ pub fn metrics_read(me: &Process, object: Handle, buf: UserPtr, len: u64) -> Res
     bytes
         .try_reserve_exact(words.len() * 8)
         .map_err(|_| SysError::OutOfMemory)?;
+    // alloc: reserved above (try_reserve_exact)
     bytes.extend(words.iter().flat_map(|w| w.to_le_bytes()));
     copy_out(buf, &bytes, 2)?;
     Ok(words.len() as u64)

@@ -20,6 +20,7 @@ pub fn copy_in(addr: UserPtr, len: u64, arg: u8) -> Result<Vec<u8>, SysError> {
     let mut buf = Vec::new();
     buf.try_reserve_exact(len as usize)
         .map_err(|_| SysError::OutOfMemory)?;
+    // alloc: reserved above (try_reserve_exact)
     buf.resize(len as usize, 0);
     usercopy::copy_from_user(&mut buf, addr.addr()).map_err(|e| error(e, arg))?;
     Ok(buf)

@@ -56,7 +56,22 @@ fn create(
             .sched
             .add_thread(priority, affinity, None)
             .map_err(SpawnError::Scheduler)?;
+        // Room for its record and for it as a sleeper before anything
+        // else changes (a system call makes threads: no panic for want
+        // of heap).
+        let room = t
+            .table
+            .reserve(id)
+            .and_then(|()| t.sleepers.reserve(t.table.len() + 1));
+        if room.is_err() {
+            let _ = t.sched.remove(id);
+            return Err(SpawnError::Scheduler(
+                ferrous_sched::SchedError::OutOfMemory,
+            ));
+        }
+        // alloc: fixed-size (mm::heap, "Fixed-size objects")
         let ctx = Arc::new(ThreadContext::new(stack.top, thread_entry, id_to_u64(id)));
+        // alloc: reserved above (ThreadTable::reserve)
         t.table.insert(
             id,
             Record {
@@ -127,7 +142,7 @@ extern "C" fn thread_entry(raw: u64) -> ! {
 /// Ends the running thread with `code`, waking its joiners.
 pub fn exit(code: u64) -> ! {
     arch::cpu::disable_interrupts();
-    let mut kicks = alloc::vec::Vec::new();
+    let mut kicks = 0u64;
     {
         let mut g = THREADS.lock();
         if let Some(t) = g.as_mut() {
@@ -143,16 +158,14 @@ pub fn exit(code: u64) -> ! {
                         t.sched
                             .make_ready(j, WakeReason::ByThread(id), now(), &mut sink)
                     {
-                        kicks.push(k);
+                        kicks |= 1 << k.0;
                     }
                 }
                 t.sched.exit_current(c, now(), &mut sink);
             }
         }
     }
-    for k in kicks {
-        kick(k);
-    }
+    super::user::kick_all(kicks);
     schedule();
     unreachable!("an exited thread was resumed");
 }
@@ -183,6 +196,7 @@ pub fn join(id: ThreadId) -> Result<u64, JoinError> {
                 None => {
                     if let Some(me) = me {
                         let prio = t.sched.priority(me).unwrap_or(DEFAULT_PRIORITY);
+                        // alloc: none (ferrous-sched: fallible, returns an error)
                         if rec.joiners.push(me, prio).is_ok() {
                             t.sched
                                 .block_current(c, BlockReason::Join(id), now(), &mut sink);
@@ -208,27 +222,28 @@ pub fn join(id: ThreadId) -> Result<u64, JoinError> {
 }
 
 /// Frees the records and stacks of exited user threads (nobody joins them)
-/// once they are off their CPU.
+/// once they are off their CPU: one at a time, so nothing is allocated.
 pub fn reap_detached() {
-    let mut stacks_to_free = alloc::vec::Vec::new();
-    arch::cpu::without_interrupts(|| {
-        let mut g = THREADS.lock();
-        let Some(t) = g.as_mut() else { return };
-        let done: alloc::vec::Vec<ThreadId> = t
-            .table
-            .iter()
-            .filter(|(_, r)| r.user.is_some() && r.exit_code.is_some() && !r.ctx.on_cpu())
-            .map(|(&id, _)| id)
-            .collect();
-        for id in done {
-            if let Some(r) = t.table.remove(&id) {
-                let _ = t.sched.remove(id);
-                stacks_to_free.extend(r.stack);
-            }
+    let mut from = 0;
+    loop {
+        let found = arch::cpu::without_interrupts(|| {
+            let mut g = THREADS.lock();
+            let t = g.as_mut()?;
+            let (at, id) = t
+                .table
+                .iter()
+                .skip_while(|&(i, _, _)| i < from)
+                .find(|(_, _, r)| r.user.is_some() && r.exit_code.is_some() && !r.ctx.on_cpu())
+                .map(|(i, id, _)| (i, id))?;
+            let r = t.table.remove(&id);
+            let _ = t.sched.remove(id);
+            Some((at, r.and_then(|r| r.stack)))
+        });
+        let Some((at, stack)) = found else { return };
+        from = at + 1;
+        // Outside THREADS: unmapping waits for TLB shootdowns.
+        if let Some(s) = stack {
+            stacks::free(s);
         }
-    });
-    // Outside THREADS: unmapping waits for TLB shootdowns.
-    for s in stacks_to_free {
-        stacks::free(s);
     }
 }

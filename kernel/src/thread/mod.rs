@@ -25,6 +25,7 @@ mod lifecycle;
 mod park;
 mod preempt;
 mod schedule;
+mod table;
 mod user;
 mod wait;
 
@@ -36,7 +37,7 @@ pub use preempt::{preempt_disable, preempt_enable, preempt_if_needed};
 pub use schedule::{run_idle, schedule, set_affinity, timer_tick, yield_now};
 pub use user::{
     current_id, current_id_on, current_name, current_process, current_user_thread,
-    interrupt_process, leave_user_space, threads_of,
+    interrupt_process, leave_user_space, next_thread_of, runtime_of,
 };
 pub use wait::WaitQueue;
 
@@ -45,12 +46,12 @@ use crate::mm::stacks::{self, KernelStack};
 use crate::percpu;
 use crate::sync::IrqMutex;
 use crate::trace;
-use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use ferrous_sched::waitq::WaitQueue as Waiters;
 use ferrous_sched::{Config, Event, Scheduler};
 use schedule::idle_entry;
+use table::{Sleepers, ThreadTable};
 
 /// Kernel stack of every thread.
 pub const STACK_SIZE: u64 = 32 * 1024;
@@ -108,10 +109,10 @@ struct Cpu {
 
 struct Threads {
     sched: Scheduler,
-    table: BTreeMap<ThreadId, Record>,
+    table: ThreadTable,
     cpus: [Cpu; MAX_CPUS],
-    /// Sleeping threads by wake-up time.
-    sleepers: BTreeMap<(u64, ThreadId), ()>,
+    /// Sleeping threads by wake-up time, with room for every thread.
+    sleepers: Sleepers,
 }
 
 static THREADS: IrqMutex<Option<Threads>> = IrqMutex::new(None);
@@ -212,16 +213,23 @@ pub fn init(cpus: u16) -> Result<(), SpawnError> {
         .map_err(SpawnError::Scheduler)?;
     let mut t = Threads {
         sched,
-        table: BTreeMap::new(),
+        table: ThreadTable::new(),
         cpus: [const {
             Cpu {
                 running: None,
                 idle: None,
             }
         }; MAX_CPUS],
-        sleepers: BTreeMap::new(),
+        sleepers: Sleepers::new(),
     };
+    // Boot: nothing else has allocated yet, so no room is a fatal error.
+    t.table
+        .reserve(main)
+        .and_then(|()| t.sleepers.reserve(1))
+        .map_err(|_| SpawnError::Scheduler(ferrous_sched::SchedError::OutOfMemory))?;
+    // alloc: fixed-size (mm::heap, "Fixed-size objects"), at boot
     let ctx = Arc::new(ThreadContext::current());
+    // alloc: reserved above (ThreadTable::reserve)
     t.table.insert(
         main,
         Record {
@@ -256,8 +264,10 @@ pub fn start_cpu(index: usize) -> Result<(), SpawnError> {
         let stack = stacks::alloc("idle", STACK_SIZE).map_err(|_| SpawnError::NoStack)?;
         // The idle stack lives forever: its `KernelStack` handle is dropped
         // without `stacks::free`.
+        // alloc: fixed-size (mm::heap, "Fixed-size objects"), at boot
         Arc::new(ThreadContext::new(stack.top, idle_entry, index as u64))
     } else {
+        // alloc: fixed-size (mm::heap, "Fixed-size objects"), at boot
         Arc::new(ThreadContext::current())
     };
     let mut g = THREADS.lock();

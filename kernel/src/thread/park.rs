@@ -30,8 +30,11 @@ pub fn park(deadline: u64) {
             if ending(t, me) {
                 return;
             }
-            if deadline != u64::MAX {
-                t.sleepers.insert((deadline, me), ());
+            // No room (never, with room kept for every thread): return at
+            // once, a spurious wake-up the caller re-checks.
+            // alloc: reserved above (Sleepers: room for every thread)
+            if deadline != u64::MAX && !t.sleepers.insert((deadline, me)) {
+                return;
             }
             t.sched.block_current(c, BlockReason::Ipc, now(), &mut sink);
         }
@@ -121,7 +124,10 @@ pub fn sleep_ns(ns: u64) {
             if ending(t, me) {
                 return;
             }
-            t.sleepers.insert((now().saturating_add(ns), me), ());
+            // alloc: reserved above (Sleepers: room for every thread)
+            if !t.sleepers.insert((now().saturating_add(ns), me)) {
+                return;
+            }
             t.sched
                 .block_current(c, BlockReason::Sleep, now(), &mut sink);
         }

@@ -127,7 +127,7 @@ pub fn timer_tick() {
                 }
             }
         }
-        while let Some((&(deadline, id), _)) = t.sleepers.first_key_value() {
+        while let Some((deadline, id)) = t.sleepers.first() {
             if deadline > now {
                 break;
             }

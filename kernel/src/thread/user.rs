@@ -35,57 +35,72 @@ pub fn current_user_thread() -> Option<Arc<crate::process::UserThread>> {
     arch::cpu::without_interrupts(|| here().current_user.lock().clone())
 }
 
-/// The live threads of `p`.
-pub fn threads_of(p: &crate::process::Process) -> alloc::vec::Vec<ThreadId> {
+/// Whether record `r` is a live thread of `p`.
+fn live_in(r: &super::Record, p: &crate::process::Process) -> bool {
+    r.exit_code.is_none()
+        && r.user
+            .as_ref()
+            .is_some_and(|u| core::ptr::eq(Arc::as_ptr(&u.process), p))
+}
+
+/// The first live thread of `p` at table index `from` or later, with its
+/// index: walk with `from = index + 1` (no list is allocated, and the
+/// caller may take other locks between steps).
+pub fn next_thread_of(p: &crate::process::Process, from: usize) -> Option<(usize, ThreadId)> {
     arch::cpu::without_interrupts(|| {
         let g = THREADS.lock();
-        let Some(t) = g.as_ref() else {
-            return alloc::vec::Vec::new();
-        };
+        let t = g.as_ref()?;
         t.table
             .iter()
-            .filter(|(_, r)| {
-                r.exit_code.is_none()
-                    && r.user
-                        .as_ref()
-                        .is_some_and(|u| core::ptr::eq(Arc::as_ptr(&u.process), p))
-            })
-            .map(|(&id, _)| id)
-            .collect()
+            .skip_while(|&(i, _, _)| i < from)
+            .find(|(_, _, r)| live_in(r, p))
+            .map(|(i, id, _)| (i, id))
+    })
+}
+
+/// The CPU time of `p`'s live threads, in ns.
+pub fn runtime_of(p: &crate::process::Process) -> u64 {
+    arch::cpu::without_interrupts(|| {
+        let g = THREADS.lock();
+        let Some(t) = g.as_ref() else { return 0 };
+        t.table
+            .iter()
+            .filter(|(_, _, r)| live_in(r, p))
+            .filter_map(|(_, id, _)| t.sched.stats(id).ok())
+            .map(|s| s.runtime_ns)
+            .sum()
     })
 }
 
 /// Makes every blocked or sleeping thread of `p` ready (its process has
 /// ended): each returns from its blocking call and leaves on the way back
 /// to user mode. Blocking loops check the process's state when woken.
+/// Allocates nothing (it runs when a process ends).
 pub fn interrupt_process(p: &crate::process::Process) {
-    let mut kicks = alloc::vec::Vec::new();
+    let mut kicks = 0u64;
     arch::cpu::without_interrupts(|| {
         let mut g = THREADS.lock();
         let Some(t) = g.as_mut() else { return };
-        let ids: alloc::vec::Vec<ThreadId> = t
-            .table
-            .iter()
-            .filter(|(_, r)| {
-                r.exit_code.is_none()
-                    && r.user
-                        .as_ref()
-                        .is_some_and(|u| core::ptr::eq(Arc::as_ptr(&u.process), p))
-            })
-            .map(|(&id, _)| id)
-            .collect();
-        t.sleepers.retain(|&(_, id), _| !ids.contains(&id));
-        for id in ids {
-            if let Ok(Some(k)) = t
-                .sched
-                .make_ready(id, WakeReason::Interrupt, now(), &mut sink)
-            {
-                kicks.push(k);
+        let super::Threads {
+            sched,
+            table,
+            sleepers,
+            ..
+        } = t;
+        sleepers.retain(|id| !table.get(&id).is_some_and(|r| live_in(r, p)));
+        for (_, id, _) in table.iter().filter(|(_, _, r)| live_in(r, p)) {
+            if let Ok(Some(k)) = sched.make_ready(id, WakeReason::Interrupt, now(), &mut sink) {
+                kicks |= 1 << k.0;
             }
         }
     });
-    for k in kicks {
-        kick(k);
+    kick_all(kicks);
+}
+
+/// Kicks every CPU whose bit is set in `mask`.
+pub(super) fn kick_all(mask: u64) {
+    for c in (0..64).filter(|c| mask & (1 << c) != 0) {
+        kick(CpuId(c as u16));
     }
 }
 

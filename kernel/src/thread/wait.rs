@@ -1,6 +1,5 @@
 //! Wait queues: threads waiting for a condition, woken in priority order.
 
-use super::preempt::kick;
 use super::{
     BlockReason, CpuId, DEFAULT_PRIORITY, THREADS, Waiters, WakeReason, cpu, now,
     preempt_if_needed, schedule, sink, yield_now,
@@ -43,6 +42,7 @@ impl WaitQueue {
                     return false;
                 };
                 let prio = t.sched.priority(me).unwrap_or(DEFAULT_PRIORITY);
+                // alloc: none (ferrous-sched: fallible, returns an error)
                 match self.waiters.lock().push(me, prio) {
                     // Still queued from before an interrupted wait.
                     Ok(()) | Err(ferrous_sched::SchedError::AlreadyQueued(_)) => {}
@@ -74,7 +74,7 @@ impl WaitQueue {
     }
 
     fn wake(&self, max: usize) -> usize {
-        let mut kicks = alloc::vec::Vec::new();
+        let mut kicks = 0u64;
         let woken = arch::cpu::without_interrupts(|| {
             let mut g = THREADS.lock();
             let Some(t) = g.as_mut() else { return 0 };
@@ -86,15 +86,15 @@ impl WaitQueue {
                 };
                 let reason = waker.map_or(WakeReason::Interrupt, WakeReason::ByThread);
                 if let Ok(k) = t.sched.make_ready(w, reason, now(), &mut sink) {
-                    kicks.extend(k);
+                    if let Some(k) = k {
+                        kicks |= 1 << k.0;
+                    }
                     n += 1;
                 }
             }
             n
         });
-        for k in kicks {
-            kick(k);
-        }
+        super::user::kick_all(kicks);
         arch::cpu::without_interrupts(preempt_if_needed);
         woken
     }

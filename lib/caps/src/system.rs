@@ -338,6 +338,23 @@ impl CapSystem {
         Ok(destroyed)
     }
 
+    /// [`CapSystem::delete`] without allocating, for paths that must not
+    /// fail (a process's table going, cleanup after a failed call):
+    /// returns the object if this was its last capability.
+    pub fn delete_one(&mut self, space: CSpaceId, slot: u32) -> Result<Option<ObjectId>, CapError> {
+        let n = self.occupied((space, slot))?;
+        Ok(self.remove_node(n))
+    }
+
+    /// The lowest occupied slot at or above `first`, if any: with
+    /// [`CapSystem::delete_one`], a space can be emptied one capability at
+    /// a time, without a list of what goes.
+    pub fn used_slot(&self, space: CSpaceId, first: u32) -> Result<Option<u32>, CapError> {
+        let slots = self.slots(space)?;
+        let at = slots.iter().skip(first as usize).position(Option::is_some);
+        Ok(at.map(|at| at as u32 + first))
+    }
+
     /// Deletes every capability derived, transitively, from the one in
     /// `slot`, in every space; that one stays. O(subtree), no recursion.
     pub fn revoke(&mut self, space: CSpaceId, slot: u32) -> Result<Revoked, CapError> {

@@ -99,9 +99,15 @@ pub struct HeapStats {
     pub failed_allocations: usize,
 }
 
+/// [`KernelHeap::fail_after`]'s "off".
+const NO_INJECTION: usize = usize::MAX;
+
 pub struct KernelHeap<B: Backend> {
     state: Mutex<State>,
     failures: core::sync::atomic::AtomicUsize,
+    /// Allocations still to succeed before every allocation fails
+    /// ([`KernelHeap::fail_after`]); `NO_INJECTION` when off.
+    fail_after: core::sync::atomic::AtomicUsize,
     backend: B,
 }
 
@@ -118,8 +124,35 @@ impl<B: Backend> KernelHeap<B> {
                 cached: 0,
             }),
             failures: core::sync::atomic::AtomicUsize::new(0),
+            fail_after: core::sync::atomic::AtomicUsize::new(NO_INJECTION),
             backend,
         }
+    }
+
+    /// Fault injection for tests of the callers' out-of-memory paths: with
+    /// `Some(n)`, the next `n` allocations behave as usual and every one
+    /// after them fails (null, counted in `failed_allocations`) as if the
+    /// heap were exhausted, until `fail_after(None)`. A runtime switch, not
+    /// a `cfg`, so the kernel tests run the kernel that ships; nothing but
+    /// tests turns it on.
+    pub fn fail_after(&self, n: Option<usize>) {
+        let n = n.map_or(NO_INJECTION, |n| n.min(NO_INJECTION - 1));
+        self.fail_after
+            .store(n, core::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether fault injection fails this allocation (and counts one
+    /// allocation against it otherwise).
+    fn injected_failure(&self) -> bool {
+        use core::sync::atomic::Ordering::{Relaxed, SeqCst};
+        // Off (always, outside tests): one load.
+        if self.fail_after.load(Relaxed) == NO_INJECTION {
+            return false;
+        }
+        let left = self.fail_after.fetch_update(SeqCst, SeqCst, |n| {
+            (n != NO_INJECTION && n != 0).then(|| n - 1)
+        });
+        left == Err(0)
     }
 
     pub fn stats(&self) -> HeapStats {
@@ -164,6 +197,11 @@ impl<B: Backend> KernelHeap<B> {
     }
 
     fn allocate(&self, layout: Layout) -> *mut u8 {
+        if self.injected_failure() {
+            self.failures
+                .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            return ptr::null_mut();
+        }
         let saved = self.backend.enter();
         let p = self.allocate_locked(layout);
         self.backend.exit(saved);

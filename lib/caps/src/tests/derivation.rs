@@ -106,6 +106,35 @@ fn last_capability_destroys_the_object_once() {
 }
 
 #[test]
+fn delete_one_empties_a_space_slot_by_slot_without_a_list() {
+    let mut cs = CapSystem::new();
+    let a = cs.create_cspace(8).unwrap();
+    let b = cs.create_cspace(8).unwrap();
+    cs.insert_original(a, 1, ep(FULL)).unwrap();
+    cs.copy((a, 1), (a, 3)).unwrap();
+    cs.copy((a, 3), (b, 0)).unwrap();
+    cs.copy((a, 3), (a, 6)).unwrap();
+    assert_eq!(cs.used_slot(a, 0), Ok(Some(1)));
+    assert_eq!(cs.used_slot(a, 2), Ok(Some(3)));
+    assert_eq!(cs.used_slot(a, 7), Ok(None));
+    let mut gone = vec![];
+    let mut from = 0;
+    while let Some(slot) = cs.used_slot(a, from).unwrap() {
+        gone.extend(cs.delete_one(a, slot).unwrap());
+        from = slot + 1;
+    }
+    // The copy in the other space keeps the object, under no parent now.
+    assert_eq!(gone, vec![]);
+    assert_eq!(cs.parent(b, 0), Ok(None));
+    assert_eq!(cs.count(EP), 1);
+    assert_eq!(cs.destroy_cspace(a), Ok(vec![]));
+    assert_eq!(cs.delete_one(b, 0), Ok(Some(EP)));
+    assert_eq!(cs.delete_one(b, 0), Err(CapError::EmptySlot { slot: 0 }));
+    assert_eq!(cs.used_slot(a, 0), Err(CapError::NoSuchCSpace(a)));
+    cs.check_invariants().unwrap();
+}
+
+#[test]
 fn revoke_keeps_the_capability_and_its_siblings() {
     let (mut cs, s) = one(8);
     cs.insert_original(s, 0, ep(FULL)).unwrap();

@@ -188,3 +188,31 @@ fn cached_blocks_go_back_before_the_heap_grows() {
     }
     assert_eq!(h.stats().used, 0);
 }
+
+#[test]
+fn fail_after_fails_from_the_nth_allocation_until_turned_off() {
+    let (h, _mem) = heap(1 << 20);
+    let l = Layout::from_size_align(64, 8).unwrap();
+    h.fail_after(Some(2));
+    // SAFETY: non-zero layout; non-null results are freed with it, null
+    // ones are not freed.
+    unsafe {
+        let a = h.alloc(l);
+        let b = h.alloc(l);
+        assert!(!a.is_null() && !b.is_null(), "the first two succeed");
+        assert!(h.alloc(l).is_null());
+        assert!(h.alloc(l).is_null(), "and every one after them fails");
+        assert_eq!(h.stats().failed_allocations, 2);
+        h.fail_after(None);
+        let c = h.alloc(l);
+        assert!(!c.is_null(), "off again");
+        for p in [a, b, c] {
+            h.dealloc(p, l);
+        }
+    }
+    assert_eq!(h.stats().used, 0);
+    h.fail_after(Some(0));
+    // SAFETY: as above; the result is null and not freed.
+    assert!(unsafe { h.alloc(l) }.is_null(), "0: the next one fails");
+    h.fail_after(None);
+}
