@@ -27,7 +27,6 @@ use crate::slab::Slab;
 use crate::sync::IrqMutex;
 use crate::trace;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_abi::{CSPACE_SLOTS, CapInfo, Handle, SysError, Sysno};
 use ferrous_caps::{CSpaceId, CapError, CapSystem, Capability, ObjectId, ObjectType, Rights};
@@ -37,39 +36,44 @@ struct State {
     /// The objects, by `ObjectId` (the slab's key).
     objects: Slab<Object>,
     /// Slots emptied by a revocation and not filled since: (cspace index,
-    /// generation, slot), sorted. Only explains refusals: best effort, at
-    /// most [`REVOKED_NOTES`], none when the heap cannot grow.
-    revoked: Vec<(u32, u32, u32)>,
+    /// generation, slot), each in the entry its hash picks. Only explains
+    /// refusals: best effort (a later note may take the entry), O(1), and
+    /// no allocation at all.
+    revoked: [(u32, u32, u32); REVOKED_NOTES],
 }
 
 const REVOKED_NOTES: usize = 4096;
+/// An entry no slot has (generation `u32::MAX` is never handed out first).
+const NO_NOTE: (u32, u32, u32) = (u32::MAX, u32::MAX, u32::MAX);
+
+fn note_index((i, g, s): (u32, u32, u32)) -> usize {
+    let h =
+        (i.wrapping_mul(0x9e37_79b1) ^ g.wrapping_mul(0x85eb_ca6b) ^ s.wrapping_mul(0xc2b2_ae35))
+            .rotate_left(13);
+    h as usize % REVOKED_NOTES
+}
 
 static CAPS: IrqMutex<State> = IrqMutex::new(State {
     sys: CapSystem::new(),
     objects: Slab::new(0),
-    revoked: Vec::new(),
+    revoked: [NO_NOTE; REVOKED_NOTES],
 });
 
 impl State {
     fn revoked_contains(&self, k: (u32, u32, u32)) -> bool {
-        self.revoked.binary_search(&k).is_ok()
+        self.revoked[note_index(k)] == k
     }
 
     fn forget_revoked(&mut self, k: (u32, u32, u32)) {
-        if let Ok(i) = self.revoked.binary_search(&k) {
-            self.revoked.remove(i);
+        let at = &mut self.revoked[note_index(k)];
+        if *at == k {
+            *at = NO_NOTE;
         }
     }
 
-    /// Notes a revoked slot if there is room: never fails.
+    /// Notes a revoked slot (over whatever note had its entry).
     fn note_revoked(&mut self, k: (u32, u32, u32)) {
-        if self.revoked.len() >= REVOKED_NOTES || self.revoked.try_reserve(1).is_err() {
-            return;
-        }
-        if let Err(i) = self.revoked.binary_search(&k) {
-            // alloc: reserved above (try_reserve(1))
-            self.revoked.insert(i, k);
-        }
+        self.revoked[note_index(k)] = k;
     }
 }
 
@@ -249,8 +253,11 @@ fn clear_cspace(cspace: CSpaceId, ended: &mut Ended) {
         let mut st = CAPS.lock();
         // Empty now: nothing to return, nothing allocated.
         let _ = st.sys.destroy_cspace(cspace);
-        st.revoked
-            .retain(|&(i, g, _)| (i, g) != (cspace.index, cspace.generation));
+        for note in st.revoked.iter_mut() {
+            if (note.0, note.1) == (cspace.index, cspace.generation) {
+                *note = NO_NOTE;
+            }
+        }
     }
     // Mappings made through the cspace's frame capabilities go with it:
     // every frame, one at a time, found again under the lock.
@@ -549,22 +556,25 @@ pub fn revoke(cspace: CSpaceId, slot: Handle) -> Result<usize, SysError> {
     // waiting through it are failed, before this call returns. One object
     // at a time, found again under the lock: nothing is allocated, so no
     // step can be skipped for want of memory.
-    let mut last = None;
+    // The object of the previous capability, kept (one `Arc`, no
+    // allocation) while the next ones name it too: a revoke of many
+    // copies of one object looks it up and wakes its waiters once.
+    let mut last: Option<(ObjectId, Option<Object>)> = None;
     for &(s, sl, obj) in &emptied {
-        if last == Some(obj) {
-            if let Some(Object::Frame(f)) = CAPS.lock().objects.get(obj.0).cloned() {
-                f.unmap_via((s, sl));
+        if last.as_ref().is_none_or(|(id, _)| *id != obj) {
+            let o = CAPS.lock().objects.get(obj.0).cloned();
+            if let Some(o) = &o
+                && !matches!(o, Object::Frame(_))
+            {
+                crate::process::wake_waiters(o);
             }
-            continue;
+            last = Some((obj, o));
         }
-        last = Some(obj);
-        let o = CAPS.lock().objects.get(obj.0).cloned();
-        match o {
-            Some(Object::Frame(f)) => f.unmap_via((s, sl)),
-            Some(o) => crate::process::wake_waiters(&o),
-            None => {}
+        if let Some((_, Some(Object::Frame(f)))) = &last {
+            f.unmap_via((s, sl));
         }
     }
+    drop(last);
     finish(&destroyed, None);
     Ok(n)
 }

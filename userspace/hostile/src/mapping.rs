@@ -209,7 +209,7 @@ pub fn rights() -> i32 {
         }
     }
     // Refused is not enough: a write through the read-only mapping faults.
-    if let Some((status, _)) = run_child(&mut c, b"rights-child", 256 * 1024) {
+    if let Some((status, _)) = run_child(&mut c, b"rights-child", 1 << 20) {
         c.check(
             "a write to a read-only mapping after the refused upgrade faults",
             status == ExitStatus::Faulted { vector: 14 },

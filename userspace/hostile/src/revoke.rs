@@ -49,7 +49,7 @@ fn lend_and_revoke(
     )?;
     let budget = c.ok(
         "split a budget for the child",
-        sys::memory_split(initial::MEMORY, 256 * 1024),
+        sys::memory_split(initial::MEMORY, 1 << 20),
     )?;
     let grants = [
         Grant::new(initial::CONSOLE, Rights::WRITE),
