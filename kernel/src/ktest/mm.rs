@@ -523,7 +523,7 @@ pub fn user_budget(_: &Boot) -> Outcome {
     log::info!("mm-user-budget: {mapped} pages at 1 GiB strides, then {refusal}");
     ensure(refusal == SysError::QuotaExceeded, "refused for the budget")?;
     ensure(
-        mapped >= 10 && mapped < 30,
+        (10..30).contains(&mapped),
         "tables cost about 2 pages per page",
     )?;
     ensure(
