@@ -97,7 +97,12 @@ pub struct Test {
     /// Only the QEMU scenarios: no fmt, clippy or host tests
     #[arg(long)]
     pub scenarios_only: bool,
-    /// Run only these scenarios (names from tests/scenarios.toml)
+    /// Run the long campaigns of tests/campaigns.toml (all, or those
+    /// named) instead of the suite's scenarios; no fmt, clippy or host tests
+    #[arg(long)]
+    pub campaigns: bool,
+    /// Run only these scenarios (names from tests/scenarios.toml, or from
+    /// tests/campaigns.toml with --campaigns)
     #[arg(value_name = "SCENARIO")]
     pub scenarios: Vec<String>,
 }

@@ -34,7 +34,7 @@ pub fn run(opts: &Test) -> Result<(), String> {
     let started = Instant::now();
     let mut tally = Tally::default();
     let tools = qemu::ensure_tools()?;
-    if !opts.scenarios_only {
+    if !opts.scenarios_only && !opts.campaigns {
         lint_and_host_tests(&build::user_programs()?, &mut tally);
     }
     println!("==> building kernel, loader and user programs");
@@ -42,7 +42,7 @@ pub fn run(opts: &Test) -> Result<(), String> {
         Ok(art) => {
             run_scenarios(opts, &tools, &art, &mut tally)?;
             // Only on a full run: naming scenarios selects just those.
-            if opts.scenarios.is_empty() {
+            if opts.scenarios.is_empty() && !opts.campaigns {
                 bench_smoke(&tools, &art, &mut tally);
             }
         }
@@ -226,7 +226,11 @@ fn run_scenarios(
     art: &Artifacts,
     tally: &mut Tally,
 ) -> Result<(), String> {
-    let scenarios = load_scenarios()?;
+    let scenarios = if opts.campaigns {
+        load_campaigns()?
+    } else {
+        load_scenarios()?
+    };
     let selected: Vec<&Scenario> = scenarios
         .iter()
         .filter(|s| opts.scenarios.is_empty() || opts.scenarios.contains(&s.name))
@@ -249,7 +253,17 @@ fn run_scenarios(
 
 /// Every scenario in tests/scenarios.toml.
 pub fn load_scenarios() -> Result<Vec<Scenario>, String> {
-    let file = build::root().join("tests").join("scenarios.toml");
+    load_file("scenarios.toml")
+}
+
+/// The long campaigns in tests/campaigns.toml (same format; run with
+/// `cargo xtask test --campaigns`, never by the suite).
+pub fn load_campaigns() -> Result<Vec<Scenario>, String> {
+    load_file("campaigns.toml")
+}
+
+fn load_file(name: &str) -> Result<Vec<Scenario>, String> {
+    let file = build::root().join("tests").join(name);
     let text =
         std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
     scenario::parse(&text).map_err(|e| format!("{}: {e}", file.display()))

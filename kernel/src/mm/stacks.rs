@@ -8,6 +8,7 @@ use super::frames::{self, FrameKind};
 use super::{KERNEL_DATA, Region, STACKS_BASE, kspace};
 use crate::sync::SpinLock;
 use core::ops::Range;
+use core::sync::atomic::{AtomicU64, Ordering};
 use ferrous_paging::PageSize;
 
 pub const SLOT: u64 = 128 * 1024;
@@ -27,6 +28,19 @@ struct Record {
 
 /// `SpinLock`: mapping and unmapping stacks may wait for TLB shootdowns.
 static STACKS: SpinLock<[Option<Record>; MAX_STACKS]> = SpinLock::new([None; MAX_STACKS]);
+
+/// One bit per slot, set while it holds a live stack, so that [`is_top`]
+/// never waits for [`STACKS`]. Its callers may hold the scheduler's lock
+/// with interrupts off (`ThreadContext::new` in `thread::lifecycle`),
+/// while the holder of `STACKS` (`free`, with interrupts on) takes a timer
+/// interrupt that waits for that same lock, or waits for TLB-shootdown
+/// IPIs that a CPU with interrupts off never answers: a deadlock, found by
+/// the `syscall-fuzz-stateful-smp4` scenario.
+static LIVE: [AtomicU64; MAX_STACKS / 64] = [const { AtomicU64::new(0) }; MAX_STACKS / 64];
+
+fn live_bit(slot: usize) -> (&'static AtomicU64, u64) {
+    (&LIVE[slot / 64], 1 << (slot % 64))
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StackError {
@@ -75,6 +89,8 @@ pub fn alloc(name: &'static str, size: u64) -> Result<KernelStack, StackError> {
         va += 4096;
     }
     table[slot] = Some(Record { name, size });
+    let (word, bit) = live_bit(slot);
+    word.fetch_or(bit, Ordering::Release);
     Ok(KernelStack { slot, top, bottom })
 }
 
@@ -88,6 +104,8 @@ fn unmap_range(from: u64, to: u64) {
 
 pub fn free(stack: KernelStack) {
     let mut table = STACKS.lock();
+    let (word, bit) = live_bit(stack.slot);
+    word.fetch_and(!bit, Ordering::Release);
     unmap_range(stack.bottom, stack.top);
     table[stack.slot] = None;
 }
@@ -121,7 +139,7 @@ pub fn guard_hit(va: u64) -> Option<&'static str> {
     }
 }
 
-/// Is `top` the top of a live stack? Waits for the lock (not for fault paths).
+/// Is `top` the top of a live stack? Never waits for a lock (see [`LIVE`]).
 pub fn is_top(top: u64) -> bool {
     let Some(slot) = top
         .checked_sub(STACKS_BASE + SLOT)
@@ -130,7 +148,10 @@ pub fn is_top(top: u64) -> bool {
     else {
         return false;
     };
-    slot < MAX_STACKS && STACKS.lock()[slot].is_some()
+    slot < MAX_STACKS && {
+        let (word, bit) = live_bit(slot);
+        word.load(Ordering::Acquire) & bit != 0
+    }
 }
 
 /// The mapped range of the stack containing `va` (for the stack walker).
