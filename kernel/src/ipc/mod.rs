@@ -37,6 +37,7 @@
 
 mod endpoint;
 mod notification;
+mod thread_map;
 
 pub use endpoint::{Target, endpoint_target, recv, reply, reply_recv, send};
 pub use notification::{notification_target, poll, signal, wait_bits};
@@ -56,6 +57,7 @@ use ferrous_ipc::{
     SendOutcome, WaitOutcome,
 };
 use ferrous_trace::EventType;
+use thread_map::ThreadMap;
 
 /// A message in flight: registers, badge, causal ID, and the capability
 /// the sender offers (its space and slot), transferred at the rendezvous.
@@ -122,85 +124,6 @@ struct EndpointState {
     /// clients never wait on a server that is gone.
     owner: u64,
     bound: bool,
-}
-
-/// Per-thread state: a few entries at a time, found by a linear scan, in a
-/// vector that keeps its capacity, so the hot path never allocates (a
-/// `BTreeMap` allocates a node whenever it goes from empty to one entry).
-/// Room is made before an operation changes anything ([`Ipc::room`]).
-struct ThreadMap<V> {
-    entries: alloc::vec::Vec<(ThreadId, V)>,
-}
-
-impl<V> ThreadMap<V> {
-    const fn new() -> ThreadMap<V> {
-        ThreadMap {
-            entries: alloc::vec::Vec::new(),
-        }
-    }
-
-    fn get(&self, t: &ThreadId) -> Option<&V> {
-        self.entries.iter().find(|(k, _)| k == t).map(|(_, v)| v)
-    }
-
-    fn get_mut(&mut self, t: &ThreadId) -> Option<&mut V> {
-        self.entries
-            .iter_mut()
-            .find(|(k, _)| k == t)
-            .map(|(_, v)| v)
-    }
-
-    /// Room for `n` more entries; `OutOfMemory` if the heap has none.
-    fn reserve(&mut self, n: usize) -> Result<(), SysError> {
-        self.entries
-            .try_reserve(n)
-            .map_err(|_| SysError::OutOfMemory)
-    }
-
-    /// Within the room [`Ipc::room`] made. Without room (a broken
-    /// invariant, never expected) it tries to grow, and if the heap has
-    /// nothing, logs and drops the entry rather than panic.
-    fn insert(&mut self, t: ThreadId, v: V) {
-        match self.get_mut(&t) {
-            Some(old) => *old = v,
-            None => {
-                if self.entries.len() == self.entries.capacity()
-                    && self.entries.try_reserve(1).is_err()
-                {
-                    log::error!("ipc: no room for {t}'s entry");
-                    return;
-                }
-                // alloc: reserved above (Ipc::room, or try_reserve(1))
-                self.entries.push((t, v));
-            }
-        }
-    }
-
-    fn remove(&mut self, t: &ThreadId) -> Option<V> {
-        let i = self.entries.iter().position(|(k, _)| k == t)?;
-        Some(self.entries.swap_remove(i).1)
-    }
-}
-
-impl<V: Default> ThreadMap<V> {
-    /// `None` only without room, as [`ThreadMap::insert`].
-    fn entry_or_default(&mut self, t: ThreadId) -> Option<&mut V> {
-        let i = match self.entries.iter().position(|(k, _)| *k == t) {
-            Some(i) => i,
-            None => {
-                if self.entries.len() == self.entries.capacity()
-                    && self.entries.try_reserve(1).is_err()
-                {
-                    log::error!("ipc: no room for {t}'s causal state");
-                    return None;
-                }
-                // alloc: reserved above (Ipc::room, or try_reserve(1))
-                self.entries.push((t, V::default()));
-                self.entries.len() - 1
-            }
-        };
-        Some(&mut self.entries[i].1)
-    }
 }
 
 struct Ipc {
