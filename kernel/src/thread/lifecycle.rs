@@ -95,13 +95,21 @@ fn create(
     });
     match result {
         Ok(id) => {
-            arch::cpu::without_interrupts(|| {
-                if let Some(t) = THREADS.lock().as_mut()
-                    && let Some(r) = t.table.get_mut(&id)
-                {
-                    r.stack = Some(stack);
+            // The thread may already have run on another CPU, exited and
+            // been reaped (with no stack on its record yet): then the stack
+            // is this call's to free, or it would leak.
+            let orphan = arch::cpu::without_interrupts(|| {
+                match THREADS.lock().as_mut().and_then(|t| t.table.get_mut(&id)) {
+                    Some(r) => {
+                        r.stack = Some(stack);
+                        None
+                    }
+                    None => Some(stack),
                 }
             });
+            if let Some(s) = orphan {
+                stacks::free(s);
+            }
             if let Some(k) = kick_cpu {
                 kick(k);
                 arch::cpu::without_interrupts(preempt_if_needed);
