@@ -26,11 +26,53 @@ use ferrous_paging::Flags;
 
 /// Most bytes one frame object holds (one call's work stays bounded).
 pub const MAX_FRAME: u64 = 16 << 20;
-/// Charged to the target process per mapping, for its record here (a
-/// `Mapping` and the vector slot it needs, rounded up): mapping one frame
-/// many times into one page table costs no table, so the records pay for
-/// themselves.
-const MAPPING_COST: u64 = 64;
+/// Charged to the target process per mapping, for its record here:
+/// mapping one frame many times into one page table costs no table, so
+/// the records pay for themselves. The record list keeps room for at most
+/// four records per live one (`trim`; three while it doubles), which the
+/// assertion below checks this covers.
+const MAPPING_COST: u64 = 128;
+/// Records a frame's list keeps room for however few it holds.
+const KEEP: usize = 4;
+/// Charged to the frame's memory beyond its pages, for the kernel's frame
+/// object: its `Arc` block rounded up to the heap's 16-byte pieces, and
+/// room for [`KEEP`] mapping records. Its list of pages is charged on top
+/// at 8 bytes a page ([`cost`]).
+const FRAME_OBJECT_COST: u64 = 256;
+
+const _: () = assert!(4 * core::mem::size_of::<Mapping>() <= MAPPING_COST as usize);
+const _: () = assert!(
+    (2 * core::mem::size_of::<usize>() + core::mem::size_of::<FrameObj>()).next_multiple_of(16)
+        + 16
+        + KEEP * core::mem::size_of::<Mapping>()
+        <= FRAME_OBJECT_COST as usize
+);
+
+/// What a frame of `bytes` is charged: its pages, its list of them and
+/// the object.
+pub const fn cost(bytes: u64) -> u64 {
+    bytes + bytes / PAGE_SIZE * 8 + FRAME_OBJECT_COST
+}
+
+/// Gives a mapping list's room back once it uses a quarter of it or less
+/// (as `ferrous_ipc`'s queues do): an empty list frees its buffer, a
+/// shorter one moves to one of its own size if the heap has it (else it
+/// stays, and the next removal tries again).
+fn trim(m: &mut Vec<Mapping>) {
+    if m.capacity() <= KEEP || m.len() > m.capacity() / 4 {
+        return;
+    }
+    if m.is_empty() {
+        *m = Vec::new();
+        return;
+    }
+    let mut smaller = Vec::new();
+    if smaller.try_reserve_exact(m.len().max(KEEP)).is_ok() {
+        // alloc: reserved above (try_reserve_exact)
+        smaller.append(m);
+        *m = smaller;
+    }
+}
 
 /// Where one mapping went, and which capability made it.
 struct Mapping {
@@ -58,11 +100,11 @@ impl FrameObj {
         if bytes > MAX_FRAME {
             return Err(SysError::LengthTooLarge { arg: 1 });
         }
-        memory.charge(bytes)?;
+        memory.charge(cost(bytes))?;
         let n = (bytes / PAGE_SIZE) as usize;
         let mut pages = Vec::new();
         if pages.try_reserve_exact(n).is_err() {
-            memory.refund(bytes);
+            memory.refund(cost(bytes));
             return Err(SysError::OutOfMemory);
         }
         for _ in 0..n {
@@ -76,7 +118,7 @@ impl FrameObj {
                     for pa in pages {
                         let _ = frames::free(pa, 0);
                     }
-                    memory.refund(bytes);
+                    memory.refund(cost(bytes));
                     return Err(SysError::OutOfMemory);
                 }
             }
@@ -222,6 +264,7 @@ impl FrameObj {
                     stale += 1;
                 }
             }
+            trim(&mut m);
         }
         for _ in 0..stale {
             target.uncharge(MAPPING_COST);
@@ -236,9 +279,10 @@ impl FrameObj {
     /// Removes the mappings `gone` picks (each page only if it still maps
     /// this frame: a `mem_unmap` may have replaced it meanwhile). One at a
     /// time, from the end, found again under the lock: nothing is
-    /// allocated (this runs for deletes and revokes, which must not fail),
-    /// the lock is not held while page tables change, and the whole walk
-    /// is linear in the number of mappings.
+    /// allocated but the list's smaller buffer at the end, whose failure
+    /// changes nothing (this runs for deletes and revokes, which must not
+    /// fail), the lock is not held while page tables change, and the
+    /// whole walk is linear in the number of mappings.
     fn unmap_where(&self, gone: impl Fn(&Mapping) -> bool) {
         let mut below = usize::MAX;
         loop {
@@ -250,7 +294,10 @@ impl FrameObj {
                     m.swap_remove(i)
                 })
             };
-            let Some(mapping) = next else { return };
+            let Some(mapping) = next else {
+                trim(&mut self.mappings.lock());
+                return;
+            };
             if let Some(p) = mapping.target.upgrade() {
                 p.with_space(|s| self.unmap_pages(s, mapping.addr, self.pages.len()));
                 p.uncharge(MAPPING_COST);
@@ -291,6 +338,6 @@ impl Drop for FrameObj {
                 log::error!("frame object: freeing {pa:#x}: {e}");
             }
         }
-        self.memory.refund(self.len());
+        self.memory.refund(cost(self.len()));
     }
 }

@@ -30,6 +30,12 @@ pub struct Slab<V> {
 }
 
 impl<V> Slab<V> {
+    /// Heap bytes one entry takes. A table grows by doubling and never
+    /// shrinks, so an object in it costs up to three entries (while the
+    /// old buffer is copied into one twice its size): what a kernel
+    /// charges for it.
+    pub const ENTRY_BYTES: usize = core::mem::size_of::<Entry<V>>();
+
     /// An empty table whose keys carry `tag` (0 or `1 << 63`).
     pub const fn new(tag: u64) -> Slab<V> {
         Slab {

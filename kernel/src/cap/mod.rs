@@ -45,6 +45,12 @@ struct State {
     revoked: [(u32, u32, u32); REVOKED_NOTES],
 }
 
+/// Heap bytes the object table can hold per capability: each object
+/// there has at least one capability, and the table doubles (three
+/// entries at the peak). Charged per slot with the process
+/// (`process::PROCESS_OVERHEAD`).
+pub const OBJECT_ENTRY_BYTES: usize = 3 * Slab::<Object>::ENTRY_BYTES;
+
 const REVOKED_NOTES: usize = 4096;
 /// An entry no slot has (generation `u32::MAX` is never handed out first).
 const NO_NOTE: (u32, u32, u32) = (u32::MAX, u32::MAX, u32::MAX);

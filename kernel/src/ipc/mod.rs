@@ -185,8 +185,36 @@ fn fresh_causal() -> CausalId {
     CausalId(NEXT_CAUSAL.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Charged to the memory an endpoint or notification is made from.
-pub const OBJECT_COST: u64 = 256;
+/// Charged to the memory an endpoint or notification is made from. It
+/// covers what the kernel keeps for the object: its `Arc` block (two
+/// counters and the object, rounded up to the heap's 16-byte pieces),
+/// three entries of the table it lives in (which grows by doubling), and
+/// the room its queues keep with no one waiting (`Endpoint::IDLE_BYTES`).
+/// Waiting threads pay for their own queue entries (their `THREAD_COST`
+/// page covers `Endpoint::WAITER_BYTES` many times). The assertions keep
+/// it honest.
+pub const OBJECT_COST: u64 = 1024;
+
+const fn object_bytes<O>(entry: usize, idle: usize) -> usize {
+    (2 * core::mem::size_of::<usize>() + core::mem::size_of::<O>()).next_multiple_of(16)
+        + 16
+        + 3 * entry
+        + idle
+}
+
+const _: () = assert!(
+    object_bytes::<EndpointObj>(
+        Slab::<EndpointState>::ENTRY_BYTES,
+        Endpoint::<ThreadId, Msg>::IDLE_BYTES
+    ) <= OBJECT_COST as usize
+);
+const _: () = assert!(
+    object_bytes::<NotificationObj>(
+        Slab::<Notification<ThreadId>>::ENTRY_BYTES,
+        Notification::<ThreadId>::IDLE_BYTES
+    ) <= OBJECT_COST as usize
+);
+const _: () = assert!(Endpoint::<ThreadId, Msg>::WAITER_BYTES * 2 <= ferrous_abi::PAGE_SIZE as usize);
 
 /// The kernel object behind an endpoint capability. Its state lives under
 /// `IPC`, by id; the charge goes back when the object does.

@@ -34,10 +34,12 @@ pub const USER_PRIORITY: Priority = Priority(12);
 /// Charged per process beyond its pages and page tables (which its
 /// address space charges as it makes them): a page for the process record
 /// and bookkeeping, and its capability table full (every slot with a node
-/// in the derivation tree: `ferrous_caps::SLOT_BYTES` each), so no number
-/// of capabilities it makes costs the kernel unpaid memory.
+/// in the derivation tree, `ferrous_caps::SLOT_BYTES`, and an entry in the
+/// kernel's object table, `cap::OBJECT_ENTRY_BYTES`), so no number of
+/// capabilities it makes costs the kernel unpaid memory.
 const PROCESS_OVERHEAD: u64 = PAGE_SIZE
-    + (ferrous_abi::CSPACE_SLOTS as u64 * ferrous_caps::SLOT_BYTES as u64)
+    + (ferrous_abi::CSPACE_SLOTS as u64
+        * (ferrous_caps::SLOT_BYTES + crate::cap::OBJECT_ENTRY_BYTES) as u64)
         .next_multiple_of(PAGE_SIZE);
 /// Charged per thread: its kernel stack and record.
 const THREAD_COST: u64 = thread::STACK_SIZE + PAGE_SIZE;

@@ -44,10 +44,11 @@ struct SpaceEntry {
 }
 
 /// Most heap bytes one slot of a capability space can cost the system:
-/// the slot, a derivation-tree node and an object count, twice over for
-/// the vectors' growth. What a kernel charges per slot so that a full
-/// table is paid for.
-pub const SLOT_BYTES: usize = 2
+/// the slot, a derivation-tree node and an object count, three times over
+/// for the vectors' growth (a vector that doubles holds its old buffer and
+/// one twice its size at once). What a kernel charges per slot so that a
+/// full table is paid for.
+pub const SLOT_BYTES: usize = 3
     * (core::mem::size_of::<Option<NodeIdx>>()
         + core::mem::size_of::<NodeEntry>()
         + core::mem::size_of::<(ObjectId, usize)>());

@@ -9,6 +9,7 @@
 //! met any receiver that came along, and vice versa.
 
 use crate::IpcError;
+use crate::queue::{KEEP, trim};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
@@ -95,6 +96,24 @@ impl<T, M> Default for Endpoint<T, M> {
 }
 
 impl<T, M> Endpoint<T, M> {
+    /// Most heap bytes an endpoint with no waiters keeps (room for
+    /// [`KEEP`] entries in each queue): what a kernel charges for it
+    /// beyond the value itself.
+    pub const IDLE_BYTES: usize =
+        KEEP * (2 * core::mem::size_of::<T>() + core::mem::size_of::<Message<M>>());
+
+    /// Most heap bytes one waiting thread adds: room for four entries in
+    /// each queue it can be in (see `queue::trim`).
+    pub const WAITER_BYTES: usize =
+        4 * (core::mem::size_of::<T>() + core::mem::size_of::<Message<M>>());
+
+    /// Heap bytes the queues hold now (for tests).
+    pub fn room_bytes(&self) -> usize {
+        self.senders.capacity() * core::mem::size_of::<T>()
+            + self.receivers.capacity() * core::mem::size_of::<T>()
+            + self.messages.capacity() * core::mem::size_of::<Message<M>>()
+    }
+
     pub const fn new() -> Self {
         Endpoint {
             senders: VecDeque::new(),
@@ -150,6 +169,7 @@ impl<T: Copy + Eq, M> Endpoint<T, M> {
     ) -> Result<SendOutcome<T, M>, IpcError> {
         self.usable(sender)?;
         if let Some(receiver) = self.receivers.pop_front() {
+            trim(&mut self.receivers);
             return Ok(SendOutcome::Delivered {
                 receiver,
                 msg,
@@ -180,6 +200,8 @@ impl<T: Copy + Eq, M> Endpoint<T, M> {
                 .messages
                 .pop_front()
                 .expect("every waiting sender has a message");
+            trim(&mut self.senders);
+            trim(&mut self.messages);
             return Ok(RecvOutcome::Received {
                 sender,
                 badge,
@@ -206,10 +228,13 @@ impl<T: Copy + Eq, M> Endpoint<T, M> {
                 .messages
                 .remove(at)
                 .expect("every waiting sender has a message");
+            trim(&mut self.senders);
+            trim(&mut self.messages);
             return Some(Cancelled::Sender { badge, msg, kind });
         }
         let at = self.receivers.iter().position(|&r| r == t)?;
         self.receivers.remove(at);
+        trim(&mut self.receivers);
         Some(Cancelled::Receiver)
     }
 
@@ -225,6 +250,13 @@ impl<T: Copy + Eq, M> Endpoint<T, M> {
 
     /// For tests: the queues agree with each other and with the state.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
+        use crate::queue::in_proportion;
+        if !(in_proportion(&self.senders)
+            && in_proportion(&self.messages)
+            && in_proportion(&self.receivers))
+        {
+            return Err("a queue keeps more room than its waiters need");
+        }
         if self.senders.len() != self.messages.len() {
             return Err("senders and messages differ in length");
         }

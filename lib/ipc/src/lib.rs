@@ -48,7 +48,9 @@
 //! what was wrong ([`IpcError`]). Nothing panics on caller input.
 //! Allocation uses `try_reserve` and fails with [`IpcError::OutOfMemory`];
 //! only blocking and [`Replies::bind`] allocate, never a delivery, a
-//! cancel or a close, so waking threads cannot fail. Queues are short
+//! cancel or a close, so waking threads cannot fail. A queue's room stays
+//! in proportion to its length (`queue::trim`: [`KEEP`] entries when empty,
+//! at most four per waiter otherwise). Queues are short
 //! (one entry per blocked thread), so finding a thread in one is a linear
 //! scan: sends, receives, waits and cancels are O(queue length), replies
 //! O(rights held).
@@ -66,11 +68,13 @@ use core::fmt;
 mod causal;
 mod endpoint;
 mod notification;
+mod queue;
 mod reply;
 
 pub use causal::{CausalId, CausalState};
 pub use endpoint::{Cancelled, Closed, Endpoint, RecvOutcome, SendKind, SendOutcome};
 pub use notification::{Notification, WaitOutcome};
+pub use queue::KEEP;
 pub use reply::{Pending, Replies, ReplyToken};
 
 /// Why an operation was refused. The object is unchanged afterwards.

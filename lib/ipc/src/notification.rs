@@ -8,6 +8,7 @@
 //! both non-empty.
 
 use crate::IpcError;
+use crate::queue::{KEEP, trim};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
@@ -34,6 +35,15 @@ impl<T> Default for Notification<T> {
 }
 
 impl<T> Notification<T> {
+    /// Most heap bytes a notification with no waiters keeps (room for
+    /// [`KEEP`] waiters): what a kernel charges for it beyond the value.
+    pub const IDLE_BYTES: usize = KEEP * core::mem::size_of::<T>();
+
+    /// Heap bytes the queue holds now (for tests).
+    pub fn room_bytes(&self) -> usize {
+        self.waiters.capacity() * core::mem::size_of::<T>()
+    }
+
     pub const fn new() -> Self {
         Notification {
             word: 0,
@@ -63,7 +73,9 @@ impl<T> Notification<T> {
         if self.word == 0 {
             return Ok(None);
         }
-        Ok(self.waiters.pop_front().map(|t| (t, self.take())))
+        let woken = self.waiters.pop_front().map(|t| (t, self.take()));
+        trim(&mut self.waiters);
+        Ok(woken)
     }
 
     /// Takes the word without waiting (0 if nothing was signalled).
@@ -122,6 +134,7 @@ impl<T: Copy + Eq> Notification<T> {
         match self.waiters.iter().position(|&w| w == t) {
             Some(at) => {
                 self.waiters.remove(at);
+                trim(&mut self.waiters);
                 true
             }
             None => false,
@@ -129,8 +142,11 @@ impl<T: Copy + Eq> Notification<T> {
     }
 
     /// For tests: no waiter alongside a non-zero word, none twice, none
-    /// after close.
+    /// after close, and room in proportion to the queue.
     pub fn check_invariants(&self) -> Result<(), &'static str> {
+        if !crate::queue::in_proportion(&self.waiters) {
+            return Err("the queue keeps more room than its waiters need");
+        }
         if self.word != 0 && !self.waiters.is_empty() {
             return Err("threads wait although bits are pending");
         }

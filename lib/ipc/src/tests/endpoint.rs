@@ -156,3 +156,50 @@ fn close_turns_out_every_waiter_and_later_operations_fail() {
     assert!(closed.senders.is_empty());
     checked(&ep);
 }
+
+/// Issue 14: a queue that once held many waiters does not keep their room.
+#[test]
+fn a_drained_queue_gives_its_room_back() {
+    let mut ep = Ep::new();
+    for t in 0..1000 {
+        assert_eq!(
+            ep.send(t, 0, Msg(t), SendKind::Send, true),
+            Ok(SendOutcome::Blocked)
+        );
+    }
+    assert!(ep.room_bytes() > Ep::IDLE_BYTES);
+    for _ in 0..990 {
+        assert!(matches!(
+            ep.recv(5000, true),
+            Ok(RecvOutcome::Received { .. })
+        ));
+        checked(&ep);
+    }
+    // Ten senders left: room for at most forty of each.
+    assert!(ep.room_bytes() <= 10 * Ep::WAITER_BYTES);
+    for t in 990..1000 {
+        assert!(ep.cancel(t).is_some());
+        checked(&ep);
+    }
+    assert!(ep.room_bytes() <= Ep::IDLE_BYTES);
+    // Receivers too, and a short queue keeps its room (no allocation per
+    // round trip).
+    for t in 0..100 {
+        assert_eq!(ep.recv(t, true), Ok(RecvOutcome::Blocked));
+    }
+    for t in 0..100 {
+        assert!(matches!(
+            ep.send(9000 + t, 0, Msg(0), SendKind::Send, true),
+            Ok(SendOutcome::Delivered { .. })
+        ));
+    }
+    assert!(ep.room_bytes() <= Ep::IDLE_BYTES);
+    assert_eq!(ep.recv(1, true), Ok(RecvOutcome::Blocked));
+    let kept = ep.room_bytes();
+    assert!(kept > 0 && kept <= Ep::IDLE_BYTES);
+    assert!(matches!(
+        ep.send(2, 0, Msg(0), SendKind::Send, true),
+        Ok(SendOutcome::Delivered { .. })
+    ));
+    assert_eq!(ep.room_bytes(), kept);
+}

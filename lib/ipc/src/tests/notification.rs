@@ -81,3 +81,23 @@ fn closing_a_notification_turns_out_its_waiters() {
     assert_eq!(n.word(), 0, "pending bits go with the notification");
     n.check_invariants().unwrap();
 }
+
+/// Issue 14: a notification that once had many waiters does not keep
+/// their room.
+#[test]
+fn a_drained_notification_gives_its_room_back() {
+    let mut n = Notification::<u32>::new();
+    for t in 0..500 {
+        assert_eq!(n.wait(t, true), Ok(WaitOutcome::Blocked));
+    }
+    for t in 0..250 {
+        assert!(n.cancel(t));
+        n.check_invariants().unwrap();
+    }
+    for _ in 0..250 {
+        assert!(n.signal(1).unwrap().is_some());
+        n.check_invariants().unwrap();
+    }
+    assert!(n.room_bytes() <= Notification::<u32>::IDLE_BYTES);
+    assert_eq!(Notification::<u32>::IDLE_BYTES, 4 * 4);
+}
