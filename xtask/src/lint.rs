@@ -37,6 +37,8 @@ const SYSCALL_PATHS: &[&str] = &[
     "kernel/src/trace.rs",
     "kernel/src/metrics.rs",
     "kernel/src/slab.rs",
+    "kernel/src/exec.rs",
+    "kernel/src/mm",
 ];
 
 /// What may allocate infallibly. `.push(` and `.insert(` also match

@@ -403,17 +403,45 @@ pub fn delete(cspace: CSpaceId, slot: Handle) -> Result<(), SysError> {
     Ok(())
 }
 
+/// Capabilities one step of a revoke deletes under the lock; between
+/// steps the lock is free and the caller may be preempted, so a revoke of
+/// a large tree holds no CPU and no other caller for long.
+const REVOKE_STEP: usize = 256;
+
 /// Deletes everything derived from the capability in `slot` (which needs
-/// derive); returns how many capabilities went.
+/// derive); returns how many capabilities went. In steps of at most
+/// [`REVOKE_STEP`] capabilities (`CapSystem::revoke_some`), each finished
+/// (mappings gone, waiters failed, objects destroyed) before the next; a
+/// preemption point between them. Returns once none is left: from then
+/// on no thread acts through one of them. Something derived meanwhile
+/// from a capability not yet deleted is deleted too, so a process that
+/// derives faster than this deletes keeps its caller here; that process
+/// is also the one paying for every slot it fills.
 pub fn revoke(cspace: CSpaceId, slot: Handle) -> Result<usize, SysError> {
-    let (destroyed, emptied, n) = {
+    let mut total = 0;
+    loop {
+        let (deleted, more) = revoke_step(cspace, slot)?;
+        total += deleted;
+        if !more {
+            break;
+        }
+        crate::arch::cpu::without_interrupts(crate::thread::preempt_if_needed);
+    }
+    trace::cap_revoked(slot.0, total);
+    Ok(total)
+}
+
+/// One step of [`revoke`]: at most [`REVOKE_STEP`] capabilities deleted
+/// and finished. Returns how many, and whether any are left.
+fn revoke_step(cspace: CSpaceId, slot: Handle) -> Result<(usize, bool), SysError> {
+    let (destroyed, emptied, n, more) = {
         let mut st = CAPS.lock();
         st.sys
             .lookup(cspace, slot.0, None, Rights::DERIVE)
             .map_err(|e| deny(&st, Sysno::CapRevoke, cspace, slot.0, 0, e))?;
-        let r = st
+        let (r, more) = st
             .sys
-            .revoke(cspace, slot.0)
+            .revoke_some(cspace, slot.0, REVOKE_STEP)
             .map_err(|e| deny(&st, Sysno::CapRevoke, cspace, slot.0, 0, e))?;
         for &(s, sl, _) in &r.emptied {
             // Explaining later refusals is best effort: no memory, no note.
@@ -421,12 +449,11 @@ pub fn revoke(cspace: CSpaceId, slot: Handle) -> Result<usize, SysError> {
         }
         // `ferrous-caps` sized both lists before it changed anything; the
         // destroyed objects stay in the table until `finish` takes them.
-        (r.destroyed, r.emptied, r.deleted)
+        (r.destroyed, r.emptied, r.deleted, more)
     };
     // Before any waiter is looked at: a call that checks its capability
     // after this sees the change (`ipc::Held::check`).
     EPOCH.fetch_add(1, Ordering::AcqRel);
-    trace::cap_revoked(slot.0, n);
     // Every capability that went: the mappings it made go, and the threads
     // waiting through it are failed, before this call returns. One object
     // at a time, found again under the lock: nothing is allocated, so no
@@ -451,7 +478,7 @@ pub fn revoke(cspace: CSpaceId, slot: Handle) -> Result<usize, SysError> {
     }
     drop(last);
     finish(&destroyed, None);
-    Ok(n)
+    Ok((n, more))
 }
 
 pub fn identify(cspace: CSpaceId, slot: Handle) -> Result<CapInfo, SysError> {

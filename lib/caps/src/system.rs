@@ -398,6 +398,43 @@ impl CapSystem {
         Ok(revoked)
     }
 
+    /// [`CapSystem::revoke`] a step at a time, for a kernel that lets
+    /// other work in between: deletes at most `max` of the capabilities
+    /// derived from the one in `slot` and says whether any are left
+    /// (`true`: call again). It deletes the revoked capability's first
+    /// child each time, whose children move up to it (as a delete does),
+    /// so every step leaves a tree a sequence of deletes could have made:
+    /// another caller between steps sees a consistent system, and steps
+    /// until `false` delete exactly what one `revoke` would. A step costs
+    /// O(`max` + the deleted capabilities' children), whatever the
+    /// subtree's size; room for `max` results is made first, so running
+    /// out of memory changes nothing.
+    pub fn revoke_some(
+        &mut self,
+        space: CSpaceId,
+        slot: u32,
+        max: usize,
+    ) -> Result<(Revoked, bool), CapError> {
+        let root = self.occupied((space, slot))?;
+        let mut revoked = Revoked::default();
+        revoked.emptied.try_reserve_exact(max).map_err(oom)?;
+        revoked
+            .destroyed
+            .try_reserve_exact(max.min(self.objects.len()))
+            .map_err(oom)?;
+        while revoked.deleted < max {
+            let Some(child) = self.node(root).first_child else {
+                return Ok((revoked, false));
+            };
+            let (space, slot) = self.location(child);
+            revoked.emptied.push((space, slot, self.node(child).cap.object));
+            revoked.destroyed.extend(self.remove_node(child));
+            revoked.deleted += 1;
+        }
+        let more = self.node(root).first_child.is_some();
+        Ok((revoked, more))
+    }
+
     // ----- checking -----
 
     /// Checks every structural invariant: slots and nodes point at each

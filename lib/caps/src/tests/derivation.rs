@@ -302,3 +302,40 @@ fn object_type_numbers_round_trip_and_skip_zero() {
         assert_eq!(ObjectType::from_raw(t.raw()), Some(*t));
     }
 }
+
+/// Issue 14: a revoke in bounded steps (the kernel lets other work run in
+/// between) deletes the same capabilities as one revoke, whatever the
+/// tree's shape.
+#[test]
+fn revoke_in_steps_of_at_most_max() {
+    const N: u32 = 600;
+    let (mut cs, s) = one(2 * N + 2);
+    cs.insert_original(s, 0, ep(FULL)).unwrap();
+    // A chain below slot 1 and a fan below slot 0.
+    cs.copy((s, 0), (s, 1)).unwrap();
+    for i in 1..N {
+        cs.copy((s, i), (s, i + 1)).unwrap();
+    }
+    for i in N + 1..2 * N + 1 {
+        cs.copy((s, 0), (s, i)).unwrap();
+    }
+    let mut whole = cs.clone();
+    let want = whole.revoke(s, 0).unwrap();
+    let (mut deleted, mut steps) = (0, 0);
+    loop {
+        let (r, more) = cs.revoke_some(s, 0, 64).unwrap();
+        assert!(r.deleted <= 64);
+        assert_eq!(r.emptied.len(), r.deleted);
+        deleted += r.deleted;
+        steps += 1;
+        cs.check_invariants().unwrap();
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(deleted, want.deleted);
+    assert_eq!(deleted, 2 * N as usize);
+    assert_eq!(steps, (2 * N as usize).div_ceil(64));
+    assert_eq!(cs.capabilities(), 1);
+    assert_eq!(cs.revoke_some(s, 0, 64).unwrap(), (Revoked::default(), false));
+}

@@ -60,7 +60,8 @@ enum Op {
         to: At,
     },
     Delete(At),
-    Revoke(At),
+    /// Revoke whole (step 0) or in steps of at most `step` deletions.
+    Revoke(At, usize),
     Lookup {
         at: At,
         kind: Option<u64>,
@@ -89,7 +90,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(from, to, mask, badge)| Op::Mint { from, to, mask, badge }),
         2 => (at(), at()).prop_map(|(from, to)| Op::Move { from, to }),
         2 => at().prop_map(Op::Delete),
-        2 => at().prop_map(Op::Revoke),
+        2 => (at(), 0..4usize).prop_map(|(at, step)| Op::Revoke(at, step)),
         2 => (at(), proptest::option::of(1..=OBJECTS), rights())
             .prop_map(|(at, kind, needed)| Op::Lookup { at, kind, needed }),
         1 => (0..SPACES).prop_map(Op::DestroySpace),
@@ -343,7 +344,7 @@ impl Harness {
                 let want = m.occupied(at).map(|n| m.remove(n).into_iter().collect());
                 (got, want)
             }
-            Op::Revoke(at) => {
+            Op::Revoke(at, step) => {
                 // Independently of the model: the descendants as the
                 // system itself reports them through `parent`.
                 let (s, slot) = sid(at);
@@ -360,7 +361,29 @@ impl Harness {
                         }
                     }
                 }
-                let got = cs.revoke(s, slot);
+                let got = if step == 0 {
+                    cs.revoke(s, slot)
+                } else {
+                    // `revoke_some` until nothing is left, with every
+                    // invariant holding between steps.
+                    let mut all = Revoked::default();
+                    loop {
+                        match cs.revoke_some(s, slot, step) {
+                            Err(e) => break Err(e),
+                            Ok((r, more)) => {
+                                prop_assert!(r.deleted <= step);
+                                cs.check_invariants().map_err(TestCaseError::fail)?;
+                                all.deleted += r.deleted;
+                                all.emptied.extend(r.emptied);
+                                all.destroyed.extend(r.destroyed);
+                                if !more {
+                                    break Ok(all);
+                                }
+                                prop_assert!(r.deleted == step, "a step stopped early");
+                            }
+                        }
+                    }
+                };
                 if let Ok(r) = &got {
                     prop_assert_eq!(r.deleted, doomed.len());
                     for d in &doomed {
