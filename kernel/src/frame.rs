@@ -123,12 +123,14 @@ impl FrameObj {
                 }
             }
         }
-        // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
-        Ok(Arc::new(FrameObj {
-            pages,
-            memory,
-            mappings: SpinLock::new(Vec::new()),
-            use_: AtomicU8::new(UNDECIDED),
+        // alloc: fixed-size (mm::heap::fixed, "Fixed-size objects"), charged above
+        Ok(crate::mm::heap::fixed(|| {
+            Arc::new(FrameObj {
+                pages,
+                memory,
+                mappings: SpinLock::new(Vec::new()),
+                use_: AtomicU8::new(UNDECIDED),
+            })
         }))
     }
 

@@ -149,11 +149,13 @@ impl Memory {
         // memory at boot bounds; what escapes that bound is the kernel's
         // own uncharged bookkeeping (ARCHITECTURE.md, "Kernel memory is
         // charged by estimate").
-        // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
-        Ok(Arc::new(Memory {
-            size: bytes,
-            used: AtomicU64::new(0),
-            parent: Some(self.clone()),
+        // alloc: fixed-size (mm::heap::fixed, "Fixed-size objects"), charged above
+        Ok(crate::mm::heap::fixed(|| {
+            Arc::new(Memory {
+                size: bytes,
+                used: AtomicU64::new(0),
+                parent: Some(self.clone()),
+            })
         }))
     }
 

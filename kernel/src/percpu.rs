@@ -57,6 +57,7 @@ pub struct CpuBlock {
     pub trace: crate::trace::CpuTrace,
     pub metrics: crate::metrics::CpuCounters,
     pub irq: crate::irq::CpuTicks,
+    pub heap: crate::mm::heap::CpuHeap,
 }
 
 impl CpuLocal for CpuBlock {
@@ -65,6 +66,7 @@ impl CpuLocal for CpuBlock {
         trace: crate::trace::CpuTrace::new(),
         metrics: crate::metrics::CpuCounters::new(),
         irq: crate::irq::CpuTicks::new(),
+        heap: crate::mm::heap::CpuHeap::new(),
     };
 }
 

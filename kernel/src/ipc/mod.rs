@@ -214,7 +214,8 @@ const _: () = assert!(
         Notification::<ThreadId>::IDLE_BYTES
     ) <= OBJECT_COST as usize
 );
-const _: () = assert!(Endpoint::<ThreadId, Msg>::WAITER_BYTES * 2 <= ferrous_abi::PAGE_SIZE as usize);
+const _: () =
+    assert!(Endpoint::<ThreadId, Msg>::WAITER_BYTES * 2 <= ferrous_abi::PAGE_SIZE as usize);
 
 /// The kernel object behind an endpoint capability. Its state lives under
 /// `IPC`, by id; the charge goes back when the object does.
@@ -267,8 +268,10 @@ pub fn create_endpoint(owner: u64, memory: Arc<Memory>) -> Result<Arc<EndpointOb
         out_of_memory(core::mem::size_of::<EndpointState>() as u64);
         return Err(SysError::OutOfMemory);
     };
-    // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
-    Ok(Arc::new(EndpointObj { id, memory }))
+    // alloc: fixed-size (mm::heap::fixed, "Fixed-size objects"), charged above
+    Ok(crate::mm::heap::fixed(|| {
+        Arc::new(EndpointObj { id, memory })
+    }))
 }
 
 pub fn create_notification(memory: Arc<Memory>) -> Result<Arc<NotificationObj>, SysError> {
@@ -287,8 +290,10 @@ pub fn create_notification(memory: Arc<Memory>) -> Result<Arc<NotificationObj>, 
         out_of_memory(core::mem::size_of::<Notification<ThreadId>>() as u64);
         return Err(SysError::OutOfMemory);
     };
-    // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
-    Ok(Arc::new(NotificationObj { id, memory }))
+    // alloc: fixed-size (mm::heap::fixed, "Fixed-size objects"), charged above
+    Ok(crate::mm::heap::fixed(|| {
+        Arc::new(NotificationObj { id, memory })
+    }))
 }
 
 fn deliver(ipc: &mut Ipc, to: ThreadId, d: Delivery) -> ThreadId {

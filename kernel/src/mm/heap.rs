@@ -29,6 +29,7 @@
 
 use super::frames::{self, FrameKind};
 use super::{HEAP_BASE, HEAP_MAX, KERNEL_DATA, kspace};
+use core::sync::atomic::{AtomicU32, Ordering};
 use ferrous_heap::{Backend, KernelHeap};
 use ferrous_paging::PageSize;
 
@@ -98,6 +99,38 @@ impl Backend for MapFrames {
             crate::arch::cpu::enable_interrupts();
         }
     }
+
+    /// Fault injection spares a fixed-size object ([`fixed`]) on this CPU.
+    fn exempt(&self) -> bool {
+        crate::percpu::this_cpu().heap.fixed.load(Ordering::Relaxed) != 0
+    }
+}
+
+/// The heap's per-CPU state: whether a [`fixed`] allocation is under way.
+pub struct CpuHeap {
+    fixed: AtomicU32,
+}
+
+impl CpuHeap {
+    pub const fn new() -> CpuHeap {
+        CpuHeap {
+            fixed: AtomicU32::new(0),
+        }
+    }
+}
+
+/// Makes a fixed-size kernel object ("Fixed-size objects" above): `make`
+/// runs with interrupts off and fault injection ([`fail_every`]) sparing
+/// its allocations, since `Arc::new` and `Box::new` cannot fail softly.
+/// Every such allocation on a system-call path goes through here.
+pub fn fixed<T>(make: impl FnOnce() -> T) -> T {
+    crate::arch::cpu::without_interrupts(|| {
+        let here = &crate::percpu::this_cpu().heap.fixed;
+        here.fetch_add(1, Ordering::Relaxed);
+        let made = make();
+        here.fetch_sub(1, Ordering::Relaxed);
+        made
+    })
 }
 
 #[global_allocator]
@@ -111,4 +144,11 @@ pub fn stats() -> ferrous_heap::HeapStats {
 /// fails, until `fail_after(None)` (`ferrous_heap::KernelHeap::fail_after`).
 pub fn fail_after(n: Option<usize>) {
     HEAP.fail_after(n);
+}
+
+/// `fault_inject`: every `n`-th allocation from now on fails, but for
+/// [`fixed`] objects (0: off); returns the previous `n`
+/// (`ferrous_heap::KernelHeap::fail_every`).
+pub fn fail_every(n: usize) -> usize {
+    HEAP.fail_every(n)
 }

@@ -426,19 +426,21 @@ pub fn create(
         }
     };
     let root = space.root();
-    // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
-    let p = Arc::new(Process {
-        name,
-        id: NEXT_PROCESS_ID.fetch_add(1, Ordering::Relaxed),
-        cspace,
-        charged: AtomicU64::new(bytes),
-        space: SpinLock::new(Some(Live { space, memory })),
-        root,
-        status: AtomicU64::new(RUNNING),
-        exited: WaitQueue::new(),
-        threads: AtomicU64::new(0),
-        stats: [const { AtomicU64::new(0) }; STATS],
-        next_ended: SpinLock::new(None),
+    // alloc: fixed-size (mm::heap::fixed, "Fixed-size objects"), charged above
+    let p = crate::mm::heap::fixed(|| {
+        Arc::new(Process {
+            name,
+            id: NEXT_PROCESS_ID.fetch_add(1, Ordering::Relaxed),
+            cspace,
+            charged: AtomicU64::new(bytes),
+            space: SpinLock::new(Some(Live { space, memory })),
+            root,
+            status: AtomicU64::new(RUNNING),
+            exited: WaitQueue::new(),
+            threads: AtomicU64::new(0),
+            stats: [const { AtomicU64::new(0) }; STATS],
+            next_ended: SpinLock::new(None),
+        })
     });
     let start = thread::UserStart {
         entry,
@@ -502,12 +504,14 @@ pub fn add_thread(
     }
     p.charge(THREAD_COST)
         .map_err(|e| undo(SpawnError::Sys(e)))?;
-    // alloc: fixed-size (mm::heap, "Fixed-size objects"), charged above
-    let t = Arc::new(UserThread {
-        process: p.clone(),
-        status: AtomicU64::new(RUNNING),
-        exited: WaitQueue::new(),
-        tid: AtomicU64::new(u64::MAX),
+    // alloc: fixed-size (mm::heap::fixed, "Fixed-size objects"), charged above
+    let t = crate::mm::heap::fixed(|| {
+        Arc::new(UserThread {
+            process: p.clone(),
+            status: AtomicU64::new(RUNNING),
+            exited: WaitQueue::new(),
+            tid: AtomicU64::new(u64::MAX),
+        })
     });
     if let Err(e) = register(&t) {
         p.uncharge(THREAD_COST);

@@ -211,6 +211,7 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<Outcome, SysError> {
         } => trace::read(me, trace, cpu, cursor, buf, len),
         S::MetricsRead { object, buf, len } => trace::metrics_read(me, object, buf, len),
         S::TraceControl { trace, categories } => trace::control(me, trace, categories),
+        S::FaultInject { trace, every } => trace::fault_inject(me, trace, every),
 
         S::FrameCreate { memory, bytes } => frame::create(me, memory, bytes),
         S::FrameMap {

@@ -1,4 +1,5 @@
-//! Trace and metrics calls: `trace_read`, `metrics_read`, `trace_control`.
+//! Trace and metrics calls: `trace_read`, `metrics_read`, `trace_control`,
+//! and `fault_inject`, which the trace capability also grants.
 
 use super::usermem::copy_out;
 use crate::cap::{self, Object, kind};
@@ -77,4 +78,15 @@ pub fn control(me: &Process, h: Handle, categories: u32) -> Result<u64, SysError
     trace::FILTER.set(c);
     trace::emit(EventType::TraceFilter, [u64::from(c.bits()), 0, 0, 0], 0);
     Ok(u64::from(previous.bits()))
+}
+
+pub fn fault_inject(me: &Process, h: Handle, every: u32) -> Result<u64, SysError> {
+    cap::lookup_as::<kind::Trace>(me.cspace, Sysno::FaultInject, h, 0, Rights::CONTROL)?;
+    let previous = crate::mm::heap::fail_every(every as usize);
+    log::info!(
+        "fault_inject: every {every}th kernel heap allocation fails (was {previous}), asked by {}",
+        me.name
+    );
+    trace::emit(EventType::TraceInject, [u64::from(every), me.id, 0, 0], 0);
+    Ok(previous as u64)
 }

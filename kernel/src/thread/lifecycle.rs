@@ -69,8 +69,10 @@ fn create(
                 ferrous_sched::SchedError::OutOfMemory,
             ));
         }
-        // alloc: fixed-size (mm::heap, "Fixed-size objects")
-        let ctx = Arc::new(ThreadContext::new(stack.top, thread_entry, id_to_u64(id)));
+        // alloc: fixed-size (mm::heap::fixed, "Fixed-size objects")
+        let ctx = crate::mm::heap::fixed(|| {
+            Arc::new(ThreadContext::new(stack.top, thread_entry, id_to_u64(id)))
+        });
         // alloc: reserved above (ThreadTable::reserve)
         t.table.insert(
             id,

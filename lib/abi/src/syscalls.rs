@@ -170,4 +170,8 @@ syscalls! {
     /// as the frame capability it was made with.
     39 frame_map => FrameMap(frame: Handle = handle, space: Handle = handle,
         addr: UserPtr = page_ptr, perms: Perms = perms) -> u64;
+    /// `fault_inject(trace, every) -> previous`: for tests, every
+    /// `every`-th kernel heap allocation from now on fails as if memory
+    /// were exhausted (0: none). Needs control.
+    40 fault_inject => FaultInject(trace: Handle = handle, every: u32 = u32) -> u32;
 }

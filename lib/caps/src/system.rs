@@ -427,7 +427,9 @@ impl CapSystem {
                 return Ok((revoked, false));
             };
             let (space, slot) = self.location(child);
-            revoked.emptied.push((space, slot, self.node(child).cap.object));
+            revoked
+                .emptied
+                .push((space, slot, self.node(child).cap.object));
             revoked.destroyed.extend(self.remove_node(child));
             revoked.deleted += 1;
         }

@@ -42,6 +42,14 @@ pub trait Backend: Sync {
 
     /// Called after the heap lock is released, with what `enter` returned.
     fn exit(&self, saved: Self::Saved);
+
+    /// Whether fault injection ([`KernelHeap::fail_every`],
+    /// [`KernelHeap::fail_after`]) spares the allocation being made: the
+    /// kernel spares its fixed-size objects, which it allocates
+    /// infallibly. Asked only while injection is on.
+    fn exempt(&self) -> bool {
+        false
+    }
 }
 
 /// Smallest growth step, to amortise mapping work.
@@ -108,6 +116,14 @@ pub struct KernelHeap<B: Backend> {
     /// Allocations still to succeed before every allocation fails
     /// ([`KernelHeap::fail_after`]); `NO_INJECTION` when off.
     fail_after: core::sync::atomic::AtomicUsize,
+    /// Every how many allocations one fails ([`KernelHeap::fail_every`]);
+    /// 0 when off.
+    fail_every: core::sync::atomic::AtomicUsize,
+    /// Allocations counted while `fail_every` is on.
+    counted: core::sync::atomic::AtomicUsize,
+    /// Whether either injection is on: the one load an allocation makes
+    /// when neither is.
+    injecting: core::sync::atomic::AtomicBool,
     backend: B,
 }
 
@@ -125,6 +141,9 @@ impl<B: Backend> KernelHeap<B> {
             }),
             failures: core::sync::atomic::AtomicUsize::new(0),
             fail_after: core::sync::atomic::AtomicUsize::new(NO_INJECTION),
+            fail_every: core::sync::atomic::AtomicUsize::new(0),
+            counted: core::sync::atomic::AtomicUsize::new(0),
+            injecting: core::sync::atomic::AtomicBool::new(false),
             backend,
         }
     }
@@ -139,6 +158,27 @@ impl<B: Backend> KernelHeap<B> {
         let n = n.map_or(NO_INJECTION, |n| n.min(NO_INJECTION - 1));
         self.fail_after
             .store(n, core::sync::atomic::Ordering::SeqCst);
+        self.update_injecting();
+    }
+
+    /// Fault injection for whole-system tests (a fuzzer under memory
+    /// pressure): with `n` > 0, every `n`-th allocation from now on fails
+    /// (null, counted in `failed_allocations`), the count shared by every
+    /// CPU; 0 turns it off. Allocations the backend exempts
+    /// ([`Backend::exempt`]) neither fail nor count. Returns the previous
+    /// `n`.
+    pub fn fail_every(&self, n: usize) -> usize {
+        use core::sync::atomic::Ordering::SeqCst;
+        self.counted.store(0, SeqCst);
+        let was = self.fail_every.swap(n, SeqCst);
+        self.update_injecting();
+        was
+    }
+
+    fn update_injecting(&self) {
+        use core::sync::atomic::Ordering::SeqCst;
+        let on = self.fail_after.load(SeqCst) != NO_INJECTION || self.fail_every.load(SeqCst) != 0;
+        self.injecting.store(on, SeqCst);
     }
 
     /// Whether fault injection fails this allocation (and counts one
@@ -146,8 +186,12 @@ impl<B: Backend> KernelHeap<B> {
     fn injected_failure(&self) -> bool {
         use core::sync::atomic::Ordering::{Relaxed, SeqCst};
         // Off (always, outside tests): one load.
-        if self.fail_after.load(Relaxed) == NO_INJECTION {
+        if !self.injecting.load(Relaxed) || self.backend.exempt() {
             return false;
+        }
+        let every = self.fail_every.load(Relaxed);
+        if every != 0 && self.counted.fetch_add(1, Relaxed) % every == every - 1 {
+            return true;
         }
         let left = self.fail_after.fetch_update(SeqCst, SeqCst, |n| {
             (n != NO_INJECTION && n != 0).then(|| n - 1)

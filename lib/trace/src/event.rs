@@ -292,6 +292,9 @@ events! {
     /// Names `thread` of `process` for decoders: up to 16 bytes of the
     /// process name, little-endian in `name0` then `name1`, NUL-padded.
     TraceName = 130 => "trace.name" in Trace (thread: Dec, process: Dec, name0: Text, name1: Text),
+    /// Fault injection changed: every `every`-th kernel heap allocation
+    /// fails from now on (0: none), as `process` asked.
+    TraceInject = 131 => "trace.inject" in Trace (every: Dec, process: Dec),
 }
 
 // Every event fits a record.

@@ -482,6 +482,12 @@ pub fn trace_control(trace: Handle, categories: u32) -> Result<u32, SysError> {
     make(calls::trace_control(trace, categories))
 }
 
+/// For tests: every `every`-th kernel heap allocation fails from now on
+/// (0: none); returns the previous `every` (`fault_inject`).
+pub fn fault_inject(trace: Handle, every: u32) -> Result<u32, SysError> {
+    make(calls::fault_inject(trace, every))
+}
+
 /// Zeroed pages made from `memory` to share (`frame_create`).
 pub fn frame_create(memory: Handle, bytes: u64) -> Result<Handle, SysError> {
     make(calls::frame_create(memory, bytes))

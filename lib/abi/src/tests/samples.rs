@@ -369,6 +369,12 @@ pub(super) static SAMPLES: LazyLock<Vec<Sample>> = LazyLock::new(|| {
             &[7, 2, 0x7000_0000, 3],
             "frame_map(frame=h7, space=h2, addr=0x70000000, perms=rw-)",
         ),
+        row(
+            calls::fault_inject(initial::TRACE, 97),
+            &[K::Handle, K::U32],
+            &[7, 97],
+            "fault_inject(trace=h7, every=97)",
+        ),
     ]
 });
 

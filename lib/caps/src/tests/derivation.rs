@@ -337,5 +337,8 @@ fn revoke_in_steps_of_at_most_max() {
     assert_eq!(deleted, 2 * N as usize);
     assert_eq!(steps, (2 * N as usize).div_ceil(64));
     assert_eq!(cs.capabilities(), 1);
-    assert_eq!(cs.revoke_some(s, 0, 64).unwrap(), (Revoked::default(), false));
+    assert_eq!(
+        cs.revoke_some(s, 0, 64).unwrap(),
+        (Revoked::default(), false)
+    );
 }

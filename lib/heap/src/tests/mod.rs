@@ -216,3 +216,80 @@ fn fail_after_fails_from_the_nth_allocation_until_turned_off() {
     assert!(unsafe { h.alloc(l) }.is_null(), "0: the next one fails");
     h.fail_after(None);
 }
+
+#[test]
+fn fail_every_fails_one_in_n_until_turned_off() {
+    let (h, _mem) = heap(1 << 20);
+    let l = Layout::from_size_align(48, 8).unwrap();
+    assert_eq!(h.fail_every(5), 0);
+    let mut held = Vec::new();
+    let mut failed = 0;
+    for _ in 0..100 {
+        // SAFETY: non-zero layout; non-null results are freed with it below.
+        let p = unsafe { h.alloc(l) };
+        if p.is_null() {
+            failed += 1;
+        } else {
+            held.push(p);
+        }
+    }
+    assert_eq!(failed, 20, "exactly every fifth");
+    assert_eq!(h.stats().failed_allocations, 20);
+    assert_eq!(h.fail_every(0), 5);
+    for p in held {
+        // SAFETY: allocated above with `l`.
+        unsafe { h.dealloc(p, l) };
+    }
+    // SAFETY: as above.
+    let p = unsafe { h.alloc(l) };
+    assert!(!p.is_null(), "off again");
+    // SAFETY: allocated just above with `l`.
+    unsafe { h.dealloc(p, l) };
+    assert_eq!(h.stats().used, 0);
+}
+
+/// A backend that exempts every allocation from injection.
+struct Spared(Arena);
+
+impl Backend for Spared {
+    type Saved = usize;
+    fn enter(&self) -> usize {
+        self.0.enter()
+    }
+    fn exit(&self, saved: usize) {
+        self.0.exit(saved)
+    }
+    fn grow(&self, end: usize, at_least: usize) -> Option<usize> {
+        self.0.grow(end, at_least)
+    }
+    fn exempt(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn exempt_allocations_neither_fail_nor_count() {
+    let mut mem = vec![0u8; (1 << 20) + 4096];
+    let base = (mem.as_mut_ptr() as usize).next_multiple_of(4096);
+    let arena = Arena {
+        base,
+        size: 1 << 20,
+        mapped: AtomicUsize::new(0),
+        inside: AtomicUsize::new(0),
+        calls: AtomicUsize::new(0),
+    };
+    let h = KernelHeap::new(base, Spared(arena));
+    let l = Layout::from_size_align(64, 8).unwrap();
+    h.fail_every(1);
+    h.fail_after(Some(0));
+    for _ in 0..10 {
+        // SAFETY: non-zero layout; freed at once with it.
+        unsafe {
+            let p = h.alloc(l);
+            assert!(!p.is_null());
+            h.dealloc(p, l);
+        }
+    }
+    assert_eq!(h.stats().failed_allocations, 0);
+    drop(mem);
+}
