@@ -25,7 +25,8 @@
 //! grow for such an object unless the kernel's own uncharged bookkeeping
 //! used up the reserve. If it ever does, the allocation-error panic is
 //! the outcome, as for any broken kernel invariant. Lines doing this say
-//! `// alloc: fixed-size`.
+//! `// alloc: fixed-size`. docs/adr/0011-kernel-memory-accounting.md
+//! records this decision and the alternatives to it.
 
 use super::frames::{self, FrameKind};
 use super::{HEAP_BASE, HEAP_MAX, KERNEL_DATA, kspace};
