@@ -27,7 +27,7 @@ pub struct Flags {
     /// Three bits of the leaf the MMU ignores (only the low three count):
     /// the owner's own facts about the mapping, kept with it. The kernel
     /// records there whether it owns the frame and what the mapping may
-    /// become (`mm::kspace::Soft`).
+    /// become (`mm::uspace::Soft`).
     pub soft: u8,
 }
 
