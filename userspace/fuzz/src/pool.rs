@@ -6,7 +6,7 @@
 //! a slot empty or of another type correct it with `cap_identify`, and the
 //! fuzzer re-reads every slot now and then ([`Pool::resync`]).
 
-use crate::Rng;
+use crate::rng::Rng;
 use ferrous_rt::abi::{CSPACE_SLOTS, Handle, ObjectType};
 use ferrous_rt::sys;
 

@@ -96,14 +96,6 @@ struct Child {
     memory: Handle,
 }
 
-/// Everything one can do with an address space.
-const SPACE_RIGHTS: Rights = Rights::READ
-    .union(Rights::WRITE)
-    .union(Rights::EXECUTE)
-    .union(Rights::CONTROL)
-    .union(Rights::GRANT)
-    .union(Rights::DERIVE);
-
 /// Most memory one program gets: a quarter of what init has left, at most
 /// this much.
 const CHILD_MEMORY: u64 = 256 << 20;
@@ -118,7 +110,7 @@ fn start(module: Handle, arg: &[u8]) -> Result<Child, SysError> {
     let all = Rights::ALL;
     let grants = [
         Grant::new(initial::CONSOLE, all),
-        Grant::child_space(SPACE_RIGHTS),
+        Grant::child_space(sys::SPACE_RIGHTS),
         Grant::new(memory, all),
         Grant::new(module, all),
     ];

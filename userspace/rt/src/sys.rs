@@ -199,6 +199,16 @@ pub fn exit(code: u32) -> ! {
     unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
 }
 
+/// Everything one can do with an address space. By convention a program
+/// holds its own address space with these rights (slot 2): whoever starts
+/// it grants `Grant::child_space(SPACE_RIGHTS)` to [`spawn`].
+pub const SPACE_RIGHTS: Rights = Rights::READ
+    .union(Rights::WRITE)
+    .union(Rights::EXECUTE)
+    .union(Rights::CONTROL)
+    .union(Rights::GRANT)
+    .union(Rights::DERIVE);
+
 /// Starts the program in boot module `module` as a process made from
 /// `memory`, with the argument bytes `args` (at most
 /// [`ferrous_abi::MAX_SPAWN_ARGS`]) and the capabilities `grants` (grant `i`
