@@ -105,6 +105,7 @@
 //! | `trace.lost`      | trace    | count (since the last one)       |
 //! | `trace.filter`    | trace    | mask (the new categories)        |
 //! | `trace.name`      | trace    | thread, process, name0, name1    |
+//! | `trace.inject`    | trace    | every, process                   |
 //!
 //! [`EventType::ALL`] lists them from the same table as the numbers; a
 //! test checks that this table has every event with its arguments.

@@ -6,9 +6,12 @@
 //! `run=fuzz:7:5000` works):
 //!
 //! - `seed count` (defaults 1 and 100000): one fuzzer process.
-//! - `swarm n seed count`: a parent that starts `n` fuzzers at once (seeds
-//!   `seed`, `seed + 1`, ...) sharing an endpoint, and checks their exits
-//!   and its budget ([`swarm`]).
+//! - `swarm n seed count [faults every]`: a parent that starts `n`
+//!   fuzzers at once (seeds `seed`, `seed + 1`, ...) sharing an endpoint,
+//!   and checks their exits and its budget ([`swarm`]). With `faults`,
+//!   every `every`-th kernel heap allocation fails while they run
+//!   (`fault_inject` through the trace capability in slot 5, which init
+//!   grants a `!` program).
 //! - `peer seed count`: one fuzzer of a swarm (slot 4 is the shared
 //!   endpoint).
 //!
@@ -93,16 +96,17 @@ const DEFAULT_COUNT: u64 = 100_000;
 enum Mode {
     Alone,
     Peer,
-    Swarm(u64),
+    /// `n` fuzzers, and the fault-injection period (0: none).
+    Swarm(u64, u32),
 }
 
 fn main() -> i32 {
     let Some((mode, seed, count)) = parse_args() else {
-        println!("fuzz: bad arguments (want: [swarm n | peer] seed count)");
+        println!("fuzz: bad arguments (want: [swarm n | peer] seed count [faults every])");
         return 2;
     };
     match mode {
-        Mode::Swarm(n) => swarm::swarm(n, seed, count),
+        Mode::Swarm(n, faults) => swarm::swarm(n, seed, count, faults),
         Mode::Alone => fuzz(seed, count, None),
         Mode::Peer => fuzz(seed, count, Some(4)),
     }
@@ -118,7 +122,7 @@ fn parse_args() -> Option<(Mode, u64, u64)> {
     let mode = match words.peek().copied() {
         Some(b"swarm") => {
             words.next();
-            Mode::Swarm(number(words.next()?)?)
+            Mode::Swarm(number(words.next()?)?, 0)
         }
         Some(b"peer") => {
             words.next();
@@ -128,7 +132,32 @@ fn parse_args() -> Option<(Mode, u64, u64)> {
     };
     let seed = words.next().map_or(Some(DEFAULT_SEED), number)?;
     let count = words.next().map_or(Some(DEFAULT_COUNT), number)?;
+    let mode = match (mode, words.next()) {
+        (mode, None) => mode,
+        (Mode::Swarm(n, _), Some(b"faults")) => {
+            let every = core::str::from_utf8(words.next()?).ok()?.parse().ok()?;
+            Mode::Swarm(n, every)
+        }
+        _ => return None,
+    };
     Some((mode, seed, count))
+}
+
+/// Runs `call` again while it fails with `OutOfMemory` (which fault
+/// injection makes any allocating call do now and then), up to 10,000
+/// times. For the fuzzer's own set-up and tear-down, not for the calls it
+/// tests.
+pub fn through_faults<T>(mut call: impl FnMut() -> Result<T, SysError>) -> Result<T, SysError> {
+    let mut tries = 0;
+    loop {
+        match call() {
+            Err(SysError::OutOfMemory) if tries < 10_000 => {
+                tries += 1;
+                ferrous_rt::sys::yield_now();
+            }
+            r => return r,
+        }
+    }
 }
 
 fn fuzz(seed: u64, count: u64, shared: Option<u32>) -> i32 {

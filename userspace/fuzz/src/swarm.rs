@@ -4,13 +4,25 @@
 //! and call, so capabilities travel between the processes. It waits for
 //! them and checks that every one exited 0 and that its budget
 //! (`memory_info` of slot 3) is back to what it was before.
+//!
+//! With `faults every`, once the fuzzers are started every `every`-th
+//! kernel heap allocation fails until they have all ended
+//! (`fault_inject`, through the trace capability init grants a `!`
+//! program in slot 5): every allocating call may then fail with
+//! `OutOfMemory`, which the fuzzers count like any other error, and the
+//! kernel must neither panic nor leak.
 
+use crate::through_faults;
 use ferrous_rt::abi::{ExitStatus, Grant, Handle, PAGE_SIZE, Rights, WAIT_FOREVER, initial};
 use ferrous_rt::{println, sys};
 
+/// The trace capability of a `!` program (init's grant).
+const TRACE: Handle = Handle(5);
+
 /// Starts `n` peers and checks that they all exit 0 and that this
-/// process's budget comes back whole.
-pub fn swarm(n: u64, seed: u64, count: u64) -> i32 {
+/// process's budget comes back whole; with `faults` > 0, under fault
+/// injection.
+pub fn swarm(n: u64, seed: u64, count: u64, faults: u32) -> i32 {
     let before = match sys::memory_info(initial::MEMORY) {
         Ok(b) => b,
         Err(e) => {
@@ -54,16 +66,31 @@ pub fn swarm(n: u64, seed: u64, count: u64) -> i32 {
             }
         }
     }
+    if faults > 0 {
+        match sys::fault_inject(TRACE, faults) {
+            Ok(_) => {
+                println!("fuzz: swarm: every {faults}th kernel heap allocation fails from now on")
+            }
+            Err(e) => {
+                println!("fuzz: swarm: FAIL fault_inject: {e}");
+                failed += 1;
+            }
+        }
+    }
     for (seed, (process, memory)) in children {
-        match sys::wait(process, WAIT_FOREVER) {
+        match through_faults(|| sys::wait(process, WAIT_FOREVER)) {
             Ok(Some(ExitStatus::Exited { code: 0 })) => {}
             other => {
                 println!("fuzz: swarm: FAIL fuzzer {seed} ended: {other:?}");
                 failed += 1;
             }
         }
-        let _ = sys::cap_delete(process);
-        let _ = sys::cap_delete(memory);
+        let _ = through_faults(|| sys::cap_delete(process));
+        let _ = through_faults(|| sys::cap_delete(memory));
+    }
+    if faults > 0 {
+        let _ = sys::fault_inject(TRACE, 0);
+        println!("fuzz: swarm: fault injection off");
     }
     let _ = sys::cap_delete(shared);
     let after = sys::memory_info(initial::MEMORY).unwrap_or(0);

@@ -10,8 +10,8 @@
 //! ends them and waits for every thread; the stateful calls start the
 //! workers.
 
-use crate::Fuzz;
 use crate::pool::{RECV_BASE, RECV_SLOTS};
+use crate::{Fuzz, through_faults};
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use ferrous_rt::abi::{Handle, MsgInfo, ObjectType, PAGE_SIZE, Perms, SysError, initial};
 use ferrous_rt::{println, sys};
@@ -44,12 +44,15 @@ impl Fuzz {
         for slot in [initial::CONSOLE.0, initial::SELF_SPACE.0, initial::MEMORY.0] {
             self.pool.protect(slot, true);
         }
-        sys::mem_map(
-            STACKS,
-            (WORKERS + SERVERS) as u64 * STACK,
-            Perms::READ_WRITE,
-        )?;
-        let private = sys::endpoint_create(initial::MEMORY)?;
+        // Each set-up call again while fault injection refuses it.
+        through_faults(|| {
+            sys::mem_map(
+                STACKS,
+                (WORKERS + SERVERS) as u64 * STACK,
+                Perms::READ_WRITE,
+            )
+        })?;
+        let private = through_faults(|| sys::endpoint_create(initial::MEMORY))?;
         self.private = private.0;
         self.pool.set(private.0, Some(ObjectType::Endpoint));
         self.pool.protect(private.0, true);
@@ -60,12 +63,14 @@ impl Fuzz {
             self.pool.protect(ep, true);
             let recv = RECV_BASE + i as u32 * RECV_SLOTS;
             let top = STACKS + (WORKERS + i + 1) as u64 * STACK;
-            let t = sys::thread_create(
-                initial::SELF_SPACE,
-                server,
-                top,
-                u64::from(ep) | u64::from(recv) << 32,
-            )?;
+            let t = through_faults(|| {
+                sys::thread_create(
+                    initial::SELF_SPACE,
+                    server,
+                    top,
+                    u64::from(ep) | u64::from(recv) << 32,
+                )
+            })?;
             self.servers[i] = t.0;
             self.pool.set(t.0, Some(ObjectType::Thread));
             self.pool.protect(t.0, true);
@@ -79,7 +84,7 @@ impl Fuzz {
         let workers = self.workers.into_iter().flatten().map(|(t, _)| t);
         let threads = self.servers.into_iter().chain(workers);
         for t in threads.filter(|&t| t != 0) {
-            if let Err(e) = sys::thread_wait(Handle(t), 1_000_000_000) {
+            if let Err(e) = through_faults(|| sys::thread_wait(Handle(t), 1_000_000_000)) {
                 println!("fuzz: waiting for thread {t}: {e}");
             }
         }

@@ -8,7 +8,9 @@
 //! - `r:<spec>` for each program to run, in order. A spec is `name` or
 //!   `name:argument` (the argument bytes are everything after the first
 //!   colon, passed to the program as they are); a leading `+` starts it in
-//!   the background.
+//!   the background, and a leading `!` (after any `+`) also grants it
+//!   init's trace capability, in slot 5: trusted to read the kernel's
+//!   trace and to inject faults (`fault_inject`), which tests need.
 //!
 //! Foreground programs run one after the other: spawn, then wait without a
 //! time-out. Background programs are spawned when their turn comes and
@@ -51,6 +53,8 @@ struct Spec {
     name: &'static [u8],
     arg: &'static [u8],
     background: bool,
+    /// `!`: also gets the trace capability (slot 5).
+    trusted: bool,
 }
 
 impl Spec {
@@ -58,6 +62,10 @@ impl Spec {
         let (background, text) = match entry.strip_prefix(b"+") {
             Some(rest) => (true, rest),
             None => (false, entry),
+        };
+        let (trusted, text) = match text.strip_prefix(b"!") {
+            Some(rest) => (true, rest),
+            None => (false, text),
         };
         let (name, arg) = match text.iter().position(|&b| b == b':') {
             Some(i) => (&text[..i], &text[i + 1..]),
@@ -68,6 +76,7 @@ impl Spec {
             name,
             arg,
             background,
+            trusted,
         }
     }
 }
@@ -102,8 +111,9 @@ const CHILD_MEMORY: u64 = 256 << 20;
 
 /// Starts `module` with its own memory and the conventional slots: 1 the
 /// console, 2 its own address space, 3 its memory, 4 its own module (so it
-/// can start copies of itself).
-fn start(module: Handle, arg: &[u8]) -> Result<Child, SysError> {
+/// can start copies of itself), and for a trusted program 5 the trace
+/// capability (grants fill slots 1, 2, ... in order).
+fn start(module: Handle, arg: &[u8], trusted: bool) -> Result<Child, SysError> {
     let left = sys::memory_info(initial::MEMORY)?;
     let bytes = (left / 4).min(CHILD_MEMORY) & !(PAGE_SIZE - 1);
     let memory = sys::memory_split(initial::MEMORY, bytes)?;
@@ -113,8 +123,10 @@ fn start(module: Handle, arg: &[u8]) -> Result<Child, SysError> {
         Grant::child_space(sys::SPACE_RIGHTS),
         Grant::new(memory, all),
         Grant::new(module, all),
+        Grant::new(initial::TRACE, all),
     ];
-    match sys::spawn(module, memory, arg, &grants) {
+    let grants = if trusted { &grants[..] } else { &grants[..4] };
+    match sys::spawn(module, memory, arg, grants) {
         Ok(process) => Ok(Child { process, memory }),
         Err(e) => {
             let _ = sys::cap_delete(memory);
@@ -141,7 +153,7 @@ fn main() -> i32 {
             failed += 1;
             continue;
         };
-        match start(module, spec.arg) {
+        match start(module, spec.arg, spec.trusted) {
             Err(e) => {
                 println!("init: cannot start {}: {e}", Text(spec.text));
                 failed += 1;
