@@ -84,7 +84,7 @@ pub fn fault_inject(me: &Process, h: Handle, every: u32) -> Result<u64, SysError
     cap::lookup_as::<kind::Trace>(me.cspace, Sysno::FaultInject, h, 0, Rights::CONTROL)?;
     let previous = crate::mm::heap::fail_every(every as usize);
     log::info!(
-        "fault_inject: every {every}th kernel heap allocation fails (was {previous}), asked by {}",
+        "fault_inject: 1 in {every} kernel heap allocations fails from now on (0: none; was {previous}), asked by {}",
         me.name
     );
     trace::emit(EventType::TraceInject, [u64::from(every), me.id, 0, 0], 0);

@@ -69,7 +69,9 @@ pub fn swarm(n: u64, seed: u64, count: u64, faults: u32) -> i32 {
     if faults > 0 {
         match sys::fault_inject(TRACE, faults) {
             Ok(_) => {
-                println!("fuzz: swarm: every {faults}th kernel heap allocation fails from now on")
+                println!(
+                    "fuzz: swarm: fault injection on, 1 in {faults} kernel heap allocations fails"
+                )
             }
             Err(e) => {
                 println!("fuzz: swarm: FAIL fault_inject: {e}");
