@@ -22,6 +22,9 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 pub struct ThreadContext {
     rsp: AtomicU64,
     on_cpu: AtomicBool,
+    /// The top of the `mm::stacks` stack it runs on (0: the stack it was
+    /// made on, boot's or an AP's), checked at every switch to it.
+    stack_top: u64,
     /// The thread's x87/SSE registers while it is off the CPU. Touched
     /// only by `switch`, by the CPU that owns the context (see below).
     fpu: UnsafeCell<FpuState>,
@@ -81,6 +84,7 @@ impl ThreadContext {
         ThreadContext {
             rsp: AtomicU64::new(0),
             on_cpu: AtomicBool::new(true),
+            stack_top: 0,
             fpu: UnsafeCell::new(FpuState::INITIAL),
         }
     }
@@ -110,6 +114,7 @@ impl ThreadContext {
         ThreadContext {
             rsp: AtomicU64::new(rsp),
             on_cpu: AtomicBool::new(false),
+            stack_top,
             fpu: UnsafeCell::new(FpuState::INITIAL),
         }
     }
@@ -150,6 +155,7 @@ pub fn switch(from: Arc<ThreadContext>, to: Arc<ThreadContext>) {
         core::hint::spin_loop();
     }
     let to_rsp = to.rsp.load(Ordering::Acquire);
+    check_stack(&to, to_rsp);
     // SAFETY: `from` is the context running on this CPU, and `to` is ours
     // since the `on_cpu` swap above: no other CPU touches either's `fpu`
     // (see the `Sync` impl). Between here and `to`'s return to user mode
@@ -174,6 +180,34 @@ pub fn switch(from: Arc<ThreadContext>, to: Arc<ThreadContext>) {
         ferrous_switch(from.rsp.as_ptr(), to_rsp, from.on_cpu.as_ptr())
     }
     finish_switch();
+}
+
+/// The kernel's last line against running on freed memory: the stack of
+/// the context about to run is still allocated, and a thread that has not
+/// run yet still has the frame [`ThreadContext::new`] built. A failure is a
+/// kernel bug (a stack freed under a live thread), reported where it can
+/// still be explained instead of as a jump to a stray address.
+fn check_stack(to: &ThreadContext, to_rsp: u64) {
+    if to.stack_top == 0 {
+        return;
+    }
+    assert!(
+        crate::mm::stacks::is_top(to.stack_top),
+        "switch to a thread whose kernel stack (top {:#x}) is no longer allocated",
+        to.stack_top
+    );
+    if to_rsp == to.stack_top - 72 {
+        // SAFETY: the top 72 bytes of a live kernel stack (checked above),
+        // which no CPU runs on (`to.on_cpu` was ours to set).
+        let start = unsafe { (to_rsp as *const u64).add(6).read() };
+        // SAFETY: an immutable code address.
+        let want = unsafe { FERROUS_THREAD_START };
+        assert!(
+            start == want,
+            "a new thread's first frame on stack {:#x} was overwritten (start {start:#x})",
+            to.stack_top
+        );
+    }
 }
 
 /// Drops the references the last switch on this CPU handed over. Runs right
