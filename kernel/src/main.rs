@@ -29,6 +29,7 @@ mod mm;
 mod panic;
 mod percpu;
 mod platform;
+mod ports;
 mod process;
 mod slab;
 mod smp;

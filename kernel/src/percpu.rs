@@ -58,6 +58,7 @@ pub struct CpuBlock {
     pub metrics: crate::metrics::CpuCounters,
     pub irq: crate::irq::CpuTicks,
     pub heap: crate::mm::heap::CpuHeap,
+    pub ports: crate::ports::CpuPorts,
 }
 
 impl CpuLocal for CpuBlock {
@@ -67,6 +68,7 @@ impl CpuLocal for CpuBlock {
         metrics: crate::metrics::CpuCounters::new(),
         irq: crate::irq::CpuTicks::new(),
         heap: crate::mm::heap::CpuHeap::new(),
+        ports: crate::ports::CpuPorts::new(),
     };
 }
 

@@ -4,12 +4,12 @@
 //! report, not a triple fault), and whose RSP0 is the running thread's
 //! kernel stack.
 
+use super::ioport::TssIo;
 use spin::Once;
 use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
-use x86_64::structures::tss::TaskStateSegment;
 
 /// IST slots (1-based in the IDT gate, 0-based in the TSS array).
 pub const IST_DOUBLE_FAULT: u8 = 1;
@@ -30,7 +30,9 @@ struct Gdt {
     tss: SegmentSelector,
 }
 
-static TSS: Once<TaskStateSegment> = Once::new();
+/// The bootstrap CPU's TSS and I/O bitmap. Written only through
+/// `percpu`'s raw pointer once loaded (RSP0, the bitmap's bits).
+static mut BSP_TSS: TssIo = TssIo::new();
 static GDT: Once<Gdt> = Once::new();
 
 /// Bounds of the IST stacks, for the stack walker.
@@ -40,15 +42,20 @@ pub fn ist_stacks() -> core::ops::Range<u64> {
 }
 
 pub fn init() {
-    let tss = TSS.call_once(|| {
-        let mut tss = TaskStateSegment::new();
-        let base = (&raw const IST_STACKS) as u64;
+    let base = (&raw const IST_STACKS) as u64;
+    // SAFETY: `init` runs once, on the bootstrap CPU, before the TSS is
+    // loaded; nothing else refers to `BSP_TSS` yet. From here on it is
+    // reached as `&'static` (for the descriptor) and through `percpu`'s raw
+    // pointer for the fields the CPU reads.
+    let tss: &'static TssIo = unsafe {
+        let t = &mut *(&raw mut BSP_TSS);
         for i in 0..3 {
             // Stacks grow down: each IST entry is the top of its stack.
-            tss.interrupt_stack_table[i] = VirtAddr::new(base + ((i + 1) * IST_STACK_SIZE) as u64);
+            t.tss.interrupt_stack_table[i] =
+                VirtAddr::new(base + ((i + 1) * IST_STACK_SIZE) as u64);
         }
-        tss
-    });
+        &*(&raw const BSP_TSS)
+    };
     let gdt = GDT.call_once(|| {
         let mut table = GlobalDescriptorTable::new();
         let code = table.append(Descriptor::kernel_code_segment());
@@ -57,7 +64,7 @@ pub fn init() {
         // after that (see `user::init_cpu`).
         table.append(Descriptor::user_data_segment());
         table.append(Descriptor::user_code_segment());
-        let tss = table.append(Descriptor::tss_segment(tss));
+        let tss = table.append(TssIo::descriptor(tss));
         Gdt {
             table,
             code,
@@ -75,7 +82,7 @@ pub fn init() {
         ES::set_reg(gdt.data);
         load_tss(gdt.tss);
     }
-    super::percpu::set_tss(tss as *const TaskStateSegment as u64);
+    super::percpu::set_tss(tss as *const TssIo as u64);
 }
 
 /// Selectors every GDT shares (index 1..=4): ring-3 data and code, RPL 3.
@@ -90,17 +97,17 @@ pub fn kernel_code() -> SegmentSelector {
 /// An application processor's own GDT and TSS (heap-allocated, never freed),
 /// with its IST stacks at `ist` (tops of guarded kernel stacks).
 pub fn init_ap(ist: [u64; 3]) {
-    let mut tss = alloc::boxed::Box::new(TaskStateSegment::new());
+    let mut tss = alloc::boxed::Box::new(TssIo::new());
     for (i, top) in ist.iter().enumerate() {
-        tss.interrupt_stack_table[i] = VirtAddr::new(*top);
+        tss.tss.interrupt_stack_table[i] = VirtAddr::new(*top);
     }
-    let tss: &'static TaskStateSegment = alloc::boxed::Box::leak(tss);
+    let tss: &'static TssIo = alloc::boxed::Box::leak(tss);
     let mut table = GlobalDescriptorTable::new();
     let code = table.append(Descriptor::kernel_code_segment());
     let data = table.append(Descriptor::kernel_data_segment());
     table.append(Descriptor::user_data_segment());
     table.append(Descriptor::user_code_segment());
-    let tss_sel = table.append(Descriptor::tss_segment(tss));
+    let tss_sel = table.append(TssIo::descriptor(tss));
     let table: &'static GlobalDescriptorTable =
         alloc::boxed::Box::leak(alloc::boxed::Box::new(table));
     table.load();
@@ -114,5 +121,5 @@ pub fn init_ap(ist: [u64; 3]) {
         ES::set_reg(data);
         load_tss(tss_sel);
     }
-    super::percpu::set_tss(tss as *const TaskStateSegment as u64);
+    super::percpu::set_tss(tss as *const TssIo as u64);
 }

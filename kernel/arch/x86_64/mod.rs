@@ -13,6 +13,7 @@ mod fpu;
 mod gdt;
 mod idt;
 pub mod image;
+pub mod ioport;
 pub mod mm;
 pub mod percpu;
 pub mod pit;

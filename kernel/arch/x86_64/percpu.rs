@@ -58,6 +58,11 @@ pub(super) fn set_tss(tss: u64) {
     SLOTS[index()].tss.store(tss, Ordering::Relaxed);
 }
 
+/// This CPU's TSS (followed by its I/O bitmap, `ioport`), 0 before `gdt`.
+pub(super) fn tss() -> u64 {
+    SLOTS[index()].tss.load(Ordering::Relaxed)
+}
+
 /// Makes `top` the stack that SYSCALLs and interrupts from user mode land
 /// on, on this CPU (called on every switch to a thread that may run in ring 3).
 pub fn set_kernel_stack(top: u64) {

@@ -222,6 +222,9 @@ pub enum Parent {
     /// long as it still names this object (it was looked up earlier):
     /// revoking that capability destroys the object.
     Memory(Handle, ObjectId),
+    /// A part of the hardware range in this slot of the same cspace (as
+    /// long as it still names that object): revoking the range revokes it.
+    Range(Handle, ObjectId),
 }
 
 /// Records `obj` and puts its capability with `rights` into `slot` (or the
@@ -260,6 +263,13 @@ pub fn insert(
                 _ => return Err(SysError::ObjectGone),
             }
             st.sys.retype((cspace, m.0), (cspace, slot), cap)
+        }
+        Parent::Range(r, expected) => {
+            match st.sys.lookup(cspace, r.0, None, Rights::NONE) {
+                Ok(c) if c.object == expected => {}
+                _ => return Err(SysError::ObjectGone),
+            }
+            st.sys.split((cspace, r.0), (cspace, slot), cap)
         }
     };
     result.map_err(|e| deny(&st, op, cspace, slot, 0, e))?;
@@ -374,6 +384,7 @@ pub fn move_cap(cspace: CSpaceId, src: Handle, dest: Handle) -> Result<(), SysEr
     {
         f.moved((cspace, src.0), (cspace, dest.0));
     }
+    crate::ports::moved((cspace, src.0), (cspace, dest.0));
     Ok(())
 }
 
@@ -398,6 +409,9 @@ pub fn delete(cspace: CSpaceId, slot: Handle) -> Result<(), SysError> {
     };
     if let Some(f) = frame {
         f.unmap_via((cspace, slot.0));
+    }
+    if let Some(Object::IoPorts { .. }) = touched {
+        crate::ports::gone((cspace, slot.0));
     }
     finish(destroyed.as_slice(), touched);
     Ok(())
@@ -472,8 +486,10 @@ fn revoke_step(cspace: CSpaceId, slot: Handle) -> Result<(usize, bool), SysError
             }
             last = Some((obj, o));
         }
-        if let Some((_, Some(Object::Frame(f)))) = &last {
-            f.unmap_via((s, sl));
+        match &last {
+            Some((_, Some(Object::Frame(f)))) => f.unmap_via((s, sl)),
+            Some((_, Some(Object::IoPorts { .. }))) => crate::ports::gone((s, sl)),
+            _ => {}
         }
     }
     drop(last);

@@ -199,6 +199,11 @@ const TESTS: &[Test] = &[
         run: user::trace_user,
     },
     Test {
+        name: "hw-ports",
+        about: "I/O ports from ring 3 only through an io_ports capability, only while it is held (a revoke reaches every CPU's bitmap), never the kernel's own",
+        run: user::hw_ports,
+    },
+    Test {
         name: "ipc-bench",
         about: "IPC round trips (other process, other thread, other CPU) and notification round trips from user space, fast path on and off",
         run: user::ipc_bench,

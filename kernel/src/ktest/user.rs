@@ -185,6 +185,48 @@ pub fn trace_user(boot: &Boot) -> Outcome {
     )
 }
 
+/// The `hostile` program's `ports` mode with init's capabilities (the
+/// I/O-port range in slot 5): ports only through a capability, only while
+/// held, never the kernel's; nothing leaks.
+pub fn hw_ports(boot: &Boot) -> Outcome {
+    let before = frames::stats();
+    let elf = boot.data.module("hostile").ok_or("boot module missing")?;
+    let index = boot
+        .data
+        .modules
+        .iter()
+        .position(|m| m.name() == "hostile")
+        .ok_or("boot module missing")?;
+    let slot = ferrous_abi::initial::FIRST_MODULE.0 as usize + index;
+    let initial = process::Initial::Init {
+        modules: boot.data.modules.len(),
+    };
+    // alloc: off the system-call path (a kernel test)
+    let args = alloc::format!("ports:{slot}");
+    let p = process::spawn_from_kernel("hostile", elf, args.as_bytes(), initial)
+        .map_err(|_| "spawn failed")?;
+    let status = p.wait(u64::MAX, || true).map_err(|_| "wait failed")?;
+    drop(p);
+    ensure(
+        status == ExitStatus::Exited { code: 0 },
+        "hostile ports did not exit 0",
+    )?;
+    let after = settle(&before);
+    log::info!(
+        "user: after hostile ports: user frames {} -> {}, kernel stacks {} -> {}",
+        before.allocated(frames::FrameKind::User),
+        after.allocated(frames::FrameKind::User),
+        before.allocated(frames::FrameKind::KernelStack),
+        after.allocated(frames::FrameKind::KernelStack)
+    );
+    ensure(
+        after.allocated(frames::FrameKind::User) == before.allocated(frames::FrameKind::User)
+            && after.allocated(frames::FrameKind::KernelStack)
+                == before.allocated(frames::FrameKind::KernelStack),
+        "frames or kernel stacks leaked",
+    )
+}
+
 /// System-call costs from user space, with the trace categories in force
 /// and with tracing off (`-notrace`: the overhead figure).
 pub fn bench(boot: &Boot) -> Outcome {

@@ -59,6 +59,10 @@ pub fn handle() {
     if PENDING.load(Ordering::SeqCst) & me != 0 {
         arch::mm::flush_local(VA.load(Ordering::SeqCst), LEN.load(Ordering::SeqCst));
         PENDING.fetch_and(!me, Ordering::SeqCst);
+        // I/O port grants change with the same IPI (`ports::gone`). After
+        // the acknowledgement, so a lock spin inside cannot answer this
+        // request again; before this CPU next runs ring 3 either way.
+        crate::ports::refresh();
     }
 }
 

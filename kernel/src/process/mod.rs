@@ -75,6 +75,9 @@ pub struct Process {
     /// whose tables are still to go (`cap::end_processes`): the list is
     /// linked through the processes, so ending a tree allocates nothing.
     next_ended: SpinLock<Option<Arc<Process>>>,
+    /// The generation of its I/O port grants (`crate::ports`): 0 if it
+    /// never had one, else raised at every change.
+    ports_generation: AtomicU64,
 }
 
 /// What a process holds until its last thread leaves.
@@ -139,6 +142,16 @@ impl SpawnError {
 }
 
 impl Process {
+    /// The generation of its I/O port grants (0: never had one).
+    pub fn ports_generation(&self) -> u64 {
+        self.ports_generation.load(Ordering::Acquire)
+    }
+
+    /// Its I/O port grants changed (`crate::ports`).
+    pub fn ports_changed(&self, generation: u64) {
+        self.ports_generation.store(generation, Ordering::Release);
+    }
+
     pub fn status(&self) -> Option<ExitStatus> {
         let raw = self.status.load(Ordering::SeqCst);
         ExitStatus::from_raw(raw).filter(|_| raw != RUNNING)
@@ -440,6 +453,7 @@ pub fn create(
             threads: AtomicU64::new(0),
             stats: [const { AtomicU64::new(0) }; STATS],
             next_ended: SpinLock::new(None),
+            ports_generation: AtomicU64::new(0),
         })
     });
     let start = thread::UserStart {

@@ -10,6 +10,7 @@
 mod cap;
 mod console;
 mod frame;
+mod hw;
 mod ipc;
 mod memory;
 mod process;
@@ -212,6 +213,12 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<Outcome, SysError> {
         S::MetricsRead { object, buf, len } => trace::metrics_read(me, object, buf, len),
         S::TraceControl { trace, categories } => trace::control(me, trace, categories),
         S::FaultInject { trace, every } => trace::fault_inject(me, trace, every),
+        S::HwSplit {
+            range,
+            first,
+            count,
+        } => hw::split(me, range, first, count),
+        S::IoPortsEnable { ports } => hw::io_ports_enable(me, ports),
 
         S::FrameCreate { memory, bytes } => frame::create(me, memory, bytes),
         S::FrameMap {

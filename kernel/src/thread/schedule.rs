@@ -65,9 +65,16 @@ pub fn schedule() {
         *here.running_name.lock() = name;
         here.current_id
             .store(next.map_or(u64::MAX, id_to_u64), Ordering::Relaxed);
+        let ports = user
+            .as_ref()
+            .map_or((0, 0), |u| (u.process.id, u.process.ports_generation()));
         // The old value is dropped after the switch (not under THREADS).
         let old_user = core::mem::replace(&mut *here.current_user.lock(), user);
         here.parked_user.lock().replace(old_user);
+        // The I/O ports the next thread's process enabled (none for a
+        // kernel thread), after `current_user` names it: a refresh from a
+        // port IPI in between then loads the right process.
+        crate::ports::load(ports);
         // The address space and kernel stack of what runs next: a user
         // thread's own; anything else runs on the kernel's tables.
         let (root, kstack) = switch_to.unwrap_or((None, 0));

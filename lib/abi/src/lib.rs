@@ -61,7 +61,7 @@ pub use syscalls::{Syscall, Sysno, calls};
 /// [`initial::TRACE`]; version 5 the shared-memory calls
 /// ([`Sysno::FrameCreate`], [`Sysno::FrameMap`]). docs/ABI.md lists what
 /// each version added.
-pub const ABI_VERSION: u32 = 6;
+pub const ABI_VERSION: u32 = 7;
 
 pub const PAGE_SIZE: u64 = 4096;
 /// One past the highest user address: the lower canonical half.

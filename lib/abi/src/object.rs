@@ -33,6 +33,16 @@ impl ObjectType {
         self as u8
     }
 
+    /// A hardware range (interrupt lines, I/O ports, physical addresses
+    /// that are not RAM), which `hw_split` narrows into a child of the same
+    /// type naming part of it.
+    pub const fn is_range(self) -> bool {
+        matches!(
+            self,
+            ObjectType::IrqLine | ObjectType::IoPorts | ObjectType::MmioRegion
+        )
+    }
+
     /// The rights of an object's original capability: what the call that
     /// makes the object returns (before any mask the call applies, such as
     /// a memory split's parent rights), and what init gets for the objects

@@ -174,4 +174,14 @@ syscalls! {
     /// `every`-th kernel heap allocation from now on fails as if memory
     /// were exhausted (0: none). Needs control.
     40 fault_inject => FaultInject(trace: Handle = handle, every: u32 = u32) -> u32;
+    /// `hw_split(range, first, count) -> handle`: a capability to part of
+    /// a hardware range (`irq_line` lines, `io_ports` ports, `mmio_region`
+    /// bytes in whole pages), derived from `range`, with its rights. Needs
+    /// derive.
+    41 hw_split => HwSplit(range: Handle = handle, first: u64 = raw as hex,
+        count: u64 = raw as hex) -> Handle;
+    /// `io_ports_enable(ports)`: the caller's threads may use `in` and
+    /// `out` on the capability's ports, for as long as it holds that
+    /// capability. Needs read and write.
+    42 io_ports_enable => IoPortsEnable(ports: Handle = handle) -> ();
 }

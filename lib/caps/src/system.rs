@@ -215,6 +215,36 @@ impl CapSystem {
         self.insert_node(to, cap, Some(parent))
     }
 
+    /// The kernel made `cap.object`, a part of the hardware range the
+    /// capability at `range` names (which needs [`Rights::DERIVE`]): its
+    /// capability goes into `to` as a child of that one, so revoking the
+    /// range revokes the part. Same type, and no rights the range's lacks.
+    pub fn split(
+        &mut self,
+        range: (CSpaceId, u32),
+        to: (CSpaceId, u32),
+        cap: Capability,
+    ) -> Result<(), CapError> {
+        let parent = self.occupied(range)?;
+        self.vacant(to)?;
+        let source = self.node(parent).cap;
+        if !source.kind.is_range() {
+            return Err(CapError::WrongType {
+                slot: range.1,
+                expected: ObjectType::IoPorts,
+                found: source.kind,
+            });
+        }
+        check(range.1, source, Some(source.kind), Rights::DERIVE)?;
+        if cap.kind != source.kind || !source.rights.contains(cap.rights) {
+            return Err(CapError::MissingRight {
+                slot: range.1,
+                right: cap.rights.difference(source.rights),
+            });
+        }
+        self.insert_node(to, cap, Some(parent))
+    }
+
     fn insert_node(
         &mut self,
         at: (CSpaceId, u32),
@@ -540,9 +570,13 @@ impl CapSystem {
                         if pc.badge != 0 && c.badge != pc.badge {
                             return Err("badge changed along a derivation");
                         }
+                    } else if pc.kind.is_range() {
+                        if c.kind != pc.kind || !pc.rights.contains(c.rights) {
+                            return Err("a part of a hardware range changed type or grew rights");
+                        }
                     } else if pc.kind != ObjectType::Memory {
                         return Err(
-                            "child names another object but its parent is not a memory capability",
+                            "child names another object but its parent is neither a memory capability nor a hardware range",
                         );
                     }
                 }

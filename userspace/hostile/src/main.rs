@@ -14,6 +14,8 @@
 //!   to the refusal (see `exhaust`).
 //! - `revoke`: nothing acts through a revoked capability once `cap_revoke`
 //!   has returned (see `revoke`).
+//! - `ports:<module slot>`: I/O ports only through a capability, only
+//!   while held, never the kernel's (see `ports`).
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -26,6 +28,7 @@ use ferrous_rt::{println, sys};
 mod chain;
 mod exhaust;
 mod mapping;
+mod ports;
 mod revoke;
 
 ferrous_rt::entry!(main);
@@ -51,6 +54,17 @@ fn main() -> i32 {
         b"revoke-recv" => revoke::revoke_recv(),
         b"revoke-send" => revoke::revoke_send(),
         b"split-chain" => chain::split_chain(),
+        b"ports-none" => ports::ports_none(),
+        b"ports-revoke" => ports::ports_revoke(),
+        m if m.starts_with(b"ports:") => {
+            let slot = core::str::from_utf8(&m[6..])
+                .ok()
+                .and_then(|s| s.parse().ok());
+            match slot {
+                Some(slot) => ports::ports(Handle(slot)),
+                None => 2,
+            }
+        }
         b"exhaust" => exhaust::exhaust(),
         b"exhaust-child" => exhaust::exhaust_child(),
         b"exhaust-done" => exhaust::exhaust_done(),

@@ -42,7 +42,9 @@
 //!   ([`sys::SharedBuf`]), which is never reached through a Rust reference;
 //! - the register probes of [`probe`] (`movq` to and from `xmm0`,
 //!   `stmxcsr`), for the isolation tests: soft-float Rust never uses those
-//!   registers.
+//!   registers;
+//! - `in` and `out` on I/O ports ([`port`]), which touch no memory of the
+//!   program; the kernel's I/O permission bitmap decides which ports fault.
 //!
 //! System calls that can take memory away from the program (`mem_unmap`,
 //! `mem_protect`, [`sys::make_unchecked`] and [`sys::invoke`] for any call,
@@ -54,6 +56,7 @@
 pub mod checks;
 mod heap;
 mod panic;
+pub mod port;
 mod print;
 pub mod probe;
 mod start;

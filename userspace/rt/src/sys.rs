@@ -498,6 +498,19 @@ pub fn fault_inject(trace: Handle, every: u32) -> Result<u32, SysError> {
     make(calls::fault_inject(trace, every))
 }
 
+/// A capability to `first..first + count` of a hardware range: lines,
+/// ports, or bytes in whole pages (`hw_split`).
+pub fn hw_split(range: Handle, first: u64, count: u64) -> Result<Handle, SysError> {
+    make(calls::hw_split(range, first, count))
+}
+
+/// Lets this process's threads use `in` and `out` on the ports of `ports`
+/// for as long as it holds that capability (`io_ports_enable`; then
+/// [`crate::port`]).
+pub fn io_ports_enable(ports: Handle) -> Result<(), SysError> {
+    make(calls::io_ports_enable(ports))
+}
+
 /// Zeroed pages made from `memory` to share (`frame_create`).
 pub fn frame_create(memory: Handle, bytes: u64) -> Result<Handle, SysError> {
     make(calls::frame_create(memory, bytes))

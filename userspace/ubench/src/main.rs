@@ -6,6 +6,9 @@
 //! - `null-syscall`: `abi_version`, the cheapest call (SYSCALL, decode,
 //!   SYSRET), per call.
 //! - `yield-syscall`: `thread_yield` with no other runnable thread.
+//! - `frame-map-unmap`: a one-page frame mapped and unmapped again.
+//! - `port-in`: one `in` from an enabled I/O port (needs init's
+//!   `IO_PORTS`, which `test=user-bench` gives it).
 //!
 //! With `plain:<suffix>` the same, the names suffixed (`test=user-bench`
 //! runs it with tracing off as `-notrace`).
@@ -89,7 +92,8 @@ fn main() -> i32 {
                 core::hint::black_box(ferrous_rt::sys::abi_version());
             });
             measure("yield-syscall", suffix, 500, ferrous_rt::sys::yield_now);
-            frame_map_unmap(suffix)
+            let failed = frame_map_unmap(suffix);
+            failed.max(port_in(suffix))
         }
     }
 }
@@ -122,6 +126,26 @@ fn frame_map_unmap(suffix: &str) -> i32 {
         Some(e) => fail("frame_map + mem_unmap", e),
         None => 0,
     }
+}
+
+/// `port-in`: one `in` from the CMOS clock's data port (0x71) after
+/// `io_ports_enable`, straight from ring 3 through the kernel's I/O
+/// permission bitmap: the cost a driver pays per register access, next to
+/// `null-syscall`, the least a port-access call would cost (ADR 0012).
+fn port_in(suffix: &str) -> i32 {
+    let cmos = match sys::hw_split(initial::IO_PORTS, 0x70, 2) {
+        Ok(h) => h,
+        Err(e) => return fail("hw_split", e),
+    };
+    if let Err(e) = sys::io_ports_enable(cmos) {
+        let _ = sys::cap_delete(cmos);
+        return fail("io_ports_enable", e);
+    }
+    measure("port-in", suffix, 2000, || {
+        core::hint::black_box(ferrous_rt::port::inb(0x71));
+    });
+    let _ = sys::cap_delete(cmos);
+    0
 }
 
 const ROUND_TRIPS: u64 = 2000;

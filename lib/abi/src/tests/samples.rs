@@ -375,6 +375,18 @@ pub(super) static SAMPLES: LazyLock<Vec<Sample>> = LazyLock::new(|| {
             &[7, 97],
             "fault_inject(trace=h7, every=97)",
         ),
+        row(
+            calls::hw_split(initial::IO_PORTS, 0x70, 2),
+            &[K::Handle, K::Raw, K::Raw],
+            &[5, 0x70, 2],
+            "hw_split(range=h5, first=0x70, count=0x2)",
+        ),
+        row(
+            calls::io_ports_enable(H),
+            &[K::Handle],
+            &[7],
+            "io_ports_enable(ports=h7)",
+        ),
     ]
 });
 

@@ -342,3 +342,42 @@ fn revoke_in_steps_of_at_most_max() {
         (Revoked::default(), false)
     );
 }
+
+/// Issue 17: a hardware range splits into a child naming part of it (the
+/// kernel's object); revoking the range revokes the part.
+#[test]
+fn hardware_ranges_split_into_children() {
+    let (mut cs, s) = one(8);
+    let ports = |object, rights| Capability {
+        object: ObjectId(object),
+        kind: ObjectType::IoPorts,
+        rights,
+        badge: 0,
+    };
+    cs.insert_original(s, 0, ports(10, Rights::ALL)).unwrap();
+    cs.split((s, 0), (s, 1), ports(11, Rights::READ | Rights::WRITE))
+        .unwrap();
+    cs.check_invariants().unwrap();
+    // No rights the range lacks, no other type, no split of a non-range.
+    assert!(matches!(
+        cs.split((s, 1), (s, 2), ports(12, Rights::ALL)),
+        Err(CapError::MissingRight { .. })
+    ));
+    let mut other = ports(13, Rights::READ);
+    other.kind = ObjectType::MmioRegion;
+    assert!(cs.split((s, 0), (s, 2), other).is_err());
+    cs.insert_original(s, 3, ep(FULL)).unwrap();
+    assert!(matches!(
+        cs.split((s, 3), (s, 4), ports(14, Rights::READ)),
+        Err(CapError::WrongType { .. })
+    ));
+    // Splitting needs derive.
+    assert!(matches!(
+        cs.split((s, 1), (s, 5), ports(15, Rights::READ)),
+        Err(CapError::MissingRight { .. })
+    ));
+    let r = cs.revoke(s, 0).unwrap();
+    assert_eq!(r.deleted, 1);
+    assert_eq!(r.destroyed, vec![ObjectId(11)]);
+    cs.check_invariants().unwrap();
+}

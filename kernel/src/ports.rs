@@ -1,0 +1,229 @@
+//! I/O ports in ring 3 (`io_ports_enable`): which processes may use which
+//! ports, and this CPU's I/O permission bitmap (`arch::ioport`) kept in
+//! step with the process it runs.
+//!
+//! A process enables the range of an `io_ports` capability it holds; the
+//! grant lives as long as that capability (a delete, a revoke or the
+//! process's end takes it away) and follows it when it moves. Grants are
+//! few (ports are for legacy devices: a UART, the RTC): at most
+//! [`MAX_GRANTS`] in the system and [`PER_PROCESS`] per process, in one
+//! table under one lock, so nothing here allocates.
+//!
+//! Every switch to a user thread calls [`load`]: a process that never
+//! enabled a port, on a CPU whose bitmap holds no grant, costs one load and
+//! a compare. A change to a process's grants raises its generation and
+//! asks every CPU to [`refresh`] (with the TLB shootdown's IPI), so when
+//! the call that took a grant away returns, no CPU lets the process reach
+//! those ports.
+//!
+//! The kernel keeps some ports for itself ([`KERNEL_PORTS`]); enabling a
+//! range that overlaps them fails with `PermissionDenied` naming the first.
+
+use crate::arch::{self, ioport};
+use crate::percpu;
+use crate::process::Process;
+use crate::sync::SpinLock;
+use alloc::sync::{Arc, Weak};
+use core::sync::atomic::{AtomicU64, Ordering};
+use ferrous_abi::SysError;
+use ferrous_caps::CSpaceId;
+
+/// Grants in the whole system.
+pub const MAX_GRANTS: usize = 64;
+/// Grants one process may hold at once (what a CPU's bitmap tracks).
+pub const PER_PROCESS: usize = 4;
+
+/// Ports the kernel uses, never enabled for a process: the interrupt
+/// controllers, the timer, the PS/2 controller (A20, reset), COM1 (the
+/// kernel's log) and COM2 (the trace stream), PCI configuration mechanism
+/// #1, and QEMU's exit and debug ports.
+pub const KERNEL_PORTS: &[(u16, u32)] = &[
+    (0x20, 2),
+    (0x40, 4),
+    (0x60, 1),
+    (0x64, 1),
+    (0xa0, 2),
+    (0xf4, 1),
+    (0x2f8, 8),
+    (0x3f8, 8),
+    (0x402, 1),
+    (0xcf8, 8),
+];
+
+struct Grant {
+    process: u64,
+    /// To raise its generation when the grant ends.
+    owner: Weak<Process>,
+    via: (CSpaceId, u32),
+    base: u16,
+    count: u32,
+}
+
+static GRANTS: SpinLock<[Option<Grant>; MAX_GRANTS]> = SpinLock::new([const { None }; MAX_GRANTS]);
+/// Generations handed to processes whose grants change (0: none ever).
+static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// What this CPU's bitmap lets through: whose grants, at which
+/// generation, and the ranges (`base << 32 | count`, 0: none).
+pub struct CpuPorts {
+    process: AtomicU64,
+    generation: AtomicU64,
+    ranges: [AtomicU64; PER_PROCESS],
+}
+
+impl CpuPorts {
+    pub const fn new() -> CpuPorts {
+        CpuPorts {
+            process: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
+            ranges: [const { AtomicU64::new(0) }; PER_PROCESS],
+        }
+    }
+}
+
+/// The first port of `base..base + count` the kernel keeps, if any.
+pub fn kernel_port_in(base: u16, count: u32) -> Option<u16> {
+    let (lo, hi) = (u32::from(base), u32::from(base) + count);
+    KERNEL_PORTS.iter().find_map(|&(b, n)| {
+        let (kb, ke) = (u32::from(b), u32::from(b) + n);
+        (kb < hi && lo < ke).then(|| lo.max(kb) as u16)
+    })
+}
+
+/// Lets `p` use `base..base + count` through the capability at `via`.
+/// The caller then [`publish`]es it (outside its locks). Enabling the same
+/// capability again changes nothing. `TableFull` if `p` holds
+/// [`PER_PROCESS`] grants or the system [`MAX_GRANTS`].
+pub fn enable(
+    p: &Arc<Process>,
+    via: (CSpaceId, u32),
+    base: u16,
+    count: u32,
+) -> Result<(), SysError> {
+    {
+        let mut g = GRANTS.lock();
+        if g.iter()
+            .flatten()
+            .any(|x| x.process == p.id && x.via == via)
+        {
+            return Ok(());
+        }
+        if g.iter().flatten().filter(|x| x.process == p.id).count() >= PER_PROCESS {
+            return Err(SysError::TableFull);
+        }
+        let free = g
+            .iter_mut()
+            .find(|x| x.is_none())
+            .ok_or(SysError::TableFull)?;
+        *free = Some(Grant {
+            process: p.id,
+            owner: Arc::downgrade(p),
+            via,
+            base,
+            count,
+        });
+        p.ports_changed(NEXT_GENERATION.fetch_add(1, Ordering::Relaxed));
+    }
+    Ok(())
+}
+
+/// Brings every CPU's bitmap up to date (after [`enable`]). The caller
+/// holds no `IrqMutex` (it waits for the other CPUs).
+pub fn publish() {
+    everywhere();
+}
+
+/// The capability at `via` is gone (deleted, revoked, its table
+/// destroyed): the grant made through it, if any, ends on every CPU before
+/// this returns. Allocates nothing.
+pub fn gone(via: (CSpaceId, u32)) {
+    let ended = {
+        let mut g = GRANTS.lock();
+        let mut ended = None;
+        for x in g.iter_mut() {
+            if x.as_ref().is_some_and(|x| x.via == via) {
+                ended = x.take().map(|x| x.owner);
+            }
+        }
+        ended
+    };
+    if let Some(owner) = ended {
+        if let Some(p) = owner.upgrade() {
+            p.ports_changed(NEXT_GENERATION.fetch_add(1, Ordering::Relaxed));
+        }
+        everywhere();
+    }
+}
+
+/// The capability at `from` moved to `to`: its grant goes with it.
+pub fn moved(from: (CSpaceId, u32), to: (CSpaceId, u32)) {
+    for x in GRANTS.lock().iter_mut().flatten() {
+        if x.via == from {
+            x.via = to;
+        }
+    }
+}
+
+/// The capability table `cspace` is gone (its process ended): every grant
+/// made through it ends, on every CPU before this returns.
+pub fn cspace_gone(cspace: CSpaceId) {
+    let mut any = false;
+    for x in GRANTS.lock().iter_mut() {
+        if x.as_ref().is_some_and(|x| x.via.0 == cspace) {
+            *x = None;
+            any = true;
+        }
+    }
+    if any {
+        everywhere();
+    }
+}
+
+/// Makes every other CPU refresh its bitmap, and this one.
+fn everywhere() {
+    crate::mm::shootdown::broadcast(0, 0);
+    arch::cpu::without_interrupts(refresh);
+}
+
+/// Brings this CPU's bitmap up to date with the process it runs (the
+/// shootdown IPI calls this). Interrupts off.
+pub fn refresh() {
+    let p = crate::thread::current_process();
+    load(p.map_or((0, 0), |p| (p.id, p.ports_generation())));
+}
+
+/// Makes this CPU's bitmap let through exactly the ports process `id`
+/// enabled, as of `generation` (`(0, 0)`: a kernel thread, none).
+/// Interrupts off.
+pub fn load((id, generation): (u64, u64)) {
+    let here = &percpu::this_cpu().ports;
+    let loaded = here.process.load(Ordering::Relaxed);
+    if generation == 0 && loaded == 0 {
+        return;
+    }
+    if loaded == id && here.generation.load(Ordering::Relaxed) == generation {
+        return;
+    }
+    for r in &here.ranges {
+        let v = r.swap(0, Ordering::Relaxed);
+        if v != 0 {
+            ioport::set((v >> 32) as u16, v as u32, false);
+        }
+    }
+    here.process.store(0, Ordering::Relaxed);
+    if generation == 0 {
+        return;
+    }
+    let g = GRANTS.lock();
+    let mut slots = here.ranges.iter();
+    for x in g.iter().flatten().filter(|x| x.process == id) {
+        let Some(slot) = slots.next() else { break };
+        ioport::set(x.base, x.count, true);
+        slot.store(
+            u64::from(x.base) << 32 | u64::from(x.count),
+            Ordering::Relaxed,
+        );
+    }
+    here.process.store(id, Ordering::Relaxed);
+    here.generation.store(generation, Ordering::Relaxed);
+}
