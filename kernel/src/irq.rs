@@ -60,6 +60,12 @@ pub fn interrupt(vector: u8) {
         0x20..=0x2f => {
             SPURIOUS.fetch_add(1, Ordering::Relaxed);
         }
+        v if (apic::VECTOR_LINE_BASE..apic::VECTOR_LINE_BASE + crate::irqline::MAX_LINES as u8)
+            .contains(&v) =>
+        {
+            crate::irqline::interrupt(u32::from(v - apic::VECTOR_LINE_BASE));
+            apic::eoi();
+        }
         v if (apic::VECTOR_ISA_BASE..apic::VECTOR_ISA_BASE + 16).contains(&v) => {
             ISA[(v - apic::VECTOR_ISA_BASE) as usize].fetch_add(1, Ordering::Relaxed);
             apic::eoi();

@@ -21,6 +21,7 @@ mod exec;
 mod frame;
 mod ipc;
 mod irq;
+mod irqline;
 mod ktest;
 mod memmap;
 mod memory;

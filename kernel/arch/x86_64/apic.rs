@@ -10,6 +10,9 @@ use x86_64::instructions::port::Port;
 /// masked, so a stray legacy interrupt lands on a vector we recognise.
 pub const VECTOR_TIMER: u8 = 0x30;
 pub const VECTOR_ISA_BASE: u8 = 0x40;
+/// Interrupt lines bound to user-space notifications: GSI `g` on vector
+/// `VECTOR_LINE_BASE + g` (`crate::irqline`).
+pub const VECTOR_LINE_BASE: u8 = 0x50;
 pub const VECTOR_RESCHEDULE: u8 = 0xf0;
 pub const VECTOR_TLB_SHOOTDOWN: u8 = 0xf1;
 pub const VECTOR_STOP: u8 = 0xf2;
@@ -222,6 +225,12 @@ impl IoApic {
         let index = gsi - self.gsi_base;
         let low = self.read(0x10 + index * 2);
         self.write(0x10 + index * 2, low | (1 << 16));
+    }
+
+    pub fn unmask(&self, gsi: u32) {
+        let index = gsi - self.gsi_base;
+        let low = self.read(0x10 + index * 2);
+        self.write(0x10 + index * 2, low & !(1 << 16));
     }
 
     pub fn mask_all(&self) {

@@ -43,18 +43,18 @@ pub fn ist_stacks() -> core::ops::Range<u64> {
 
 pub fn init() {
     let base = (&raw const IST_STACKS) as u64;
+    let p = &raw mut BSP_TSS;
     // SAFETY: `init` runs once, on the bootstrap CPU, before the TSS is
     // loaded; nothing else refers to `BSP_TSS` yet. From here on it is
     // reached as `&'static` (for the descriptor) and through `percpu`'s raw
     // pointer for the fields the CPU reads.
     let tss: &'static TssIo = unsafe {
-        let t = &mut *(&raw mut BSP_TSS);
         for i in 0..3 {
             // Stacks grow down: each IST entry is the top of its stack.
-            t.tss.interrupt_stack_table[i] =
+            (*p).tss.interrupt_stack_table[i] =
                 VirtAddr::new(base + ((i + 1) * IST_STACK_SIZE) as u64);
         }
-        &*(&raw const BSP_TSS)
+        &*p
     };
     let gdt = GDT.call_once(|| {
         let mut table = GlobalDescriptorTable::new();

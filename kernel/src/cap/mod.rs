@@ -385,6 +385,7 @@ pub fn move_cap(cspace: CSpaceId, src: Handle, dest: Handle) -> Result<(), SysEr
         f.moved((cspace, src.0), (cspace, dest.0));
     }
     crate::ports::moved((cspace, src.0), (cspace, dest.0));
+    crate::irqline::moved((cspace, src.0), (cspace, dest.0));
     Ok(())
 }
 
@@ -410,8 +411,10 @@ pub fn delete(cspace: CSpaceId, slot: Handle) -> Result<(), SysError> {
     if let Some(f) = frame {
         f.unmap_via((cspace, slot.0));
     }
-    if let Some(Object::IoPorts { .. }) = touched {
-        crate::ports::gone((cspace, slot.0));
+    match touched {
+        Some(Object::IoPorts { .. }) => crate::ports::gone((cspace, slot.0)),
+        Some(Object::IrqLines { .. }) => crate::irqline::gone((cspace, slot.0)),
+        _ => {}
     }
     finish(destroyed.as_slice(), touched);
     Ok(())
@@ -489,6 +492,7 @@ fn revoke_step(cspace: CSpaceId, slot: Handle) -> Result<(usize, bool), SysError
         match &last {
             Some((_, Some(Object::Frame(f)))) => f.unmap_via((s, sl)),
             Some((_, Some(Object::IoPorts { .. }))) => crate::ports::gone((s, sl)),
+            Some((_, Some(Object::IrqLines { .. }))) => crate::irqline::gone((s, sl)),
             _ => {}
         }
     }

@@ -66,6 +66,7 @@ pub(super) fn clear_cspace(cspace: CSpaceId, ended: &mut Ended) {
     }
     // I/O port grants made through its capabilities end.
     crate::ports::cspace_gone(cspace);
+    crate::irqline::cspace_gone(cspace);
     // Mappings made through the cspace's frame capabilities go with it:
     // every frame, one at a time, found again under the lock.
     let mut at = 0;

@@ -40,7 +40,7 @@ mod notification;
 mod thread_map;
 
 pub use endpoint::{Target, endpoint_target, recv, reply, reply_recv, send};
-pub use notification::{notification_target, poll, signal, wait_bits};
+pub use notification::{notification_target, poll, signal, signal_from_kernel, wait_bits};
 
 use crate::cap;
 use crate::memory::Memory;

@@ -40,6 +40,26 @@ pub fn signal(id: u64, held: &Held, bits: u64) -> Result<(), SysError> {
     Ok(())
 }
 
+/// Signals notification `id` for the kernel itself (an interrupt line
+/// bound to it, `crate::irqline`): no capability, callable with
+/// interrupts off. `ObjectGone` if the notification is gone or closed.
+pub fn signal_from_kernel(id: u64, bits: u64) -> Result<(), SysError> {
+    let woken = {
+        let mut ipc = IPC.lock();
+        let n = ipc.notifications.get_mut(id).ok_or(SysError::ObjectGone)?;
+        match n.signal(bits) {
+            Err(_) => return Err(SysError::ObjectGone),
+            Ok(None) => None,
+            Ok(Some((t, word))) => Some(deliver(&mut ipc, t, Delivery::Bits(word))),
+        }
+    };
+    trace::emit(EventType::IpcSignal, [id, bits, 0, 0], 0);
+    if let Some(t) = woken {
+        thread::unpark(t);
+    }
+    Ok(())
+}
+
 pub fn wait_bits(id: u64, held: &Held, timeout_ns: u64) -> Result<u64, SysError> {
     let me = thread::current_id().ok_or(SysError::ObjectGone)?;
     let deadline = deadline(timeout_ns);

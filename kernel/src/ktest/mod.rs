@@ -204,6 +204,11 @@ const TESTS: &[Test] = &[
         run: user::hw_ports,
     },
     Test {
+        name: "hw-irq",
+        about: "an interrupt line reaches ring 3 through an irq_line capability and a notification, stays masked until acknowledged, and is freed when its driver dies",
+        run: user::hw_irq,
+    },
+    Test {
         name: "ipc-bench",
         about: "IPC round trips (other process, other thread, other CPU) and notification round trips from user space, fast path on and off",
         run: user::ipc_bench,

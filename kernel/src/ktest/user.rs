@@ -189,6 +189,24 @@ pub fn trace_user(boot: &Boot) -> Outcome {
 /// I/O-port range in slot 5): ports only through a capability, only while
 /// held, never the kernel's; nothing leaks.
 pub fn hw_ports(boot: &Boot) -> Outcome {
+    hostile_with_init_caps(boot, "ports")
+}
+
+/// The `hostile` program's `irq` mode with init's capabilities (the
+/// interrupt lines in slot 4, the ports in slot 5): the CMOS clock's
+/// interrupt through a capability and a notification; nothing leaks.
+pub fn hw_irq(boot: &Boot) -> Outcome {
+    hostile_with_init_caps(boot, "irq")?;
+    log::info!(
+        "user: {} interrupts delivered on line 8",
+        crate::irqline::count(8)
+    );
+    Ok(())
+}
+
+/// Runs `hostile` in `mode` (told its module slot) with init's
+/// capabilities; passes if it exits 0 and no frame or stack leaks.
+fn hostile_with_init_caps(boot: &Boot, mode: &str) -> Outcome {
     let before = frames::stats();
     let elf = boot.data.module("hostile").ok_or("boot module missing")?;
     let index = boot
@@ -202,18 +220,18 @@ pub fn hw_ports(boot: &Boot) -> Outcome {
         modules: boot.data.modules.len(),
     };
     // alloc: off the system-call path (a kernel test)
-    let args = alloc::format!("ports:{slot}");
+    let args = alloc::format!("{mode}:{slot}");
     let p = process::spawn_from_kernel("hostile", elf, args.as_bytes(), initial)
         .map_err(|_| "spawn failed")?;
     let status = p.wait(u64::MAX, || true).map_err(|_| "wait failed")?;
     drop(p);
     ensure(
         status == ExitStatus::Exited { code: 0 },
-        "hostile ports did not exit 0",
+        "hostile did not exit 0",
     )?;
     let after = settle(&before);
     log::info!(
-        "user: after hostile ports: user frames {} -> {}, kernel stacks {} -> {}",
+        "user: after hostile {mode}: user frames {} -> {}, kernel stacks {} -> {}",
         before.allocated(frames::FrameKind::User),
         after.allocated(frames::FrameKind::User),
         before.allocated(frames::FrameKind::KernelStack),

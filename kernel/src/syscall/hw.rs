@@ -89,3 +89,69 @@ pub fn io_ports_enable(me: &Process, ports: Handle) -> Result<u64, SysError> {
     crate::ports::publish();
     Ok(0)
 }
+
+/// The caller's `irq_line` capability with control, and `line` within it
+/// (`OutsideRange` on argument 1 otherwise).
+fn line_of(
+    me: &Process,
+    op: Sysno,
+    irq: Handle,
+    line: u32,
+) -> Result<ferrous_caps::Capability, SysError> {
+    let (obj, c) = cap::lookup(
+        me.cspace,
+        op,
+        irq,
+        0,
+        Some(ObjectType::IrqLine),
+        Rights::CONTROL,
+    )?;
+    let Object::IrqLines { first, count } = obj else {
+        return Err(SysError::WrongObjectType { arg: 0 });
+    };
+    if line < first || line - first >= count {
+        return Err(SysError::OutsideRange { arg: 1 });
+    }
+    Ok(c)
+}
+
+pub fn irq_bind(
+    me: &Process,
+    irq: Handle,
+    line: u32,
+    notification: Handle,
+    bits: u64,
+) -> Result<u64, SysError> {
+    let op = Sysno::IrqBind;
+    let c = line_of(me, op, irq, line)?;
+    let (id, _) = crate::ipc::notification_target(me.cspace, op, notification, Rights::SIGNAL)
+        .map_err(|e| match e.arg() {
+            Some(0) => renumber(e, 2),
+            _ => e,
+        })?;
+    if bits == 0 {
+        return Err(SysError::ZeroLength { arg: 3 });
+    }
+    cap::while_names((me.cspace, irq.0), c.object, || {
+        crate::irqline::bind(line, (me.cspace, irq.0), id, bits)
+    })?;
+    Ok(0)
+}
+
+pub fn irq_ack(me: &Process, irq: Handle, line: u32) -> Result<u64, SysError> {
+    line_of(me, Sysno::IrqAck, irq, line)?;
+    crate::irqline::ack(line, (me.cspace, irq.0))?;
+    Ok(0)
+}
+
+/// `e`, about argument `arg` instead of argument 0 (a handle looked up as
+/// another call's first argument).
+fn renumber(e: SysError, arg: u8) -> SysError {
+    match e {
+        SysError::EmptySlot { .. } => SysError::EmptySlot { arg },
+        SysError::SlotOutOfRange { .. } => SysError::SlotOutOfRange { arg },
+        SysError::WrongObjectType { .. } => SysError::WrongObjectType { arg },
+        SysError::MissingRight { missing, .. } => SysError::MissingRight { arg, missing },
+        e => e,
+    }
+}

@@ -219,6 +219,13 @@ fn perform(call: Syscall, me: &Arc<Process>) -> Result<Outcome, SysError> {
             count,
         } => hw::split(me, range, first, count),
         S::IoPortsEnable { ports } => hw::io_ports_enable(me, ports),
+        S::IrqBind {
+            irq,
+            line,
+            notification,
+            bits,
+        } => hw::irq_bind(me, irq, line, notification, bits),
+        S::IrqAck { irq, line } => hw::irq_ack(me, irq, line),
 
         S::FrameCreate { memory, bytes } => frame::create(me, memory, bytes),
         S::FrameMap {

@@ -8,7 +8,8 @@ numbered! {
     /// grouped by what went wrong (`code / 16`): 1–15 the call is malformed
     /// (found by [`crate::Syscall::decode`] without looking at kernel
     /// state; retrying cannot help), 16–31 memory, 32–47 capabilities,
-    /// 48–63 processes and waiting. Codes are never reused.
+    /// 48–63 processes and waiting, 64–79 hardware. Codes are never
+    /// reused.
     pub enum ErrorCode {
         UnknownSyscall = 1 => "UnknownSyscall",
         UnusedArgumentNotZero = 2 => "UnusedArgumentNotZero",
@@ -43,6 +44,9 @@ numbered! {
         NoPendingReply = 52 => "NoPendingReply",
         CallerGone = 53 => "CallerGone",
         NoSuchCpu = 54 => "NoSuchCpu",
+        OutsideRange = 64 => "OutsideRange",
+        LineBusy = 65 => "LineBusy",
+        NotBound = 66 => "NotBound",
     }
 }
 
@@ -84,11 +88,15 @@ impl ErrorCode {
             | WrongObjectType
             | SlotOccupied
             | BadgeAlreadySet
-            | NotChild => Detail::Arg,
+            | NotChild
+            | OutsideRange
+            | NotBound => Detail::Arg,
             MissingRight => Detail::ArgRights,
             BadAddress | PermissionDenied | AlreadyMapped => Detail::Addr,
             OutOfMemory | AddressSpaceFull | QuotaExceeded | TableFull | BadElf | WouldBlock
-            | TimedOut | ObjectGone | NoPendingReply | CallerGone | NoSuchCpu => Detail::None,
+            | TimedOut | ObjectGone | NoPendingReply | CallerGone | NoSuchCpu | LineBusy => {
+                Detail::None
+            }
         }
     }
 
@@ -175,6 +183,13 @@ pub enum SysError {
     CallerGone,
     /// No online CPU has that number.
     NoSuchCpu,
+    /// A line, port or address the hardware capability's range does not
+    /// hold.
+    OutsideRange { arg: u8 },
+    /// The interrupt line is already bound to a notification.
+    LineBusy,
+    /// `irq_ack` of a line not bound through this capability.
+    NotBound { arg: u8 },
     /// A code, or a code and detail, that this version of the crate does
     /// not know: only [`decode_result`] and [`SysError::from_code`]'s
     /// callers see it, from a newer kernel. The kernel never returns it.
@@ -238,6 +253,9 @@ impl SysError {
             NoPendingReply => ErrorCode::NoPendingReply,
             CallerGone => ErrorCode::CallerGone,
             NoSuchCpu => ErrorCode::NoSuchCpu,
+            OutsideRange { .. } => ErrorCode::OutsideRange,
+            LineBusy => ErrorCode::LineBusy,
+            NotBound { .. } => ErrorCode::NotBound,
             Unrecognized(_) => return None,
         })
     }
@@ -273,11 +291,13 @@ impl SysError {
             | WrongObjectType { arg }
             | SlotOccupied { arg }
             | BadgeAlreadySet { arg }
-            | NotChild { arg } => arg as u64,
+            | NotChild { arg }
+            | OutsideRange { arg }
+            | NotBound { arg } => arg as u64,
             MissingRight { arg, missing } => arg as u64 | (missing.bits() as u64) << 8,
             BadAddress { addr } | PermissionDenied { addr } | AlreadyMapped { addr } => addr,
             OutOfMemory | AddressSpaceFull | QuotaExceeded | TableFull | BadElf | WouldBlock
-            | TimedOut | ObjectGone | NoPendingReply | CallerGone | NoSuchCpu => 0,
+            | TimedOut | ObjectGone | NoPendingReply | CallerGone | NoSuchCpu | LineBusy => 0,
             Unrecognized(u) => u.detail,
         }
     }
@@ -347,6 +367,9 @@ impl SysError {
             ErrorCode::NoPendingReply => NoPendingReply,
             ErrorCode::CallerGone => CallerGone,
             ErrorCode::NoSuchCpu => NoSuchCpu,
+            ErrorCode::OutsideRange => OutsideRange { arg },
+            ErrorCode::LineBusy => LineBusy,
+            ErrorCode::NotBound => NotBound { arg },
         })
     }
 
@@ -426,6 +449,13 @@ impl fmt::Display for SysError {
             NoPendingReply => write!(f, "no call to reply to"),
             CallerGone => write!(f, "the caller is gone"),
             NoSuchCpu => write!(f, "no such CPU"),
+            OutsideRange { arg } => {
+                write!(f, "{}: outside the capability's hardware range", Arg(arg))
+            }
+            LineBusy => write!(f, "the interrupt line is already bound"),
+            NotBound { arg } => {
+                write!(f, "{}: line not bound through this capability", Arg(arg))
+            }
             Unrecognized(u) => write!(
                 f,
                 "unrecognized error code {} (detail {:#x})",

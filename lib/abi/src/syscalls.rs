@@ -184,4 +184,14 @@ syscalls! {
     /// `out` on the capability's ports, for as long as it holds that
     /// capability. Needs read and write.
     42 io_ports_enable => IoPortsEnable(ports: Handle = handle) -> ();
+    /// `irq_bind(irq, line, notification, bits)`: interrupt line `line`
+    /// (a global system interrupt the capability's range holds) signals
+    /// `bits` on the notification at each interrupt. The line stays masked
+    /// until `irq_ack`, and again after every interrupt. Needs control on
+    /// `irq` and signal on the notification.
+    43 irq_bind => IrqBind(irq: Handle = handle, line: u32 = u32, notification: Handle = handle,
+        bits: u64 = raw as hex) -> ();
+    /// `irq_ack(irq, line)`: the interrupt was handled; unmask the line.
+    /// Needs control.
+    44 irq_ack => IrqAck(irq: Handle = handle, line: u32 = u32) -> ();
 }

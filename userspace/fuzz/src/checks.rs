@@ -191,10 +191,20 @@ impl Fuzz {
             (
                 Syscall::TraceRead { .. }
                 | Syscall::TraceControl { .. }
+                | Syscall::FaultInject { .. }
                 | Syscall::MetricsRead { .. },
                 Ok(_),
             ) => Some(Want::Text(
                 "an error: this process holds no trace or process",
+            )),
+            (
+                Syscall::HwSplit { .. }
+                | Syscall::IoPortsEnable { .. }
+                | Syscall::IrqBind { .. }
+                | Syscall::IrqAck { .. },
+                Ok(_),
+            ) => Some(Want::Text(
+                "an error: this process holds no hardware capability",
             )),
             _ => None,
         }

@@ -16,6 +16,9 @@
 //!   has returned (see `revoke`).
 //! - `ports:<module slot>`: I/O ports only through a capability, only
 //!   while held, never the kernel's (see `ports`).
+//! - `irq:<module slot>`: interrupt lines through a capability and a
+//!   notification, masked until acknowledged, freed when the driver dies
+//!   (see `irq`).
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -27,6 +30,7 @@ use ferrous_rt::{println, sys};
 
 mod chain;
 mod exhaust;
+mod irq;
 mod mapping;
 mod ports;
 mod revoke;
@@ -55,6 +59,16 @@ fn main() -> i32 {
         b"revoke-send" => revoke::revoke_send(),
         b"split-chain" => chain::split_chain(),
         b"ports-none" => ports::ports_none(),
+        b"irq-child" => irq::irq_child(),
+        m if m.starts_with(b"irq:") => {
+            let slot = core::str::from_utf8(&m[4..])
+                .ok()
+                .and_then(|s| s.parse().ok());
+            match slot {
+                Some(slot) => irq::irq(Handle(slot)),
+                None => 2,
+            }
+        }
         b"ports-revoke" => ports::ports_revoke(),
         m if m.starts_with(b"ports:") => {
             let slot = core::str::from_utf8(&m[6..])

@@ -511,6 +511,17 @@ pub fn io_ports_enable(ports: Handle) -> Result<(), SysError> {
     make(calls::io_ports_enable(ports))
 }
 
+/// Interrupt line `line` of `irq` signals `bits` on `notification` at each
+/// interrupt; it stays masked until [`irq_ack`] (`irq_bind`).
+pub fn irq_bind(irq: Handle, line: u32, notification: Handle, bits: u64) -> Result<(), SysError> {
+    make(calls::irq_bind(irq, line, notification, bits))
+}
+
+/// The interrupt on `line` was handled: unmask it (`irq_ack`).
+pub fn irq_ack(irq: Handle, line: u32) -> Result<(), SysError> {
+    make(calls::irq_ack(irq, line))
+}
+
 /// Zeroed pages made from `memory` to share (`frame_create`).
 pub fn frame_create(memory: Handle, bytes: u64) -> Result<Handle, SysError> {
     make(calls::frame_create(memory, bytes))

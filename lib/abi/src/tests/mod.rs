@@ -157,6 +157,9 @@ fn make_error(code: ErrorCode, arg: u8, missing: Rights, word: u64) -> SysError 
         ErrorCode::NoPendingReply => NoPendingReply,
         ErrorCode::CallerGone => CallerGone,
         ErrorCode::NoSuchCpu => NoSuchCpu,
+        ErrorCode::OutsideRange => OutsideRange { arg },
+        ErrorCode::LineBusy => LineBusy,
+        ErrorCode::NotBound => NotBound { arg },
     }
 }
 

@@ -14,7 +14,7 @@ fn sysno_numbers_unique_nonzero_and_from_raw_inverts() {
     }
     let names: BTreeSet<&str> = Sysno::ALL.iter().map(|s| s.name()).collect();
     assert_eq!(names.len(), Sysno::ALL.len());
-    for n in [0, 43, 63, 64, u64::MAX] {
+    for n in [0, 45, 63, 64, u64::MAX] {
         assert_eq!(Sysno::from_raw(n), None);
     }
 }
@@ -65,6 +65,8 @@ fn sysno_numbers_are_stable() {
         (40, "fault_inject", 2),
         (41, "hw_split", 3),
         (42, "io_ports_enable", 1),
+        (43, "irq_bind", 4),
+        (44, "irq_ack", 2),
     ];
     let got: Vec<(u64, &str, usize)> = Sysno::ALL
         .iter()
@@ -84,7 +86,7 @@ fn error_codes_unique_stable_and_grouped() {
     }
     let names: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.name()).collect();
     assert_eq!(names.len(), ErrorCode::ALL.len());
-    for n in [0, 13, 15, 22, 31, 40, 47, 55, 63, 64, u64::MAX] {
+    for n in [0, 13, 15, 22, 31, 40, 47, 55, 63, 67, 80, u64::MAX] {
         assert_eq!(ErrorCode::from_raw(n), None, "{n}");
     }
 }
@@ -127,6 +129,9 @@ fn error_codes_are_stable() {
         (52, "NoPendingReply", None),
         (53, "CallerGone", None),
         (54, "NoSuchCpu", None),
+        (64, "OutsideRange", Arg),
+        (65, "LineBusy", None),
+        (66, "NotBound", Arg),
     ];
     let got: Vec<(u64, &str, Detail)> = ErrorCode::ALL
         .iter()

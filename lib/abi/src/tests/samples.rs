@@ -387,6 +387,18 @@ pub(super) static SAMPLES: LazyLock<Vec<Sample>> = LazyLock::new(|| {
             &[7],
             "io_ports_enable(ports=h7)",
         ),
+        row(
+            calls::irq_bind(initial::IRQ_LINES, 8, H, 1 << 3),
+            &[K::Handle, K::U32, K::Handle, K::Raw],
+            &[4, 8, 7, 8],
+            "irq_bind(irq=h4, line=8, notification=h7, bits=0x8)",
+        ),
+        row(
+            calls::irq_ack(initial::IRQ_LINES, 8),
+            &[K::Handle, K::U32],
+            &[4, 8],
+            "irq_ack(irq=h4, line=8)",
+        ),
     ]
 });
 
