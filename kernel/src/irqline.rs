@@ -7,8 +7,10 @@
 //! A binding lives as long as the capability it was made through: a
 //! delete, a revoke or the end of the process's table masks and unbinds
 //! the line, and so does the notification's end (found at the next
-//! interrupt). One binding per line, in one table under one lock; nothing
-//! is allocated, and the interrupt path only masks, signals and counts.
+//! interrupt). One binding per line, in one table under one lock, which
+//! also serialises every I/O APIC access after boot (its index/data window
+//! is one register pair); nothing is allocated, and the interrupt path
+//! only masks, signals and counts.
 
 use crate::arch::apic;
 use crate::platform;
@@ -49,10 +51,10 @@ fn flags(gsi: u32) -> u16 {
 /// is bound.
 pub fn bind(gsi: u32, via: (CSpaceId, u32), notification: u64, bits: u64) -> Result<(), SysError> {
     let index = gsi as usize;
+    let mut lines = LINES.lock();
     let ioapic = platform::ioapic_for(gsi)
         .filter(|_| index < MAX_LINES)
         .ok_or(SysError::OutsideRange { arg: 1 })?;
-    let mut lines = LINES.lock();
     if lines[index].is_some() {
         return Err(SysError::LineBusy);
     }
@@ -65,8 +67,7 @@ pub fn bind(gsi: u32, via: (CSpaceId, u32), notification: u64, bits: u64) -> Res
     let bsp = platform::info()
         .and_then(|p| p.cpus.first().copied())
         .unwrap_or(0);
-    ioapic.route(gsi, apic::VECTOR_LINE_BASE + gsi as u8, bsp, flags(gsi));
-    ioapic.mask(gsi);
+    ioapic.route_masked(gsi, apic::VECTOR_LINE_BASE + gsi as u8, bsp, flags(gsi));
     Ok(())
 }
 
@@ -90,10 +91,16 @@ pub fn ack(gsi: u32, via: (CSpaceId, u32)) -> Result<(), SysError> {
 /// is gone stays masked and is unbound.
 pub fn interrupt(gsi: u32) {
     let index = gsi as usize;
-    if let Some(io) = platform::ioapic_for(gsi) {
-        io.mask(gsi);
-    }
-    let Some(b) = LINES.lock().get(index).copied().flatten() else {
+    // Under `LINES`, like every I/O APIC access after boot: its
+    // index/data window must not interleave between CPUs.
+    let binding = {
+        let lines = LINES.lock();
+        if let Some(io) = platform::ioapic_for(gsi) {
+            io.mask(gsi);
+        }
+        lines.get(index).copied().flatten()
+    };
+    let Some(b) = binding else {
         return;
     };
     if let Some(c) = COUNTS.get(index) {

@@ -209,7 +209,17 @@ impl IoApic {
     /// MADT override's MPS INTI flags (active-low: polarity 0b11; level:
     /// trigger 0b11); 0 means the ISA default (edge, active high).
     pub fn route(&self, gsi: u32, vector: u8, apic_id: u32, flags: u16) {
-        let index = gsi - self.gsi_base;
+        self.write_entry(gsi, Self::entry(vector, flags), apic_id);
+    }
+
+    /// [`IoApic::route`], with the line masked from the first write: no
+    /// interrupt can come before the owner unmasks it.
+    pub fn route_masked(&self, gsi: u32, vector: u8, apic_id: u32, flags: u16) {
+        self.write_entry(gsi, Self::entry(vector, flags) | 1 << 16, apic_id);
+    }
+
+    /// The low word of a redirection entry for `vector` with `flags`.
+    fn entry(vector: u8, flags: u16) -> u32 {
         let mut low = vector as u32;
         if flags & 0b11 == 0b11 {
             low |= 1 << 13; // active low
@@ -217,6 +227,13 @@ impl IoApic {
         if (flags >> 2) & 0b11 == 0b11 {
             low |= 1 << 15; // level triggered
         }
+        low
+    }
+
+    fn write_entry(&self, gsi: u32, low: u32, apic_id: u32) {
+        let index = gsi - self.gsi_base;
+        // Masked while the destination changes, then the entry itself.
+        self.write(0x10 + index * 2, low | 1 << 16);
         self.write(0x10 + index * 2 + 1, apic_id << 24);
         self.write(0x10 + index * 2, low);
     }

@@ -82,7 +82,9 @@ pub fn init() {
         ES::set_reg(gdt.data);
         load_tss(gdt.tss);
     }
-    super::percpu::set_tss(tss as *const TssIo as u64);
+    // The raw pointer, not the shared reference: RSP0 and the I/O bitmap
+    // are written through it.
+    super::percpu::set_tss(p as u64);
 }
 
 /// Selectors every GDT shares (index 1..=4): ring-3 data and code, RPL 3.
@@ -101,7 +103,11 @@ pub fn init_ap(ist: [u64; 3]) {
     for (i, top) in ist.iter().enumerate() {
         tss.tss.interrupt_stack_table[i] = VirtAddr::new(*top);
     }
-    let tss: &'static TssIo = alloc::boxed::Box::leak(tss);
+    // Leaked for good; RSP0 and the I/O bitmap are written through `raw`.
+    let raw = alloc::boxed::Box::into_raw(tss);
+    // SAFETY: `raw` comes from `Box::into_raw` and is never freed; the
+    // shared reference is used only to build the descriptor.
+    let tss: &'static TssIo = unsafe { &*raw };
     let mut table = GlobalDescriptorTable::new();
     let code = table.append(Descriptor::kernel_code_segment());
     let data = table.append(Descriptor::kernel_data_segment());
@@ -121,5 +127,5 @@ pub fn init_ap(ist: [u64; 3]) {
         ES::set_reg(data);
         load_tss(tss_sel);
     }
-    super::percpu::set_tss(tss as *const TssIo as u64);
+    super::percpu::set_tss(raw as u64);
 }

@@ -73,6 +73,9 @@ pub fn io_ports_enable(me: &Process, ports: Handle) -> Result<u64, SysError> {
         return Err(SysError::WrongObjectType { arg: 0 });
     };
     let (base, count) = (base as u16, count.min(0x1_0000 - base));
+    if count > crate::ports::MAX_PORTS {
+        return Err(SysError::LengthTooLarge { arg: 0 });
+    }
     if let Some(port) = crate::ports::kernel_port_in(base, count) {
         log::debug!(
             "io_ports_enable: {}: port {port:#x} is the kernel's",

@@ -3,8 +3,9 @@
 //! with init's capabilities (`IO_PORTS` in slot 5; the argument names this
 //! program's module slot):
 //!
-//! - enabling all ports is refused (`PermissionDenied` names the first
-//!   port the kernel keeps, 0x20), and so is a part holding COM1 (0x3f8);
+//! - enabling all ports is refused (`LengthTooLarge`: more than 1,024),
+//!   the first 256 too (`PermissionDenied` names the first port the
+//!   kernel keeps, 0x20), and so is a part holding COM1 (0x3f8);
 //! - `hw_split` refuses a part past the range's end, an empty part and a
 //!   capability that is no hardware range;
 //! - with the CMOS clock's two ports (0x70, 0x71) split off and enabled,
@@ -41,10 +42,18 @@ pub fn ports(module: Handle) -> i32 {
     let mut c = Checks::new("hostile");
     // All of them: the kernel keeps some.
     c.expect(
-        "enabling every port is refused at the first kernel port",
+        "enabling every port is refused: too many",
         sys::io_ports_enable(initial::IO_PORTS),
-        SysError::PermissionDenied { addr: 0x20 },
+        SysError::LengthTooLarge { arg: 0 },
     );
+    if let Some(low) = c.ok("split off the first 256 ports", sys::hw_split(initial::IO_PORTS, 0, 256)) {
+        c.expect(
+            "enabling them is refused at the first kernel port",
+            sys::io_ports_enable(low),
+            SysError::PermissionDenied { addr: 0x20 },
+        );
+        let _ = sys::cap_delete(low);
+    }
     if let Some(com1) = c.ok("split off COM1", sys::hw_split(initial::IO_PORTS, 0x3f8, 8)) {
         c.expect(
             "COM1 is the kernel's",
