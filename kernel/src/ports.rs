@@ -70,8 +70,7 @@ struct Grant {
 
 /// An `IrqMutex`: [`load`] takes it in `schedule` (under `THREADS`) and
 /// from the shootdown IPI, so no interrupt may find it held on its CPU.
-static GRANTS: IrqMutex<[Option<Grant>; MAX_GRANTS]> =
-    IrqMutex::new([const { None }; MAX_GRANTS]);
+static GRANTS: IrqMutex<[Option<Grant>; MAX_GRANTS]> = IrqMutex::new([const { None }; MAX_GRANTS]);
 /// Generations handed to processes whose grants change (0: none ever).
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
@@ -242,7 +241,10 @@ pub fn load((id, generation): (u64, u64)) {
                 let mine = g.iter().flatten().filter(|x| x.process == id);
                 for (slot, x) in (&mut slots).zip(mine) {
                     ioport::set(x.base, x.count, true);
-                    slot.store(u64::from(x.base) << 32 | u64::from(x.count), Ordering::Relaxed);
+                    slot.store(
+                        u64::from(x.base) << 32 | u64::from(x.count),
+                        Ordering::Relaxed,
+                    );
                 }
                 here.process.store(id, Ordering::Relaxed);
                 // The generation this matches: read under `GRANTS`, where

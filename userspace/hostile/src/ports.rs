@@ -46,7 +46,10 @@ pub fn ports(module: Handle) -> i32 {
         sys::io_ports_enable(initial::IO_PORTS),
         SysError::LengthTooLarge { arg: 0 },
     );
-    if let Some(low) = c.ok("split off the first 256 ports", sys::hw_split(initial::IO_PORTS, 0, 256)) {
+    if let Some(low) = c.ok(
+        "split off the first 256 ports",
+        sys::hw_split(initial::IO_PORTS, 0, 256),
+    ) {
         c.expect(
             "enabling them is refused at the first kernel port",
             sys::io_ports_enable(low),
