@@ -214,6 +214,7 @@ pub fn refresh() {
 /// enabled (`(0, 0)`: a kernel thread, none). What the CPU records and
 /// what its bitmap lets through change together under `GRANTS`; a
 /// [`refresh`] that arrives meanwhile makes it look again. Interrupts off.
+#[inline]
 pub fn load((id, generation): (u64, u64)) {
     let here = &percpu::this_cpu().ports;
     let loaded = here.process.load(Ordering::Relaxed);
@@ -223,6 +224,11 @@ pub fn load((id, generation): (u64, u64)) {
     if loaded == id && here.generation.load(Ordering::Relaxed) == generation {
         return;
     }
+    reload(here, id, generation);
+}
+
+#[cold]
+fn reload(here: &CpuPorts, id: u64, generation: u64) {
     here.loading.store(true, Ordering::Relaxed);
     loop {
         here.stale.store(false, Ordering::Relaxed);

@@ -186,9 +186,11 @@ pub fn switch(from: Arc<ThreadContext>, to: Arc<ThreadContext>) {
 /// the context about to run is still allocated, and a thread that has not
 /// run yet still has the frame [`ThreadContext::new`] built. A failure is a
 /// kernel bug (a stack freed under a live thread), reported where it can
-/// still be explained instead of as a jump to a stray address.
+/// still be explained instead of as a jump to a stray address. Debug
+/// builds only (every test runs one): 22 instructions a switch, 44 of the
+/// IPC round trip's, measured with `--icount`.
 fn check_stack(to: &ThreadContext, to_rsp: u64) {
-    if to.stack_top == 0 {
+    if !cfg!(debug_assertions) || to.stack_top == 0 {
         return;
     }
     assert!(
