@@ -144,29 +144,41 @@ pub fn enable(
     Ok(())
 }
 
-/// Brings every CPU's bitmap up to date (after [`enable`]). The caller
-/// holds no `IrqMutex` (it waits for the other CPUs).
-pub fn publish() {
-    everywhere();
-}
-
 /// Ends the grants `gone` picks, raising their processes' generations,
-/// then brings every CPU up to date. Allocates nothing.
+/// then brings every CPU up to date. Allocates nothing; the processes are
+/// let go of after the lock (a last reference may end one, which must not
+/// happen under an `IrqMutex`).
 fn end_where(gone: impl Fn(&Grant) -> bool) {
+    let mut ended: [Option<Arc<Process>>; PER_PROCESS] = [const { None }; PER_PROCESS];
     let mut any = false;
-    {
-        let mut g = GRANTS.lock();
-        for x in g.iter_mut() {
-            if x.as_ref().is_some_and(&gone) {
-                if let Some(p) = x.take().and_then(|x| x.owner.upgrade()) {
-                    p.ports_changed(next_generation());
+    loop {
+        let mut more = false;
+        {
+            let mut g = GRANTS.lock();
+            let mut n = 0;
+            for x in g.iter_mut() {
+                if !x.as_ref().is_some_and(&gone) {
+                    continue;
+                }
+                if n == ended.len() {
+                    more = true;
+                    break;
                 }
                 any = true;
+                if let Some(p) = x.take().and_then(|x| x.owner.upgrade()) {
+                    p.ports_changed(next_generation());
+                    ended[n] = Some(p);
+                    n += 1;
+                }
             }
+        }
+        ended = [const { None }; PER_PROCESS];
+        if !more {
+            break;
         }
     }
     if any {
-        everywhere();
+        publish();
     }
 }
 
@@ -191,8 +203,10 @@ pub fn moved(from: (CSpaceId, u32), to: (CSpaceId, u32)) {
     }
 }
 
-/// Makes every other CPU refresh its bitmap, and this one.
-fn everywhere() {
+/// Brings every CPU's bitmap up to date (after [`enable`], and when a
+/// grant ends): every other CPU by the shootdown IPI, then this one. The
+/// caller holds no `IrqMutex` (it waits for the other CPUs).
+pub fn publish() {
     crate::mm::shootdown::broadcast(0, 0);
     arch::cpu::without_interrupts(refresh);
 }

@@ -127,16 +127,13 @@ pub fn irq_bind(
 ) -> Result<u64, SysError> {
     let op = Sysno::IrqBind;
     let c = line_of(me, op, irq, line)?;
-    let (id, _) = crate::ipc::notification_target(me.cspace, op, notification, Rights::SIGNAL)
-        .map_err(|e| match e.arg() {
-            Some(0) => renumber(e, 2),
-            _ => e,
-        })?;
+    let (n, _) =
+        cap::lookup_as::<cap::kind::Notification>(me.cspace, op, notification, 2, Rights::SIGNAL)?;
     if bits == 0 {
         return Err(SysError::ZeroLength { arg: 3 });
     }
     cap::while_names((me.cspace, irq.0), c.object, || {
-        crate::irqline::bind(line, (me.cspace, irq.0), id, bits)
+        crate::irqline::bind(line, (me.cspace, irq.0), n.id(), bits)
     })?;
     Ok(0)
 }
@@ -145,16 +142,4 @@ pub fn irq_ack(me: &Process, irq: Handle, line: u32) -> Result<u64, SysError> {
     line_of(me, Sysno::IrqAck, irq, line)?;
     crate::irqline::ack(line, (me.cspace, irq.0))?;
     Ok(0)
-}
-
-/// `e`, about argument `arg` instead of argument 0 (a handle looked up as
-/// another call's first argument).
-fn renumber(e: SysError, arg: u8) -> SysError {
-    match e {
-        SysError::EmptySlot { .. } => SysError::EmptySlot { arg },
-        SysError::SlotOutOfRange { .. } => SysError::SlotOutOfRange { arg },
-        SysError::WrongObjectType { .. } => SysError::WrongObjectType { arg },
-        SysError::MissingRight { missing, .. } => SysError::MissingRight { arg, missing },
-        e => e,
-    }
 }

@@ -15,6 +15,7 @@
 //! - a child that binds the line and dies without acknowledging leaves it
 //!   unbound (and masked): the parent can bind it again.
 
+use crate::child_with;
 use ferrous_rt::abi::{Grant, Handle, Rights, SysError, initial};
 use ferrous_rt::checks::Checks;
 use ferrous_rt::{port, sys};
@@ -135,7 +136,11 @@ pub fn irq(module: Handle) -> i32 {
         "split line 8 to lend",
         sys::hw_split(initial::IRQ_LINES, u64::from(LINE), 1),
     ) {
-        let status = child(&mut c, module, lent, n);
+        let grants = [
+            Grant::new(lent, Rights::CONTROL),
+            Grant::new(n, Rights::SIGNAL),
+        ];
+        let status = child_with(&mut c, module, b"irq-child", &grants, |_| {});
         c.check(
             "the child bound the line and ended",
             status == Some(ferrous_rt::abi::ExitStatus::Exited { code: 0 }),
@@ -152,35 +157,6 @@ pub fn irq(module: Handle) -> i32 {
     let _ = sys::cap_delete(n);
     let _ = sys::cap_delete(cmos);
     c.finish("irq")
-}
-
-fn child(
-    c: &mut Checks,
-    module: Handle,
-    lent: Handle,
-    n: Handle,
-) -> Option<ferrous_rt::abi::ExitStatus> {
-    let budget = c.ok(
-        "split a budget for the child",
-        sys::memory_split(initial::MEMORY, 1 << 20),
-    )?;
-    let grants = [
-        Grant::new(initial::CONSOLE, Rights::WRITE),
-        Grant::new(lent, Rights::CONTROL),
-        Grant::new(n, Rights::SIGNAL),
-    ];
-    let status = c
-        .ok(
-            "spawn the child",
-            sys::spawn(module, budget, b"irq-child", &grants),
-        )
-        .and_then(|child| {
-            let s = sys::wait(child, sys::WAIT_FOREVER);
-            let _ = sys::cap_delete(child);
-            c.ok("wait for the child", s).flatten()
-        });
-    let _ = sys::cap_delete(budget);
-    status
 }
 
 /// `irq-child`: binds the lent line, unmasks it and exits, holding it.

@@ -149,3 +149,32 @@ fn fpu_peer() -> i32 {
     c.check("xmm0 kept across 2000 yields", lost == 0, lost);
     c.finish("fpu-peer")
 }
+
+/// Starts this program in `mode` with the console (slot 1) and `grants`
+/// (slots 2 and 3), runs `meanwhile`, and returns how the child ended.
+pub(crate) fn child_with(
+    c: &mut Checks,
+    module: Handle,
+    mode: &[u8],
+    grants: &[Grant],
+    meanwhile: impl FnOnce(&mut Checks),
+) -> Option<ExitStatus> {
+    let budget = c.ok(
+        "split a budget for the child",
+        sys::memory_split(initial::MEMORY, 1 << 20),
+    )?;
+    let mut all = [Grant::new(initial::CONSOLE, Rights::WRITE); 3];
+    all[1..=grants.len()].copy_from_slice(grants);
+    let child = c.ok(
+        "spawn the child",
+        sys::spawn(module, budget, mode, &all[..=grants.len()]),
+    );
+    let status = child.and_then(|child| {
+        meanwhile(c);
+        let s = sys::wait(child, sys::WAIT_FOREVER);
+        let _ = sys::cap_delete(child);
+        c.ok("wait for the child", s).flatten()
+    });
+    let _ = sys::cap_delete(budget);
+    status
+}

@@ -16,6 +16,7 @@
 //!   `in` once the lender has revoked the loan: revocation reaches the
 //!   I/O permission bitmap of every CPU before `cap_revoke` returns.
 
+use crate::child_with;
 use ferrous_rt::abi::{ExitStatus, Grant, Handle, Rights, SysError, initial};
 use ferrous_rt::checks::Checks;
 use ferrous_rt::{port, sys};
@@ -94,7 +95,7 @@ pub fn ports(module: Handle) -> i32 {
             );
         }
         // A child with no port capability faults on its first `in`.
-        let status = child(&mut c, module, b"ports-none", &[]);
+        let status = child_with(&mut c, module, b"ports-none", &[], |_| {});
         c.check(
             "a child without ports ends with #GP",
             status == Some(GP),
@@ -138,39 +139,6 @@ pub fn ports(module: Handle) -> i32 {
         let _ = sys::cap_delete(cmos);
     }
     c.finish("ports")
-}
-
-fn child(c: &mut Checks, module: Handle, mode: &[u8], grants: &[Grant]) -> Option<ExitStatus> {
-    child_with(c, module, mode, grants, |_| {})
-}
-
-/// Starts this program in `mode` with the console and `grants`, runs
-/// `meanwhile`, and returns how the child ended.
-fn child_with(
-    c: &mut Checks,
-    module: Handle,
-    mode: &[u8],
-    grants: &[Grant],
-    meanwhile: impl FnOnce(&mut Checks),
-) -> Option<ExitStatus> {
-    let budget = c.ok(
-        "split a budget for the child",
-        sys::memory_split(initial::MEMORY, 1 << 20),
-    )?;
-    let mut all = [Grant::new(initial::CONSOLE, Rights::WRITE); 3];
-    all[1..=grants.len()].copy_from_slice(grants);
-    let child = c.ok(
-        "spawn the child",
-        sys::spawn(module, budget, mode, &all[..=grants.len()]),
-    );
-    let status = child.and_then(|child| {
-        meanwhile(c);
-        let s = sys::wait(child, sys::WAIT_FOREVER);
-        let _ = sys::cap_delete(child);
-        c.ok("wait for the child", s).flatten()
-    });
-    let _ = sys::cap_delete(budget);
-    status
 }
 
 /// `ports-none`: `in` with no port enabled.
